@@ -1,0 +1,60 @@
+/**
+ * The one place the pool reads time and arms timers, so tests can fake both.
+ *
+ * @module
+ */
+
+/**
+ * A source of monotonic time in milliseconds and of one-shot timers.
+ *
+ * The pool reads time only through this interface, so a test can pass a fake
+ * clock (see `FakeClock` in `./testing`) and step time by hand.
+ *
+ * @example The system clock
+ * ```ts
+ * import { systemClock } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const before = systemClock.now();
+ * assert.ok(systemClock.now() >= before);
+ * ```
+ */
+export interface Clock {
+  /** Milliseconds on a monotonic clock; only differences are meaningful. */
+  now(): number;
+  /**
+   * Calls `callback` once after `ms` milliseconds. The pool never lets such a
+   * timer keep the process alive.
+   *
+   * @param callback What to call.
+   * @param ms The delay in milliseconds.
+   * @returns A handle for `clearTimeout`.
+   */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /**
+   * Cancels a timer armed by `setTimeout`.
+   *
+   * @param handle The handle `setTimeout` returned.
+   */
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * The clock of the running program: `performance.now()` and the global timers.
+ *
+ * @example Arming and clearing a timer
+ * ```ts
+ * import { systemClock } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let fired = false;
+ * const handle = systemClock.setTimeout(() => (fired = true), 10);
+ * systemClock.clearTimeout(handle);
+ * assert.equal(fired, false);
+ * ```
+ */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};

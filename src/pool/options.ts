@@ -1,0 +1,168 @@
+/**
+ * The options of {@linkcode ConnectionPool} and of its methods.
+ *
+ * @module
+ */
+
+import type { Clock } from "./clock.ts";
+
+/**
+ * A structural logger with Azure's four levels. An `AzureLogger` from
+ * `@azure/logger` satisfies it; so does `console` (its `warn` aside).
+ *
+ * @example A logger that collects lines
+ * ```ts
+ * import type { PoolLogger } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const push = (...args: unknown[]) => void lines.push(args.join(" "));
+ * const logger: PoolLogger = { error: push, warning: push, info: push, verbose: push };
+ * logger.info("pool#1 conn#1 ready");
+ * assert.deepEqual(lines, ["pool#1 conn#1 ready"]);
+ * ```
+ */
+export interface PoolLogger {
+  /** Failures that lose work. */
+  error(...args: unknown[]): void;
+  /** Failures a caller will see. */
+  warning(...args: unknown[]): void;
+  /** Lifecycle: open, ready, recycle, close. */
+  info(...args: unknown[]): void;
+  /** Acquire, release and waits. */
+  verbose(...args: unknown[]): void;
+}
+
+/**
+ * Options of a {@linkcode ConnectionPool}. Durations are seconds: positive,
+ * finite numbers, fractions allowed.
+ *
+ * @example Tuning a pool
+ * ```ts
+ * import type { ConnectionPoolOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ConnectionPoolOptions = { clientLimit: 50, maxSize: 4, maxIdleSeconds: 200 };
+ * assert.equal(options.maxSize, 4);
+ * ```
+ */
+export interface ConnectionPoolOptions {
+  /**
+   * Concurrent callers one connection serves at most.
+   * @default {100}
+   */
+  clientLimit?: number;
+  /**
+   * Connections the pool holds at most: ready, opening, draining or closing.
+   * @default {10}
+   */
+  maxSize?: number;
+  /**
+   * A connection idle (no callers) this long is closed and never handed out
+   * again.
+   * @default {300}
+   */
+  maxIdleSeconds?: number;
+  /**
+   * A connection older than this gets no new callers and is closed when its
+   * last caller leaves. `undefined` means no limit.
+   * @default {undefined}
+   */
+  maxLifespanSeconds?: number;
+  /**
+   * Connections being opened at once, at most.
+   * @default {Math.max(1, Math.floor(maxSize / 3))}
+   */
+  maxConcurrentCreates?: number;
+  /**
+   * How long a caller waits for capacity before `ConnectionsExhausted`.
+   * @default {60}
+   */
+  acquireTimeoutSeconds?: number;
+  /**
+   * How long one open (`create` then `ready`) may take before it is aborted
+   * and counted as a failed open.
+   * @default {30}
+   */
+  createTimeoutSeconds?: number;
+  /**
+   * First delay after a failed open before the next attempt; it doubles per
+   * consecutive failure, with jitter, up to `maxBackoffSeconds`.
+   * @default {0.1}
+   */
+  initialBackoffSeconds?: number;
+  /**
+   * Longest delay between attempts to open after failures.
+   * @default {30}
+   */
+  maxBackoffSeconds?: number;
+  /**
+   * Decides whether an error thrown by a `use` callback means its connection
+   * is broken; if so the connection is invalidated (rule 6) and the error is
+   * re-thrown unchanged.
+   * @default {() => false}
+   */
+  isConnectionError?: (error: unknown) => boolean;
+  /**
+   * Where debug lines go. Nothing is logged without one.
+   * @default {undefined}
+   */
+  logger?: PoolLogger;
+  /**
+   * A name used in log lines and errors instead of `pool#N`.
+   * @default {"pool#N"}
+   */
+  name?: string;
+  /**
+   * The clock for time and timers; tests pass a fake one.
+   * @default {systemClock}
+   */
+  clock?: Clock;
+}
+
+/**
+ * Options of one acquire (`pool.get` and `pool.use`).
+ *
+ * @example Bounding one acquire
+ * ```ts
+ * import type { GetOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: GetOptions = { signal: AbortSignal.timeout(1000), timeoutSeconds: 5 };
+ * assert.equal(options.timeoutSeconds, 5);
+ * ```
+ */
+export interface GetOptions {
+  /**
+   * Aborting it removes the caller from the queue; the acquire rejects with
+   * `signal.reason`.
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+  /**
+   * Overrides the pool's `acquireTimeoutSeconds` for this caller.
+   * @default {acquireTimeoutSeconds}
+   */
+  timeoutSeconds?: number;
+}
+
+/**
+ * Options of `pool.close`.
+ *
+ * @example Closing with a grace period
+ * ```ts
+ * import type { CloseOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CloseOptions = { timeoutSeconds: 5 };
+ * assert.equal(options.timeoutSeconds, 5);
+ * ```
+ */
+export interface CloseOptions {
+  /**
+   * How long to wait for leases to come back before closing their connections
+   * under them. `undefined` waits for every lease.
+   * @default {undefined}
+   */
+  timeoutSeconds?: number;
+}
