@@ -1,0 +1,160 @@
+/**
+ * The default backend of `deno task bench`: a connector whose connections cost
+ * a handshake to open and serve operations with a fixed latency and a limited
+ * rate per connection. Real timers, no network.
+ *
+ * @module
+ */
+
+import type { Connector } from "../src/pool/connector.ts";
+
+/** The costs of the simulated service. */
+export interface SimulatedCosts {
+  /** Milliseconds from `create` to a ready connection (handshake, auth, first link). */
+  handshakeMs: number;
+  /** Milliseconds one operation takes on an idle connection. */
+  operationMs: number;
+  /**
+   * Operations per second one connection carries (its socket is shared by all
+   * its callers); beyond it, operations queue on the connection. 0: no limit.
+   */
+  connectionRate: number;
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * One simulated connection. Its wire is a single server: each operation holds
+ * it for `1000 / connectionRate` ms, so a connection saturates at
+ * `connectionRate` operations per second and queues beyond that, as one
+ * socket does.
+ *
+ * @example One operation
+ * ```ts
+ * import { SimulatedConnection } from "./_bench_simulated.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const c = new SimulatedConnection(1, { handshakeMs: 0, operationMs: 1, connectionRate: 0 });
+ * await c.operation();
+ * assert.equal(c.operations, 1);
+ * ```
+ */
+export class SimulatedConnection {
+  /** A 1-based id, in creation order. */
+  readonly id: number;
+  /** Operations completed on this connection. */
+  operations = 0;
+  /** Whether `close` was called. */
+  closed = false;
+  #costs: SimulatedCosts;
+  #wireFreeAt = 0;
+
+  /**
+   * Constructs a connection (the connector does this).
+   *
+   * @param id Its id.
+   * @param costs The service's costs.
+   */
+  constructor(id: number, costs: SimulatedCosts) {
+    this.id = id;
+    this.#costs = costs;
+  }
+
+  /**
+   * Performs one operation.
+   *
+   * @returns Resolves when the operation completes.
+   * @throws {Error} When the connection was closed.
+   */
+  operation(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`Cannot operate: conn#${this.id} is closed`));
+    const { operationMs, connectionRate } = this.#costs;
+    const now = performance.now();
+    let doneAt = now + operationMs;
+    if (connectionRate > 0) {
+      const wireMs = 1000 / connectionRate;
+      const wireEnd = Math.max(now, this.#wireFreeAt) + wireMs;
+      this.#wireFreeAt = wireEnd;
+      doneAt = Math.max(doneAt, wireEnd + Math.max(0, operationMs - wireMs));
+    }
+    return delay(doneAt - now).then(() => {
+      this.operations++;
+    });
+  }
+}
+
+/**
+ * A {@linkcode Connector} of simulated connections, counting what it did.
+ *
+ * @example Opening and closing
+ * ```ts
+ * import { SimulatedConnector } from "./_bench_simulated.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const connector = new SimulatedConnector({ handshakeMs: 1, operationMs: 0, connectionRate: 0 });
+ * const c = await connector.create(new AbortController().signal);
+ * assert.equal(await connector.ready(c, new AbortController().signal), true);
+ * await connector.close(c);
+ * assert.deepEqual([connector.created, connector.closed], [1, 1]);
+ * ```
+ */
+export class SimulatedConnector implements Connector<SimulatedConnection> {
+  /** Connections created. */
+  created = 0;
+  /** Connections closed. */
+  closed = 0;
+  #costs: SimulatedCosts;
+
+  /**
+   * Constructs the connector.
+   *
+   * @param costs The service's costs (handshake already scaled).
+   */
+  constructor(costs: SimulatedCosts) {
+    this.#costs = { ...costs };
+  }
+
+  /**
+   * Opens a connection after the handshake delay.
+   *
+   * @param signal Aborts the handshake.
+   * @returns The connection.
+   */
+  async create(signal: AbortSignal): Promise<SimulatedConnection> {
+    await delay(this.#costs.handshakeMs, signal);
+    return new SimulatedConnection(++this.created, this.#costs);
+  }
+
+  /**
+   * A simulated connection is ready once its handshake is done.
+   *
+   * @returns `true`.
+   */
+  ready(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  /**
+   * Closes a connection.
+   *
+   * @param connection The connection.
+   */
+  close(connection: SimulatedConnection): Promise<void> {
+    connection.closed = true;
+    this.closed++;
+    return Promise.resolve();
+  }
+}

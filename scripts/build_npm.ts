@@ -1,0 +1,349 @@
+/**
+ * Builds the npm package into `npm/` (our replacement for dnt).
+ *
+ * 1. Reads name, version, license and exports from deno.json.
+ * 2. Finds the npm packages that the published entry points import
+ *    (`dependencies`) and those only the tests import (`devDependencies`)
+ *    from `deno info --json`, with the ranges of the import map. A `jsr:` or
+ *    remote import fails the build: npm users could not resolve it.
+ * 3. Compiles the entry points and every `tests/**.ts` with TypeScript 6.0.3
+ *    (the one deno bundles) to ES2022 `.js`, `.d.ts` and maps, rewriting
+ *    relative `.ts` specifiers to `.js`, in `.d.ts` files too.
+ * 4. Writes npm/package.json, copies README.md and LICENSE, and runs
+ *    `npm install` in npm/ (skipped when the dependencies did not change) so
+ *    Node and Bun can run the compiled tests.
+ *
+ * Usage: `deno run -A scripts/build_npm.ts [--check]`. `--check` then runs
+ * publint and `attw --pack . --profile esm-only` on the package. The npm name
+ * defaults to azure-clients-toolbox; set NPM_NAME to override it.
+ *
+ * @module
+ */
+
+import ts from "typescript";
+import { npmExports } from "./_exports.ts";
+import { ROOT, runOrThrow, tool } from "./_tools.ts";
+
+const OUT = `${ROOT}npm/`;
+const NPM_NAME = Deno.env.get("NPM_NAME") ?? "azure-clients-toolbox";
+const DESCRIPTION =
+  "Pooled Azure SDK clients (Cosmos DB, Service Bus, Event Hubs) with a runtime-agnostic connection pool";
+const STAMP = `${OUT}node_modules/.azure-clients-toolbox-deps.json`;
+
+interface DenoJson {
+  name: string;
+  version: string;
+  license: string;
+  exports: string | Record<string, string>;
+  imports?: Record<string, string>;
+  publish?: { include?: string[]; exclude?: string[] };
+}
+
+interface InfoModule {
+  kind: string;
+  specifier: string;
+  local?: string;
+  error?: string;
+  dependencies?: {
+    specifier: string;
+    code?: { specifier?: string; error?: string };
+    type?: { specifier?: string; error?: string };
+  }[];
+}
+
+/** Splits `npm:@scope/name@^1.2.0/sub` into name and range. */
+export function parseNpmSpecifier(
+  specifier: string,
+): { name: string; range: string } {
+  const match = /^npm:\/?((?:@[^/@]+\/)?[^/@]+)(?:@([^/]+))?(?:\/.*)?$/.exec(
+    specifier,
+  );
+  if (match === null) {
+    throw new Error(`Cannot parse npm specifier ${specifier}`);
+  }
+  return { name: match[1], range: match[2] ?? "*" };
+}
+
+async function denoInfo(file: string): Promise<InfoModule[]> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", file],
+    cwd: ROOT,
+    stdin: "null",
+  }).output();
+  if (code !== 0) {
+    throw new Error(
+      `deno info ${file} failed:\n${new TextDecoder().decode(stderr)}`,
+    );
+  }
+  return JSON.parse(new TextDecoder().decode(stdout)).modules as InfoModule[];
+}
+
+/** The npm packages that local modules reachable from `files` import, with their ranges. */
+async function npmImports(files: string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const problems: string[] = [];
+  const graphs = await Promise.all(files.map(denoInfo));
+  for (const modules of graphs) {
+    for (const module of modules) {
+      if (module.error) problems.push(`${module.specifier}: ${module.error}`);
+      if (module.local === undefined || !module.specifier.startsWith("file:")) {
+        continue;
+      }
+      for (const dependency of module.dependencies ?? []) {
+        for (
+          const resolved of [
+            dependency.code?.specifier,
+            dependency.type?.specifier,
+          ]
+        ) {
+          if (
+            resolved === undefined || resolved.startsWith("file:") ||
+            resolved.startsWith("node:")
+          ) {
+            continue;
+          }
+          const where = `${
+            module.specifier.slice(`file://${ROOT}`.length)
+          } imports "${dependency.specifier}"`;
+          if (!resolved.startsWith("npm:")) {
+            problems.push(
+              `${where} (${resolved}): only npm: and node: imports can be published to npm`,
+            );
+            continue;
+          }
+          const { name, range } = parseNpmSpecifier(resolved);
+          const seen = found.get(name);
+          if (seen !== undefined && seen !== range) {
+            problems.push(
+              `${where}: ${name} is imported with both ${seen} and ${range}`,
+            );
+          }
+          found.set(name, range);
+        }
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`Cannot build npm package:\n  ${problems.join("\n  ")}`);
+  }
+  return new Map([...found].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function walkTs(dir: string): string[] {
+  const files: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return files;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) files.push(...walkTs(path));
+    else if (/\.m?ts$/.test(entry.name) && !entry.name.endsWith(".d.ts")) {
+      files.push(path);
+    }
+  }
+  return files.sort();
+}
+
+/** Relative `./x.ts` specifiers in emitted `.d.ts` stay `.ts` (TS 6 rewrites `.js` only). */
+export function fixDeclarationSpecifiers(text: string): string {
+  return text.replace(
+    /((?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'])(\.\.?\/[^"'\n]*?)\.(m?)ts(["'])/g,
+    (_all, head: string, path: string, m: string, quote: string) =>
+      `${head}${path}.${m}js${quote}`,
+  );
+}
+
+/** Compiles `roots` into npm/, returning the error messages. */
+function compile(roots: string[]): string[] {
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    lib: ["lib.es2022.d.ts", "lib.esnext.disposable.d.ts", "lib.dom.d.ts"],
+    types: [],
+    strict: true,
+    declaration: true,
+    isolatedDeclarations: true,
+    sourceMap: true,
+    inlineSources: true,
+    rewriteRelativeImportExtensions: true,
+    allowImportingTsExtensions: true,
+    // deno check type-checks with the same TypeScript; here npm packages live
+    // in Deno's cache, not in node_modules, so a full check cannot resolve them.
+    noCheck: true,
+    skipLibCheck: true,
+    rootDir: ROOT,
+    outDir: OUT,
+    newLine: ts.NewLineKind.LineFeed,
+  };
+  const host = ts.createCompilerHost(options);
+  const program = ts.createProgram({ rootNames: roots, options, host });
+  const result = program.emit(
+    undefined,
+    (fileName, text, writeBOM, onError, sources, data) => {
+      const out = fileName.endsWith(".d.ts") || fileName.endsWith(".d.mts")
+        ? fixDeclarationSpecifiers(text)
+        : text;
+      host.writeFile(fileName, out, writeBOM, onError, sources, data);
+    },
+  );
+  const format = (diagnostic: ts.Diagnostic) =>
+    ts.formatDiagnostic(diagnostic, {
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => ROOT,
+      getNewLine: () => "\n",
+    }).trimEnd();
+  const errors = program.getSyntacticDiagnostics().map(format);
+  for (const diagnostic of result.diagnostics) {
+    if (
+      diagnostic.category !== ts.DiagnosticCategory.Error ||
+      diagnostic.code === 2307
+    ) continue;
+    // Declarations matter only for what npm users import; tests and scripts need none.
+    const file = diagnostic.file?.fileName ?? "";
+    if (
+      file.startsWith(`${ROOT}tests/`) || file.startsWith(`${ROOT}scripts/`)
+    ) continue;
+    errors.push(format(diagnostic));
+  }
+  return errors;
+}
+
+/** The `files` of package.json, from deno.json `publish.include`. */
+function npmFiles(include: string[]): string[] {
+  const files: string[] = [];
+  for (const entry of include) {
+    const match = /^(?:\.\/)?(.+)\.(m?)ts$/.exec(entry);
+    if (match === null) files.push(entry);
+    else {
+      const [, stem, m] = match;
+      files.push(`${stem}.${m}js`, `${stem}.d.${m}ts`, `${stem}.${m}js.map`);
+    }
+  }
+  return files;
+}
+
+function emptyOut(): void {
+  Deno.mkdirSync(OUT, { recursive: true });
+  for (const entry of Deno.readDirSync(OUT)) {
+    if (entry.name !== "node_modules") {
+      Deno.removeSync(`${OUT}${entry.name}`, { recursive: true });
+    }
+  }
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds npm/ as described in the module doc.
+ *
+ * @param options `check` runs publint and attw after the build.
+ */
+export async function buildNpm(
+  options: { check?: boolean } = {},
+): Promise<void> {
+  const started = performance.now();
+  const deno = JSON.parse(
+    Deno.readTextFileSync(`${ROOT}deno.json`),
+  ) as DenoJson;
+  const exports = npmExports(deno.exports);
+  const entries = Object.values(
+    typeof deno.exports === "string" ? { ".": deno.exports } : deno.exports,
+  )
+    .map((path) => `${ROOT}${path.replace(/^\.\//, "")}`);
+  const tests = walkTs(`${ROOT}tests`);
+
+  const [dependencies, testImports] = await Promise.all([
+    npmImports(entries),
+    npmImports(tests),
+  ]);
+  const devDependencies = new Map(
+    [...testImports].filter(([name]) => !dependencies.has(name)),
+  );
+
+  emptyOut();
+  const errors = compile([...entries, ...tests]);
+  if (errors.length > 0) {
+    throw new Error(`Cannot build npm package:\n${errors.join("\n")}`);
+  }
+
+  const pkg = {
+    name: NPM_NAME,
+    version: deno.version,
+    description: DESCRIPTION,
+    license: deno.license,
+    type: "module",
+    main: exports["."]?.default,
+    types: exports["."]?.types,
+    exports,
+    files: npmFiles(
+      deno.publish?.include ?? ["mod.ts", "src/", "README.md", "LICENSE"],
+    ),
+    sideEffects: false,
+    engines: { node: ">=20" },
+    dependencies: Object.fromEntries(dependencies),
+    devDependencies: Object.fromEntries(devDependencies),
+  };
+  Deno.writeTextFileSync(
+    `${OUT}package.json`,
+    JSON.stringify(pkg, null, 2) + "\n",
+  );
+  for (const file of ["README.md", "LICENSE"]) {
+    Deno.copyFileSync(`${ROOT}${file}`, `${OUT}${file}`);
+  }
+  const built = performance.now();
+  console.error(
+    `build_npm: compiled ${entries.length} entry points and ${tests.length} test files into npm/ in ${
+      Math.round(built - started)
+    } ms`,
+  );
+
+  const wanted = {
+    dependencies: pkg.dependencies,
+    devDependencies: pkg.devDependencies,
+  };
+  if (JSON.stringify(readJson(STAMP)) !== JSON.stringify(wanted)) {
+    await runOrThrow("npm", [
+      "install",
+      "--no-package-lock",
+      "--ignore-scripts",
+      "--no-audit",
+      "--no-fund",
+    ], OUT);
+    Deno.writeTextFileSync(STAMP, JSON.stringify(wanted));
+    console.error(
+      `build_npm: npm install in npm/ took ${
+        Math.round(performance.now() - built)
+      } ms`,
+    );
+  }
+
+  if (options.check) {
+    await runOrThrow(await tool("publint"), ["--strict"], OUT);
+    await runOrThrow(await tool("attw"), [
+      "--pack",
+      ".",
+      "--profile",
+      "esm-only",
+    ], OUT);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await buildNpm({ check: Deno.args.includes("--check") });
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(1);
+  }
+}

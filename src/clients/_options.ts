@@ -1,0 +1,276 @@
+/**
+ * Option checks shared by the managed clients (internal; never re-exported).
+ *
+ * Every check throws a `TypeError` or `RangeError` whose message names the
+ * client and the option. Values that may be secrets (keys, connection
+ * strings, or a string passed in the wrong place) are never echoed: a message
+ * describes them ("a string of 87 characters") instead.
+ *
+ * @module
+ */
+
+import { isTokenCredential, type TokenCredential } from "@azure/core-auth";
+
+/**
+ * Describes a value for an error message without echoing strings, which may
+ * be secrets passed in the wrong option.
+ *
+ * @param value The value received.
+ * @returns A description such as `a string of 12 characters` or `42`.
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") {
+    return value.length === 0 ? "an empty string" : `a string of ${value.length} characters`;
+  }
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "function") return "a function";
+  return String(value);
+}
+
+/**
+ * Checks a required, non-empty string option (a name, not a secret).
+ *
+ * @param owner The class being constructed, for the message.
+ * @param option The option's name.
+ * @param value The value received.
+ * @returns The string.
+ * @throws {TypeError} When the value is not a non-empty string.
+ */
+export function requireName(owner: string, option: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must be a non-empty string: received ${
+        describeValue(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks a secret string option (a key or a connection string). Its value is
+ * never echoed.
+ *
+ * @param owner The class being constructed, for the message.
+ * @param option The option's name.
+ * @param value The value received.
+ * @returns The string.
+ * @throws {TypeError} When the value is not a non-empty string.
+ */
+export function requireSecret(owner: string, option: string, value: unknown): string {
+  if (typeof value !== "string" || value.trim().length === 0) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must be a non-empty string: received ${
+        typeof value === "string" ? "a blank string" : describeValue(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks an absolute URL option whose protocol is one of `protocols`.
+ *
+ * @param owner The class being constructed, for the message.
+ * @param option The option's name.
+ * @param value The value received.
+ * @param protocols Allowed protocols with their colon, for example `["https:", "http:"]`.
+ * @returns The parsed URL.
+ * @throws {TypeError} When the value is missing, not a URL, or has another protocol.
+ */
+export function requireUrl(
+  owner: string,
+  option: string,
+  value: unknown,
+  protocols: readonly string[],
+): URL {
+  const expected = protocols.map((p) => `${p}//`).join(" or ");
+  if (value === undefined || value === null || value === "") {
+    throw new TypeError(`Cannot create ${owner} as '${option}' is missing: pass an ${expected} URL`);
+  }
+  let url: URL | undefined;
+  if (typeof value === "string") {
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+  }
+  if (url === undefined || !protocols.includes(url.protocol)) {
+    // Users do swap arguments: a connection string here must not be echoed.
+    const hint = typeof value === "string" && /key\s*=/i.test(value)
+      ? " (it looks like a connection string: pass it as 'connectionString')"
+      : "";
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must be an absolute ${expected} URL: received ${
+        url ? `a URL with protocol '${url.protocol}'` : describeValue(value)
+      }${hint}`,
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must not carry a user name or password`,
+    );
+  }
+  return url;
+}
+
+/**
+ * Checks that exactly one of the named options is set (not `undefined`), and
+ * returns its name. Only option names appear in the message.
+ *
+ * @param owner The class being constructed, for the message.
+ * @param options The options bag.
+ * @param names The mutually exclusive option names.
+ * @returns The name of the one option that is set.
+ * @throws {TypeError} When none or more than one is set.
+ */
+export function exactlyOne<K extends string>(
+  owner: string,
+  options: Partial<Record<K, unknown>>,
+  names: readonly K[],
+): K {
+  const given = names.filter((name) => options[name] !== undefined);
+  if (given.length === 1) return given[0];
+  const list = names.map((n) => `'${n}'`);
+  const choices = `${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}`;
+  throw new TypeError(
+    given.length === 0
+      ? `Cannot create ${owner} as no credential was given: pass one of ${choices}`
+      : `Cannot create ${owner} as only one of ${choices} may be given: received ${
+        given.map((n) => `'${n}'`).join(" and ")
+      }`,
+  );
+}
+
+/**
+ * Checks a `TokenCredential` option by shape (any object with `getToken`).
+ *
+ * @param owner The class being constructed, for the message.
+ * @param option The option's name.
+ * @param value The value received.
+ * @returns The credential.
+ * @throws {TypeError} When the value has no `getToken` method.
+ */
+export function requireTokenCredential(
+  owner: string,
+  option: string,
+  value: unknown,
+): TokenCredential {
+  if (!isTokenCredential(value)) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must be a TokenCredential (an object with a getToken method): received ${
+        describeValue(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks a function option such as a factory.
+ *
+ * @param owner The class being constructed, for the message.
+ * @param option The option's name.
+ * @param value The value received.
+ * @returns The function.
+ * @throws {TypeError} When the value is not a function.
+ */
+export function requireFunction<F extends (...args: never[]) => unknown>(
+  owner: string,
+  option: string,
+  value: unknown,
+): F {
+  if (typeof value !== "function") {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must be a function: received ${describeValue(value)}`,
+    );
+  }
+  return value as F;
+}
+
+/**
+ * Splits a `Name=value;Name=value` connection string into its fields (names
+ * compared case-insensitively, stored lower-case). The string is never echoed.
+ *
+ * @param owner The class being constructed, for the message.
+ * @param option The option's name.
+ * @param value The value received.
+ * @param required Field names that must be present and non-empty.
+ * @returns The fields, keyed by lower-case name.
+ * @throws {TypeError} When the value is not a string or lacks a required field.
+ */
+export function parseConnectionString(
+  owner: string,
+  option: string,
+  value: unknown,
+  required: readonly string[],
+): Map<string, string> {
+  const text = requireSecret(owner, option, value);
+  const fields = new Map<string, string>();
+  for (const part of text.split(";")) {
+    const at = part.indexOf("=");
+    if (at <= 0) continue;
+    fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  const missing = required.filter((name) => !fields.get(name.toLowerCase()));
+  if (missing.length > 0) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' lacks ${missing.join(" and ")}`,
+    );
+  }
+  return fields;
+}
+
+/**
+ * Checks that an options bag is an object (so that a missing bag gives a
+ * clear message rather than a property-read crash).
+ *
+ * @param owner The class being constructed, for the message.
+ * @param value The value received.
+ * @returns The options bag.
+ * @throws {TypeError} When the value is not an object.
+ */
+export function requireOptions<T extends object>(owner: string, value: unknown): T {
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(
+      `Cannot create ${owner} as its options must be an object: received ${describeValue(value)}`,
+    );
+  }
+  return value as T;
+}
+
+/**
+ * Checks that none of the named fields is set in a pass-through options bag
+ * (for example an SDK options object that must not carry credentials, which
+ * the client sets itself).
+ *
+ * @param owner The class being constructed, for the message.
+ * @param option The name of the pass-through bag.
+ * @param value The bag (may be `undefined`).
+ * @param forbidden Field names the bag must not set.
+ * @throws {TypeError} When the bag is not an object or sets a forbidden field.
+ */
+export function forbidFields(
+  owner: string,
+  option: string,
+  value: unknown,
+  forbidden: readonly string[],
+): void {
+  if (value === undefined) return;
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must be an object: received ${describeValue(value)}`,
+    );
+  }
+  const set = forbidden.filter((name) => (value as Record<string, unknown>)[name] !== undefined);
+  if (set.length > 0) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must not set ${
+        set.map((n) => `'${n}'`).join(" or ")
+      }: the client sets it from its own options`,
+    );
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Validation of the pool's options (rule 9): once, at construction, with a
+ * message that names the option and the value received.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from "./clock.ts";
+import type { ConnectionPoolOptions, GetOptions, PoolLogger } from "./options.ts";
+
+/** The options after defaults, with durations in milliseconds. */
+export interface ResolvedOptions {
+  clientLimit: number;
+  maxSize: number;
+  maxIdleMs: number;
+  maxLifespanMs: number;
+  maxConcurrentCreates: number;
+  acquireTimeoutMs: number;
+  createTimeoutMs: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  isConnectionError: ((error: unknown) => boolean) | undefined;
+  logger: PoolLogger | undefined;
+  name: string | undefined;
+  clock: Clock;
+}
+
+const KNOWN_OPTIONS = new Set<string>([
+  "clientLimit",
+  "maxSize",
+  "maxIdleSeconds",
+  "maxLifespanSeconds",
+  "maxConcurrentCreates",
+  "acquireTimeoutSeconds",
+  "createTimeoutSeconds",
+  "initialBackoffSeconds",
+  "maxBackoffSeconds",
+  "isConnectionError",
+  "logger",
+  "name",
+  "clock",
+]);
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "an array" : "an object";
+  return String(value);
+}
+
+function fail(what: string, option: string, expected: string, value: unknown): never {
+  const message = `Cannot ${what} as '${option}' must be ${expected}: received ${describe(value)}`;
+  throw typeof value === "number" ? new RangeError(message) : new TypeError(message);
+}
+
+/**
+ * A count option: a positive safe integer, or its default when `undefined`.
+ *
+ * @param what The action that failed, for the message ("create ConnectionPool").
+ * @param option The option's name.
+ * @param value The value received.
+ * @param fallback The default.
+ * @returns The validated value.
+ */
+export function positiveInteger(what: string, option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    fail(what, option, "a positive integer", value);
+  }
+  return value;
+}
+
+/**
+ * A duration option in seconds: a positive finite number (fractions allowed),
+ * returned in milliseconds; its default when `undefined`.
+ *
+ * @param what The action that failed, for the message ("create ConnectionPool").
+ * @param option The option's name.
+ * @param value The value received.
+ * @param fallbackSeconds The default in seconds.
+ * @returns The duration in milliseconds.
+ */
+export function positiveSeconds(what: string, option: string, value: unknown, fallbackSeconds: number): number {
+  if (value === undefined) return fallbackSeconds * 1000;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value * 1000 > 2 ** 31 - 1) {
+    fail(what, option, "a positive number of seconds below 2147483", value);
+  }
+  return value * 1000;
+}
+
+function optionalFunction<F>(option: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "function") fail("create ConnectionPool", option, "a function", value);
+  return value as F;
+}
+
+function hasMethods(value: unknown, methods: string[]): boolean {
+  return typeof value === "object" && value !== null &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
+}
+
+/**
+ * Applies defaults to, and validates, a pool's options.
+ *
+ * @param options The options as given.
+ * @returns The resolved options.
+ * @throws {TypeError} For an unknown option or a value of the wrong type.
+ * @throws {RangeError} For a number out of range.
+ */
+export function resolvePoolOptions(options: ConnectionPoolOptions | undefined): ResolvedOptions {
+  const what = "create ConnectionPool";
+  if (options === undefined) options = {};
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`Cannot ${what} as 'options' must be an object: received ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new TypeError(`Cannot ${what} as '${key}' is not an option: known options are ${[...KNOWN_OPTIONS].join(", ")}`);
+    }
+  }
+  const clientLimit = positiveInteger(what, "clientLimit", options.clientLimit, 100);
+  const maxSize = positiveInteger(what, "maxSize", options.maxSize, 10);
+  const maxConcurrentCreates = positiveInteger(
+    what,
+    "maxConcurrentCreates",
+    options.maxConcurrentCreates,
+    Math.max(1, Math.floor(maxSize / 3)),
+  );
+  if (maxConcurrentCreates > maxSize) {
+    throw new RangeError(
+      `Cannot ${what} as 'maxConcurrentCreates' must not exceed maxSize (${maxSize}): received ${maxConcurrentCreates}`,
+    );
+  }
+  const maxLifespanMs = options.maxLifespanSeconds === undefined
+    ? Infinity
+    : positiveSeconds(what, "maxLifespanSeconds", options.maxLifespanSeconds, 0);
+  const initialBackoffMs = positiveSeconds(what, "initialBackoffSeconds", options.initialBackoffSeconds, 0.1);
+  const maxBackoffMs = positiveSeconds(what, "maxBackoffSeconds", options.maxBackoffSeconds, 30);
+  if (maxBackoffMs < initialBackoffMs) {
+    throw new RangeError(
+      `Cannot ${what} as 'maxBackoffSeconds' must be at least initialBackoffSeconds (${
+        initialBackoffMs / 1000
+      }): received ${maxBackoffMs / 1000}`,
+    );
+  }
+  if (options.logger !== undefined && !hasMethods(options.logger, ["error", "warning", "info", "verbose"])) {
+    fail(what, "logger", "an object with error, warning, info and verbose methods", options.logger);
+  }
+  if (options.clock !== undefined && !hasMethods(options.clock, ["now", "setTimeout", "clearTimeout"])) {
+    fail(what, "clock", "an object with now, setTimeout and clearTimeout methods", options.clock);
+  }
+  if (options.name !== undefined && (typeof options.name !== "string" || options.name === "")) {
+    fail(what, "name", "a non-empty string", options.name);
+  }
+  return {
+    clientLimit,
+    maxSize,
+    maxIdleMs: positiveSeconds(what, "maxIdleSeconds", options.maxIdleSeconds, 300),
+    maxLifespanMs,
+    maxConcurrentCreates,
+    acquireTimeoutMs: positiveSeconds(what, "acquireTimeoutSeconds", options.acquireTimeoutSeconds, 60),
+    createTimeoutMs: positiveSeconds(what, "createTimeoutSeconds", options.createTimeoutSeconds, 30),
+    initialBackoffMs,
+    maxBackoffMs,
+    isConnectionError: optionalFunction(
+      "isConnectionError",
+      options.isConnectionError,
+    ),
+    logger: options.logger,
+    name: options.name,
+    clock: options.clock ?? systemClock,
+  };
+}
+
+/**
+ * Validates one acquire's options and returns its timeout in milliseconds.
+ *
+ * @param options The options as given.
+ * @param fallbackMs The pool's acquire timeout.
+ * @returns The timeout in milliseconds.
+ * @throws {TypeError} For a signal that is not an AbortSignal.
+ * @throws {RangeError} For a bad timeout.
+ */
+export function resolveGetTimeout(options: GetOptions, fallbackMs: number): number {
+  const { signal, timeoutSeconds } = options;
+  if (signal !== undefined && (typeof signal !== "object" || signal === null || typeof signal.aborted !== "boolean")) {
+    throw new TypeError(`Cannot acquire a connection as 'signal' must be an AbortSignal: received ${describe(signal)}`);
+  }
+  if (timeoutSeconds === undefined) return fallbackMs;
+  return positiveSeconds("acquire a connection", "timeoutSeconds", timeoutSeconds, 0);
+}
