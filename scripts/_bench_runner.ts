@@ -230,9 +230,20 @@ export async function runCell(
   let nextArrival = start + (Number.isFinite(meanGapMs) ? -Math.log(1 - random()) * meanGapMs : 0);
   let lastProgress = start;
 
+  // A closed-loop caller checks the clock itself and yields to the timers now
+  // and then: against an instant backend its requests settle in microtasks,
+  // which would otherwise starve the launcher's tick.
   const loop = async (): Promise<void> => {
-    // not awaited per request: the closed-loop caller chains its own next request.
-    while (!stopped) await launch();
+    let yieldedAt = performance.now();
+    while (!stopped) {
+      await launch();
+      const now = performance.now();
+      if (now >= windowEnd) break;
+      if (now - yieldedAt >= 5) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        yieldedAt = performance.now();
+      }
+    }
   };
   const loops: Promise<void>[] = [];
   if (closedLoop) {

@@ -29,4 +29,6 @@ export const logger: AzureLogger = createClientLogger("azure-clients-toolbox");
  * assert.equal(typeof poolLogger.info, "function");
  * ```
  */
-export const poolLogger: AzureLogger = createClientLogger("azure-clients-toolbox:pool");
+export const poolLogger: AzureLogger = createClientLogger(
+  "azure-clients-toolbox:pool",
+);

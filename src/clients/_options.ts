@@ -20,7 +20,9 @@ import { isTokenCredential, type TokenCredential } from "@azure/core-auth";
  */
 export function describeValue(value: unknown): string {
   if (typeof value === "string") {
-    return value.length === 0 ? "an empty string" : `a string of ${value.length} characters`;
+    return value.length === 0
+      ? "an empty string"
+      : `a string of ${value.length} characters`;
   }
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
@@ -38,7 +40,11 @@ export function describeValue(value: unknown): string {
  * @returns The string.
  * @throws {TypeError} When the value is not a non-empty string.
  */
-export function requireName(owner: string, option: string, value: unknown): string {
+export function requireName(
+  owner: string,
+  option: string,
+  value: unknown,
+): string {
   if (typeof value !== "string" || value.length === 0) {
     throw new TypeError(
       `Cannot create ${owner} as '${option}' must be a non-empty string: received ${
@@ -59,7 +65,11 @@ export function requireName(owner: string, option: string, value: unknown): stri
  * @returns The string.
  * @throws {TypeError} When the value is not a non-empty string.
  */
-export function requireSecret(owner: string, option: string, value: unknown): string {
+export function requireSecret(
+  owner: string,
+  option: string,
+  value: unknown,
+): string {
   if (typeof value !== "string" || value.trim().length === 0) {
     throw new TypeError(
       `Cannot create ${owner} as '${option}' must be a non-empty string: received ${
@@ -88,7 +98,9 @@ export function requireUrl(
 ): URL {
   const expected = protocols.map((p) => `${p}//`).join(" or ");
   if (value === undefined || value === null || value === "") {
-    throw new TypeError(`Cannot create ${owner} as '${option}' is missing: pass an ${expected} URL`);
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' is missing: pass an ${expected} URL`,
+    );
   }
   let url: URL | undefined;
   if (typeof value === "string") {
@@ -185,7 +197,9 @@ export function requireFunction<F extends (...args: never[]) => unknown>(
 ): F {
   if (typeof value !== "function") {
     throw new TypeError(
-      `Cannot create ${owner} as '${option}' must be a function: received ${describeValue(value)}`,
+      `Cannot create ${owner} as '${option}' must be a function: received ${
+        describeValue(value)
+      }`,
     );
   }
   return value as F;
@@ -213,7 +227,10 @@ export function parseConnectionString(
   for (const part of text.split(";")) {
     const at = part.indexOf("=");
     if (at <= 0) continue;
-    fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+    fields.set(
+      part.slice(0, at).trim().toLowerCase(),
+      part.slice(at + 1).trim(),
+    );
   }
   const missing = required.filter((name) => !fields.get(name.toLowerCase()));
   if (missing.length > 0) {
@@ -233,10 +250,15 @@ export function parseConnectionString(
  * @returns The options bag.
  * @throws {TypeError} When the value is not an object.
  */
-export function requireOptions<T extends object>(owner: string, value: unknown): T {
+export function requireOptions<T extends object>(
+  owner: string,
+  value: unknown,
+): T {
   if (typeof value !== "object" || value === null) {
     throw new TypeError(
-      `Cannot create ${owner} as its options must be an object: received ${describeValue(value)}`,
+      `Cannot create ${owner} as its options must be an object: received ${
+        describeValue(value)
+      }`,
     );
   }
   return value as T;
@@ -262,10 +284,14 @@ export function forbidFields(
   if (value === undefined) return;
   if (typeof value !== "object" || value === null) {
     throw new TypeError(
-      `Cannot create ${owner} as '${option}' must be an object: received ${describeValue(value)}`,
+      `Cannot create ${owner} as '${option}' must be an object: received ${
+        describeValue(value)
+      }`,
     );
   }
-  const set = forbidden.filter((name) => (value as Record<string, unknown>)[name] !== undefined);
+  const set = forbidden.filter((name) =>
+    (value as Record<string, unknown>)[name] !== undefined
+  );
   if (set.length > 0) {
     throw new TypeError(
       `Cannot create ${owner} as '${option}' must not set ${

@@ -6,7 +6,11 @@
  */
 
 import { type Clock, systemClock } from "./clock.ts";
-import type { ConnectionPoolOptions, GetOptions, PoolLogger } from "./options.ts";
+import type {
+  ConnectionPoolOptions,
+  GetOptions,
+  PoolLogger,
+} from "./options.ts";
 
 /** The options after defaults, with durations in milliseconds. */
 export interface ResolvedOptions {
@@ -45,13 +49,25 @@ function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "function") return "a function";
-  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "an array" : "an object";
+  if (typeof value === "object" && value !== null) {
+    return Array.isArray(value) ? "an array" : "an object";
+  }
   return String(value);
 }
 
-function fail(what: string, option: string, expected: string, value: unknown): never {
-  const message = `Cannot ${what} as '${option}' must be ${expected}: received ${describe(value)}`;
-  throw typeof value === "number" ? new RangeError(message) : new TypeError(message);
+function fail(
+  what: string,
+  option: string,
+  expected: string,
+  value: unknown,
+): never {
+  const message =
+    `Cannot ${what} as '${option}' must be ${expected}: received ${
+      describe(value)
+    }`;
+  throw typeof value === "number"
+    ? new RangeError(message)
+    : new TypeError(message);
 }
 
 /**
@@ -63,7 +79,12 @@ function fail(what: string, option: string, expected: string, value: unknown): n
  * @param fallback The default.
  * @returns The validated value.
  */
-export function positiveInteger(what: string, option: string, value: unknown, fallback: number): number {
+export function positiveInteger(
+  what: string,
+  option: string,
+  value: unknown,
+  fallback: number,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
     fail(what, option, "a positive integer", value);
@@ -81,9 +102,17 @@ export function positiveInteger(what: string, option: string, value: unknown, fa
  * @param fallbackSeconds The default in seconds.
  * @returns The duration in milliseconds.
  */
-export function positiveSeconds(what: string, option: string, value: unknown, fallbackSeconds: number): number {
+export function positiveSeconds(
+  what: string,
+  option: string,
+  value: unknown,
+  fallbackSeconds: number,
+): number {
   if (value === undefined) return fallbackSeconds * 1000;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value * 1000 > 2 ** 31 - 1) {
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value <= 0 ||
+    value * 1000 > 2 ** 31 - 1
+  ) {
     fail(what, option, "a positive number of seconds below 2147483", value);
   }
   return value * 1000;
@@ -91,13 +120,17 @@ export function positiveSeconds(what: string, option: string, value: unknown, fa
 
 function optionalFunction<F>(option: string, value: unknown): F | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "function") fail("create ConnectionPool", option, "a function", value);
+  if (typeof value !== "function") {
+    fail("create ConnectionPool", option, "a function", value);
+  }
   return value as F;
 }
 
 function hasMethods(value: unknown, methods: string[]): boolean {
   return typeof value === "object" && value !== null &&
-    methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
+    methods.every((m) =>
+      typeof (value as Record<string, unknown>)[m] === "function"
+    );
 }
 
 /**
@@ -108,18 +141,35 @@ function hasMethods(value: unknown, methods: string[]): boolean {
  * @throws {TypeError} For an unknown option or a value of the wrong type.
  * @throws {RangeError} For a number out of range.
  */
-export function resolvePoolOptions(options: ConnectionPoolOptions | undefined): ResolvedOptions {
+export function resolvePoolOptions(
+  options: ConnectionPoolOptions | undefined,
+): ResolvedOptions {
   const what = "create ConnectionPool";
   if (options === undefined) options = {};
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new TypeError(`Cannot ${what} as 'options' must be an object: received ${describe(options)}`);
+  if (
+    typeof options !== "object" || options === null || Array.isArray(options)
+  ) {
+    throw new TypeError(
+      `Cannot ${what} as 'options' must be an object: received ${
+        describe(options)
+      }`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
-      throw new TypeError(`Cannot ${what} as '${key}' is not an option: known options are ${[...KNOWN_OPTIONS].join(", ")}`);
+      throw new TypeError(
+        `Cannot ${what} as '${key}' is not an option: known options are ${
+          [...KNOWN_OPTIONS].join(", ")
+        }`,
+      );
     }
   }
-  const clientLimit = positiveInteger(what, "clientLimit", options.clientLimit, 100);
+  const clientLimit = positiveInteger(
+    what,
+    "clientLimit",
+    options.clientLimit,
+    100,
+  );
   const maxSize = positiveInteger(what, "maxSize", options.maxSize, 10);
   const maxConcurrentCreates = positiveInteger(
     what,
@@ -134,9 +184,24 @@ export function resolvePoolOptions(options: ConnectionPoolOptions | undefined): 
   }
   const maxLifespanMs = options.maxLifespanSeconds === undefined
     ? Infinity
-    : positiveSeconds(what, "maxLifespanSeconds", options.maxLifespanSeconds, 0);
-  const initialBackoffMs = positiveSeconds(what, "initialBackoffSeconds", options.initialBackoffSeconds, 0.1);
-  const maxBackoffMs = positiveSeconds(what, "maxBackoffSeconds", options.maxBackoffSeconds, 30);
+    : positiveSeconds(
+      what,
+      "maxLifespanSeconds",
+      options.maxLifespanSeconds,
+      0,
+    );
+  const initialBackoffMs = positiveSeconds(
+    what,
+    "initialBackoffSeconds",
+    options.initialBackoffSeconds,
+    0.1,
+  );
+  const maxBackoffMs = positiveSeconds(
+    what,
+    "maxBackoffSeconds",
+    options.maxBackoffSeconds,
+    30,
+  );
   if (maxBackoffMs < initialBackoffMs) {
     throw new RangeError(
       `Cannot ${what} as 'maxBackoffSeconds' must be at least initialBackoffSeconds (${
@@ -144,23 +209,57 @@ export function resolvePoolOptions(options: ConnectionPoolOptions | undefined): 
       }): received ${maxBackoffMs / 1000}`,
     );
   }
-  if (options.logger !== undefined && !hasMethods(options.logger, ["error", "warning", "info", "verbose"])) {
-    fail(what, "logger", "an object with error, warning, info and verbose methods", options.logger);
+  if (
+    options.logger !== undefined &&
+    !hasMethods(options.logger, ["error", "warning", "info", "verbose"])
+  ) {
+    fail(
+      what,
+      "logger",
+      "an object with error, warning, info and verbose methods",
+      options.logger,
+    );
   }
-  if (options.clock !== undefined && !hasMethods(options.clock, ["now", "setTimeout", "clearTimeout"])) {
-    fail(what, "clock", "an object with now, setTimeout and clearTimeout methods", options.clock);
+  if (
+    options.clock !== undefined &&
+    !hasMethods(options.clock, ["now", "setTimeout", "clearTimeout"])
+  ) {
+    fail(
+      what,
+      "clock",
+      "an object with now, setTimeout and clearTimeout methods",
+      options.clock,
+    );
   }
-  if (options.name !== undefined && (typeof options.name !== "string" || options.name === "")) {
+  if (
+    options.name !== undefined &&
+    (typeof options.name !== "string" || options.name === "")
+  ) {
     fail(what, "name", "a non-empty string", options.name);
   }
   return {
     clientLimit,
     maxSize,
-    maxIdleMs: positiveSeconds(what, "maxIdleSeconds", options.maxIdleSeconds, 300),
+    maxIdleMs: positiveSeconds(
+      what,
+      "maxIdleSeconds",
+      options.maxIdleSeconds,
+      300,
+    ),
     maxLifespanMs,
     maxConcurrentCreates,
-    acquireTimeoutMs: positiveSeconds(what, "acquireTimeoutSeconds", options.acquireTimeoutSeconds, 60),
-    createTimeoutMs: positiveSeconds(what, "createTimeoutSeconds", options.createTimeoutSeconds, 30),
+    acquireTimeoutMs: positiveSeconds(
+      what,
+      "acquireTimeoutSeconds",
+      options.acquireTimeoutSeconds,
+      60,
+    ),
+    createTimeoutMs: positiveSeconds(
+      what,
+      "createTimeoutSeconds",
+      options.createTimeoutSeconds,
+      30,
+    ),
     initialBackoffMs,
     maxBackoffMs,
     isConnectionError: optionalFunction(
@@ -182,11 +281,27 @@ export function resolvePoolOptions(options: ConnectionPoolOptions | undefined): 
  * @throws {TypeError} For a signal that is not an AbortSignal.
  * @throws {RangeError} For a bad timeout.
  */
-export function resolveGetTimeout(options: GetOptions, fallbackMs: number): number {
+export function resolveGetTimeout(
+  options: GetOptions,
+  fallbackMs: number,
+): number {
   const { signal, timeoutSeconds } = options;
-  if (signal !== undefined && (typeof signal !== "object" || signal === null || typeof signal.aborted !== "boolean")) {
-    throw new TypeError(`Cannot acquire a connection as 'signal' must be an AbortSignal: received ${describe(signal)}`);
+  if (
+    signal !== undefined &&
+    (typeof signal !== "object" || signal === null ||
+      typeof signal.aborted !== "boolean")
+  ) {
+    throw new TypeError(
+      `Cannot acquire a connection as 'signal' must be an AbortSignal: received ${
+        describe(signal)
+      }`,
+    );
   }
   if (timeoutSeconds === undefined) return fallbackMs;
-  return positiveSeconds("acquire a connection", "timeoutSeconds", timeoutSeconds, 0);
+  return positiveSeconds(
+    "acquire a connection",
+    "timeoutSeconds",
+    timeoutSeconds,
+    0,
+  );
 }

@@ -15,10 +15,14 @@
  */
 export function unrefTimer<H>(handle: H): H {
   const timer = handle as { unref?: () => unknown };
-  if (timer !== null && typeof timer === "object" && typeof timer.unref === "function") {
+  if (
+    timer !== null && typeof timer === "object" &&
+    typeof timer.unref === "function"
+  ) {
     timer.unref();
   } else if (typeof handle === "number") {
-    const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
+    const deno =
+      (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
     deno?.unrefTimer?.(handle);
   }
   return handle;

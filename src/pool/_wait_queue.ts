@@ -62,10 +62,12 @@ export class DeadlineList<T> {
   }
 
   unlink(waiter: Waiter<T>): void {
-    if (waiter.deadlinePrev) waiter.deadlinePrev.deadlineNext = waiter.deadlineNext;
-    else this.head = waiter.deadlineNext;
-    if (waiter.deadlineNext) waiter.deadlineNext.deadlinePrev = waiter.deadlinePrev;
-    else this.tail = waiter.deadlinePrev;
+    if (waiter.deadlinePrev) {
+      waiter.deadlinePrev.deadlineNext = waiter.deadlineNext;
+    } else this.head = waiter.deadlineNext;
+    if (waiter.deadlineNext) {
+      waiter.deadlineNext.deadlinePrev = waiter.deadlinePrev;
+    } else this.tail = waiter.deadlinePrev;
     waiter.deadlinePrev = waiter.deadlineNext = waiter.list = undefined;
   }
 }

@@ -25,6 +25,10 @@ export class WaitWindow {
   percentiles(...fractions: number[]): number[] {
     if (this.#count === 0) return fractions.map(() => 0);
     const sorted = this.#samples.slice(0, this.#count).sort();
-    return fractions.map((p) => sorted[Math.min(this.#count - 1, Math.max(0, Math.ceil(p * this.#count) - 1))]!);
+    return fractions.map((p) =>
+      sorted[
+        Math.min(this.#count - 1, Math.max(0, Math.ceil(p * this.#count) - 1))
+      ]!
+    );
   }
 }

@@ -94,7 +94,9 @@ export class BinaryHeap<T> implements Iterable<T> {
   push(...values: T[]): number {
     for (const value of values) {
       if (this.#index.has(value)) {
-        throw new TypeError("Cannot push onto the heap: the element is already in it");
+        throw new TypeError(
+          "Cannot push onto the heap: the element is already in it",
+        );
       }
       this.#data.push(value);
       this.#index.set(value, this.#data.length - 1);
@@ -204,7 +206,10 @@ export class BinaryHeap<T> implements Iterable<T> {
       const left = 2 * at + 1;
       if (left >= length) break;
       const right = left + 1;
-      const child = right < length && this.#compare(data[right]!, data[left]!) < 0 ? right : left;
+      const child =
+        right < length && this.#compare(data[right]!, data[left]!) < 0
+          ? right
+          : left;
       const below = data[child]!;
       if (this.#compare(below, value) >= 0) break;
       data[at] = below;

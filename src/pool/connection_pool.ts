@@ -7,11 +7,27 @@
 import { BinaryHeap } from "./binary_heap.ts";
 import type { Clock } from "./clock.ts";
 import type { Connector } from "./connector.ts";
-import { ConnectionFailed, ConnectionsExhausted, PoolClosed } from "./errors.ts";
+import {
+  ConnectionFailed,
+  ConnectionsExhausted,
+  PoolClosed,
+} from "./errors.ts";
 import type { Lease } from "./lease.ts";
-import type { CloseOptions, ConnectionPoolOptions, GetOptions } from "./options.ts";
-import { positiveSeconds, resolveGetTimeout, resolvePoolOptions, type ResolvedOptions } from "./_options.ts";
-import { type ConnectionRecord, SharedTransportConnection } from "./shared_transport_connection.ts";
+import type {
+  CloseOptions,
+  ConnectionPoolOptions,
+  GetOptions,
+} from "./options.ts";
+import {
+  positiveSeconds,
+  type ResolvedOptions,
+  resolveGetTimeout,
+  resolvePoolOptions,
+} from "./_options.ts";
+import {
+  type ConnectionRecord,
+  SharedTransportConnection,
+} from "./shared_transport_connection.ts";
 import type { PoolStats } from "./stats.ts";
 import { unrefTimer } from "./_timers.ts";
 import { Waiter, WaitQueue } from "./_wait_queue.ts";
@@ -28,14 +44,19 @@ class PooledLease<C> implements Lease<C> {
   #released = false;
   readonly connection: C;
 
-  constructor(slot: Slot<C>, release: (slot: Slot<C>, invalidate: boolean) => void) {
+  constructor(
+    slot: Slot<C>,
+    release: (slot: Slot<C>, invalidate: boolean) => void,
+  ) {
     this.#slot = slot;
     this.connection = slot.connection as C;
     this.#release = release;
   }
 
   get shared(): SharedTransportConnection {
-    return this.#slot.view ??= new SharedTransportConnection(this.#slot as Slot<unknown>);
+    return this.#slot.view ??= new SharedTransportConnection(
+      this.#slot as Slot<unknown>,
+    );
   }
 
   get released(): boolean {
@@ -126,10 +147,13 @@ export class ConnectionPool<C> implements AsyncDisposable {
   /** Every connection counted against maxSize: opening, ready, draining, closing. */
   readonly #slots = new Set<Slot<C>>();
   /** Ready connections that take new callers, fewest callers then idle longest first (rule 3). */
-  readonly #heap = new BinaryHeap<Slot<C>>((a, b) => a.clients - b.clients || a.idleSince - b.idleSince);
+  readonly #heap = new BinaryHeap<Slot<C>>((a, b) =>
+    a.clients - b.clients || a.idleSince - b.idleSince
+  );
   readonly #queue = new WaitQueue<Lease<C>>();
   readonly #waits = new WaitWindow(1024);
-  readonly #releaseBound = (slot: Slot<C>, invalidate: boolean) => this.#release(slot, invalidate);
+  readonly #releaseBound = (slot: Slot<C>, invalidate: boolean) =>
+    this.#release(slot, invalidate);
   /** Free places on the ready connections in the heap. */
   #spare = 0;
   /** Open ahead of demand once spare capacity falls below this (rule 2). */
@@ -146,13 +170,17 @@ export class ConnectionPool<C> implements AsyncDisposable {
   #backoffUntil = 0;
   #lastOpenError: unknown = undefined;
   #warmTarget = 0;
-  #warmWaiters: Array<{ resolve: (n: number) => void; reject: (e: unknown) => void }> = [];
+  #warmWaiters: Array<
+    { resolve: (n: number) => void; reject: (e: unknown) => void }
+  > = [];
   #deadlineTimer: unknown = undefined;
   #deadlineAt = Infinity;
   #maintenanceTimer: unknown = undefined;
   #maintenanceAt = Infinity;
   #backoffTimer: unknown = undefined;
   #closing: Promise<void> | undefined = undefined;
+  /** Set first thing in close(), before any state changes. */
+  #isClosed = false;
   #onEmpty: (() => void) | undefined = undefined;
 
   /**
@@ -170,7 +198,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
   constructor(connector: Connector<C>, options?: ConnectionPoolOptions) {
     if (
       typeof connector !== "object" || connector === null ||
-      typeof connector.create !== "function" || typeof connector.ready !== "function" ||
+      typeof connector.create !== "function" ||
+      typeof connector.ready !== "function" ||
       typeof connector.close !== "function"
     ) {
       throw new TypeError(
@@ -191,7 +220,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
 
   /** Whether `close()` has been called. */
   get closed(): boolean {
-    return this.#closing !== undefined;
+    return this.#isClosed;
   }
 
   /**
@@ -203,7 +232,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
   connections(): SharedTransportConnection[] {
     const views: SharedTransportConnection[] = [];
     for (const slot of this.#slots) {
-      views.push(slot.view ??= new SharedTransportConnection(slot as Slot<unknown>));
+      views.push(
+        slot.view ??= new SharedTransportConnection(slot as Slot<unknown>),
+      );
     }
     return views;
   }
@@ -290,7 +321,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       signal = options.signal;
       if (signal?.aborted) return Promise.reject(signal.reason);
     }
-    if (this.#closing !== undefined) return Promise.reject(new PoolClosed(this.#id));
+    if (this.#isClosed) return Promise.reject(new PoolClosed(this.#id));
     // FIFO (rule 4): a newcomer never overtakes a queued caller.
     if (this.#queue.length === 0) {
       const slot = this.#takeReady();
@@ -331,12 +362,18 @@ export class ConnectionPool<C> implements AsyncDisposable {
    * ```
    */
   warm(count: number = this.#options.maxSize): Promise<number> {
-    if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) {
+    if (
+      typeof count !== "number" || !Number.isSafeInteger(count) || count < 0
+    ) {
       return Promise.reject(
-        new RangeError(`Cannot warm the pool as 'count' must be a non-negative integer: received ${String(count)}`),
+        new RangeError(
+          `Cannot warm the pool as 'count' must be a non-negative integer: received ${
+            String(count)
+          }`,
+        ),
       );
     }
-    if (this.#closing !== undefined) return Promise.reject(new PoolClosed(this.#id));
+    if (this.#isClosed) return Promise.reject(new PoolClosed(this.#id));
     const target = Math.min(count, this.#options.maxSize);
     if (this.#heap.length >= target) return Promise.resolve(this.#heap.length);
     this.#warmTarget = Math.max(this.#warmTarget, target);
@@ -391,7 +428,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       acquired: this.#acquired,
       waitP50Ms,
       waitP99Ms,
-      closedPool: this.#closing !== undefined,
+      closedPool: this.#isClosed,
     };
   }
 
@@ -429,11 +466,17 @@ export class ConnectionPool<C> implements AsyncDisposable {
     let graceMs = Infinity;
     if (options?.timeoutSeconds !== undefined) {
       try {
-        graceMs = positiveSeconds("close the pool", "timeoutSeconds", options.timeoutSeconds, 0);
+        graceMs = positiveSeconds(
+          "close the pool",
+          "timeoutSeconds",
+          options.timeoutSeconds,
+          0,
+        );
       } catch (error) {
         return Promise.reject(error);
       }
     }
+    this.#isClosed = true;
     this.#closing = this.#shutDown(graceMs);
     return this.#closing;
   }
@@ -472,13 +515,18 @@ export class ConnectionPool<C> implements AsyncDisposable {
       this.#acquired++;
       this.#heap.update(slot);
       if (this.#options.logger) {
-        this.#options.logger.verbose(`${this.#id} conn#${slot.id} acquired (${slot.clients} callers)`);
+        this.#options.logger.verbose(
+          `${this.#id} conn#${slot.id} acquired (${slot.clients} callers)`,
+        );
       }
       return slot;
     }
   }
 
-  #enqueue(timeoutMs: number, signal: AbortSignal | undefined): Promise<Lease<C>> {
+  #enqueue(
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Lease<C>> {
     const now = this.#clock.now();
     const waiter = new Waiter<Lease<C>>(now, now + timeoutMs, signal);
     this.#queue.push(waiter, timeoutMs);
@@ -490,8 +538,12 @@ export class ConnectionPool<C> implements AsyncDisposable {
       };
       signal.addEventListener("abort", waiter.onAbort, { once: true });
     }
-    if (waiter.deadline < this.#deadlineAt) this.#armDeadlineTimer(waiter.deadline);
-    this.#options.logger?.verbose(`${this.#id} caller waits (${this.#queue.length} waiting)`);
+    if (waiter.deadline < this.#deadlineAt) {
+      this.#armDeadlineTimer(waiter.deadline);
+    }
+    this.#options.logger?.verbose(
+      `${this.#id} caller waits (${this.#queue.length} waiting)`,
+    );
     this.#openAsNeeded();
     return waiter.promise;
   }
@@ -504,7 +556,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
       const slot = this.#takeReady();
       if (slot === undefined) break;
       queue.remove(waiter);
-      if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener("abort", waiter.onAbort);
+      if (waiter.onAbort !== undefined) {
+        waiter.signal!.removeEventListener("abort", waiter.onAbort);
+      }
       this.#waits.record(this.#clock.now() - waiter.enqueuedAt);
       waiter.resolve(new PooledLease(slot, this.#releaseBound));
     }
@@ -522,7 +576,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
 
   /** One timer for the whole queue, armed for the earliest deadline; never one per waiter. */
   #armDeadlineTimer(at: number): void {
-    if (this.#deadlineTimer !== undefined) this.#clock.clearTimeout(this.#deadlineTimer);
+    if (this.#deadlineTimer !== undefined) {
+      this.#clock.clearTimeout(this.#deadlineTimer);
+    }
     this.#deadlineAt = at;
     this.#deadlineTimer = this.#clock.setTimeout(
       () => this.#expireWaiters(),
@@ -539,7 +595,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
       while (waiter !== undefined && waiter.deadline <= now) {
         const next = waiter.deadlineNext;
         this.#queue.remove(waiter);
-        if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener("abort", waiter.onAbort);
+        if (waiter.onAbort !== undefined) {
+          waiter.signal!.removeEventListener("abort", waiter.onAbort);
+        }
         this.#timeouts++;
         waiter.reject(this.#exhausted(now - waiter.enqueuedAt));
         waiter = next;
@@ -553,13 +611,18 @@ export class ConnectionPool<C> implements AsyncDisposable {
     const { clientLimit } = this.#options;
     let full = 0;
     for (const slot of this.#heap) if (slot.clients >= clientLimit) full++;
-    const message = `Cannot acquire a connection from ${this.#id}: waited ${Math.round(waitedMs)} ms; ` +
+    const message =
+      `Cannot acquire a connection from ${this.#id}: waited ${
+        Math.round(waitedMs)
+      } ms; ` +
       `${full} of ${this.#heap.length} ready connections at clientLimit ${clientLimit}, ` +
       `${this.#opening} opening, ${this.#slots.size} of maxSize ${this.#options.maxSize} held`;
     this.#options.logger?.warning(message);
     return new ConnectionsExhausted(
       message,
-      this.#lastOpenError === undefined ? undefined : { cause: this.#lastOpenError },
+      this.#lastOpenError === undefined
+        ? undefined
+        : { cause: this.#lastOpenError },
     );
   }
 
@@ -588,7 +651,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
     try {
       return classify(error) === true;
     } catch (classifierError) {
-      this.#options.logger?.error(`${this.#id} isConnectionError threw`, classifierError);
+      this.#options.logger?.error(
+        `${this.#id} isConnectionError threw`,
+        classifierError,
+      );
       return false;
     }
   }
@@ -600,11 +666,13 @@ export class ConnectionPool<C> implements AsyncDisposable {
     if (slot.state !== "ready") return;
     this.#heap.delete(slot);
     this.#spare -= this.#options.clientLimit - slot.clients;
-    this.#options.logger?.info(`${this.#id} conn#${slot.id} retired (${reason}), ${slot.clients} callers left`);
+    this.#options.logger?.info(
+      `${this.#id} conn#${slot.id} retired (${reason}), ${slot.clients} callers left`,
+    );
     slot.state = "draining";
     if (slot.clients === 0) this.#closeSlot(slot);
     // Replacing capacity is demand-driven: waiters or headroom trigger an open.
-    if (this.#closing === undefined) this.#openAsNeeded();
+    if (!this.#isClosed) this.#openAsNeeded();
   }
 
   #closeSlot(slot: Slot<C>): void {
@@ -614,9 +682,14 @@ export class ConnectionPool<C> implements AsyncDisposable {
     const connection = slot.connection as C;
     this.#options.logger?.info(`${this.#id} conn#${slot.id} closing`);
     // not awaited: the slot stays counted against maxSize until close settles
-    this.#callConnector(() => this.#connector.close(connection)).catch((error) => {
-      this.#options.logger?.error(`${this.#id} conn#${slot.id} close failed`, errorName(error));
-    }).finally(() => {
+    this.#callConnector(() => this.#connector.close(connection)).catch(
+      (error) => {
+        this.#options.logger?.error(
+          `${this.#id} conn#${slot.id} close failed`,
+          errorName(error),
+        );
+      },
+    ).finally(() => {
       slot.state = "closed";
       this.#slots.delete(slot);
       this.#closedCount++;
@@ -625,17 +698,21 @@ export class ConnectionPool<C> implements AsyncDisposable {
   }
 
   #afterSlotGone(): void {
-    if (this.#closing === undefined) this.#openAsNeeded();
+    if (!this.#isClosed) this.#openAsNeeded();
     else if (this.#slots.size === this.#orphanPending.size) this.#onEmpty?.();
   }
 
   /** Opens connections while demand needs them and the limits allow (rules 1, 2, 7). */
   #openAsNeeded(): void {
-    if (this.#closing !== undefined) return;
+    if (this.#isClosed) return;
     const { maxSize, maxConcurrentCreates, clientLimit } = this.#options;
-    while (this.#opening + this.#orphanPending.size < maxConcurrentCreates && this.#slots.size < maxSize) {
+    while (
+      this.#opening + this.#orphanPending.size < maxConcurrentCreates &&
+      this.#slots.size < maxSize
+    ) {
       const incoming = this.#opening * clientLimit;
-      const short = this.#spare + incoming - this.#queue.length < this.#headroom &&
+      const short =
+        this.#spare + incoming - this.#queue.length < this.#headroom &&
         (this.#queue.length > 0 || this.#active > 0);
       const warming = this.#heap.length + this.#opening < this.#warmTarget;
       if (!short && !warming) return;
@@ -672,7 +749,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
     this.#opening++;
     this.#options.logger?.info(`${this.#id} conn#${slot.id} opening`);
     // not awaited: #open settles the slot itself and never rejects
-    this.#open(slot).catch((error) => this.#options.logger?.error(`${this.#id} open bookkeeping failed`, error));
+    this.#open(slot).catch((error) =>
+      this.#options.logger?.error(`${this.#id} open bookkeeping failed`, error)
+    );
   }
 
   async #open(slot: Slot<C>): Promise<void> {
@@ -680,7 +759,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
     const signal = controller.signal;
     const timer = unrefTimer(this.#clock.setTimeout(() => {
       controller.abort(
-        new DOMException(`Opening a connection took longer than ${this.#options.createTimeoutMs} ms`, "TimeoutError"),
+        new DOMException(
+          `Opening a connection took longer than ${this.#options.createTimeoutMs} ms`,
+          "TimeoutError",
+        ),
       );
     }, this.#options.createTimeoutMs));
     let failed = false;
@@ -716,7 +798,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     }
     this.#opening--;
     if (createPending) this.#orphanPending.add(slot);
-    if (!failed && this.#closing === undefined) this.#opened(slot);
+    if (!failed && !this.#isClosed) this.#opened(slot);
     else this.#openFailed(slot, failed ? failure : new PoolClosed(this.#id));
   }
 
@@ -739,19 +821,23 @@ export class ConnectionPool<C> implements AsyncDisposable {
   }
 
   #openFailed(slot: Slot<C>, error: unknown): void {
-    const closing = this.#closing !== undefined;
+    const closing = this.#isClosed;
     if (!closing) {
       this.#failedOpens++;
       this.#consecutiveFailures++;
       this.#lastOpenError = error;
       const { initialBackoffMs, maxBackoffMs } = this.#options;
-      const ceiling = Math.min(maxBackoffMs, initialBackoffMs * 2 ** Math.min(this.#consecutiveFailures - 1, 30));
+      const ceiling = Math.min(
+        maxBackoffMs,
+        initialBackoffMs * 2 ** Math.min(this.#consecutiveFailures - 1, 30),
+      );
       // Jittered (half to full ceiling) so that many pools do not retry in step (rule 7).
-      this.#backoffUntil = this.#clock.now() + ceiling * (0.5 + Math.random() / 2);
+      this.#backoffUntil = this.#clock.now() +
+        ceiling * (0.5 + Math.random() / 2);
       this.#options.logger?.warning(
-        `${this.#id} conn#${slot.id} failed to open (${errorName(error)}); next attempt in at least ${
-          Math.round(ceiling / 2)
-        } ms`,
+        `${this.#id} conn#${slot.id} failed to open (${
+          errorName(error)
+        }); next attempt in at least ${Math.round(ceiling / 2)} ms`,
       );
     }
     if (slot.connection !== undefined) {
@@ -768,7 +854,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
       let waiter: Waiter<Lease<C>> | undefined;
       while ((waiter = this.#queue.head) !== undefined) {
         this.#queue.remove(waiter);
-        if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener("abort", waiter.onAbort);
+        if (waiter.onAbort !== undefined) {
+          waiter.signal!.removeEventListener("abort", waiter.onAbort);
+        }
         waiter.reject(failure);
       }
       this.#afterQueueShrank();
@@ -782,14 +870,17 @@ export class ConnectionPool<C> implements AsyncDisposable {
    * ready or opening: then waiting is pointless and the caller fails fast.
    */
   #nothingCanServe(now: number): boolean {
-    return this.#consecutiveFailures > 0 && now < this.#backoffUntil && this.#opening === 0 &&
+    return this.#consecutiveFailures > 0 && now < this.#backoffUntil &&
+      this.#opening === 0 &&
       this.#heap.length === 0;
   }
 
   #openFailure(what: string): ConnectionFailed {
     const cause = this.#lastOpenError;
     return new ConnectionFailed(
-      `Cannot acquire a connection from ${this.#id}: ${what} (${errorName(cause)}); ` +
+      `Cannot acquire a connection from ${this.#id}: ${what} (${
+        errorName(cause)
+      }); ` +
         `${this.#consecutiveFailures} consecutive failures`,
       { cause },
     );
@@ -862,7 +953,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
 
   #settleWarmWaiters(): void {
     if (this.#warmWaiters.length === 0) return;
-    if (this.#heap.length < Math.min(this.#warmTarget, this.#options.maxSize)) return;
+    if (this.#heap.length < Math.min(this.#warmTarget, this.#options.maxSize)) {
+      return;
+    }
     this.#warmTarget = 0;
     const waiters = this.#warmWaiters;
     this.#warmWaiters = [];
@@ -879,8 +972,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
 
   /** One unref'd timer for the earliest idle or lifespan expiry (rule 5). */
   #scheduleMaintenance(at: number): void {
-    if (this.#closing !== undefined || at >= this.#maintenanceAt) return;
-    if (this.#maintenanceTimer !== undefined) this.#clock.clearTimeout(this.#maintenanceTimer);
+    if (this.#isClosed || at >= this.#maintenanceAt) return;
+    if (this.#maintenanceTimer !== undefined) {
+      this.#clock.clearTimeout(this.#maintenanceTimer);
+    }
     this.#maintenanceAt = at;
     this.#maintenanceTimer = unrefTimer(this.#clock.setTimeout(
       () => this.#maintain(),
@@ -901,7 +996,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
       } else if (slot.clients === 0 && now - slot.idleSince >= maxIdleMs) {
         this.#retire(slot, "idle");
       } else {
-        if (slot.clients === 0) next = Math.min(next, slot.idleSince + maxIdleMs);
+        if (slot.clients === 0) {
+          next = Math.min(next, slot.idleSince + maxIdleMs);
+        }
         next = Math.min(next, slot.createdAt + maxLifespanMs);
       }
     }
@@ -912,16 +1009,27 @@ export class ConnectionPool<C> implements AsyncDisposable {
 
   async #shutDown(graceMs: number): Promise<void> {
     this.#options.logger?.info(`${this.#id} closing`);
-    for (const timer of [this.#deadlineTimer, this.#maintenanceTimer, this.#backoffTimer]) {
+    for (
+      const timer of [
+        this.#deadlineTimer,
+        this.#maintenanceTimer,
+        this.#backoffTimer,
+      ]
+    ) {
       if (timer !== undefined) this.#clock.clearTimeout(timer);
     }
-    this.#deadlineTimer = this.#maintenanceTimer = this.#backoffTimer = undefined;
+    this.#deadlineTimer =
+      this.#maintenanceTimer =
+      this.#backoffTimer =
+        undefined;
     this.#deadlineAt = this.#maintenanceAt = Infinity;
     const closed = new PoolClosed(this.#id);
     let waiter: Waiter<Lease<C>> | undefined;
     while ((waiter = this.#queue.head) !== undefined) {
       this.#queue.remove(waiter);
-      if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener("abort", waiter.onAbort);
+      if (waiter.onAbort !== undefined) {
+        waiter.signal!.removeEventListener("abort", waiter.onAbort);
+      }
       waiter.reject(closed);
     }
     this.#rejectWarmWaiters(closed);

@@ -69,7 +69,7 @@ export interface Connector<C> {
  *
  * class Numbers extends AbstractorConnector<number> {
  *   #next = 0;
- *   create(): Promise<number> {
+ *   create(_signal: AbortSignal): Promise<number> {
  *     return Promise.resolve(++this.#next);
  *   }
  *   close(): Promise<void> {

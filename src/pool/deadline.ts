@@ -57,7 +57,9 @@ export function deadline<T>(
   options: DeadlineOptions = {},
 ): Promise<T> {
   if (!(ms >= 0)) {
-    throw new RangeError(`Cannot set a deadline as 'ms' must be non-negative: received ${ms}`);
+    throw new RangeError(
+      `Cannot set a deadline as 'ms' must be non-negative: received ${ms}`,
+    );
   }
   const { signal, clock = systemClock, ref = true } = options;
   if (signal?.aborted) {
@@ -78,7 +80,9 @@ export function deadline<T>(
       timer = clock.setTimeout(() => {
         timer = undefined;
         cleanup();
-        reject(new DOMException(`Signal timed out after ${ms} ms`, "TimeoutError"));
+        reject(
+          new DOMException(`Signal timed out after ${ms} ms`, "TimeoutError"),
+        );
       }, ms);
       if (!ref) unrefTimer(timer);
     }

@@ -8,7 +8,9 @@
  * @module
  */
 
-const BRAND: unique symbol = Symbol.for("azure-clients-toolbox.PoolError") as never;
+const BRAND: unique symbol = Symbol.for(
+  "azure-clients-toolbox.PoolError",
+) as never;
 
 /**
  * Base class of every error the pool raises on purpose.
@@ -131,7 +133,11 @@ export class PoolClosed extends PoolError {
    * @param options `cause`, passed to `Error`.
    */
   constructor(poolId: string, options?: ErrorOptions) {
-    super(`Cannot acquire a connection: ${poolId} is closed`, "POOL_CLOSED", options);
+    super(
+      `Cannot acquire a connection: ${poolId} is closed`,
+      "POOL_CLOSED",
+      options,
+    );
     this.name = "PoolClosed";
   }
 }

@@ -7,7 +7,12 @@
 import type { Clock } from "./clock.ts";
 
 /** Where a connection is in its life. */
-export type ConnectionState = "opening" | "ready" | "draining" | "closing" | "closed";
+export type ConnectionState =
+  | "opening"
+  | "ready"
+  | "draining"
+  | "closing"
+  | "closed";
 
 /**
  * The pool's record of one connection. Internal: the pool owns and mutates it;
@@ -93,6 +98,8 @@ export class SharedTransportConnection {
   /** Seconds since its last caller left; 0 while it has callers. */
   get idleSeconds(): number {
     const { clients, idleSince, clock, state } = this.#record;
-    return clients > 0 || state === "opening" ? 0 : (clock.now() - idleSince) / 1000;
+    return clients > 0 || state === "opening"
+      ? 0
+      : (clock.now() - idleSince) / 1000;
   }
 }

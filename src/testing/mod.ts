@@ -1,10 +1,18 @@
 /**
- * Helpers for testing code that uses this package.
+ * Helpers for testing code that uses `azure-clients-toolbox`: a fake clock
+ * that drives a pool's timers without sleeping.
  *
- * (Temporary placeholder written by the tooling task so that the `./testing`
- * export resolves; the testing helpers replace it.)
+ * @example Faking time for a pool
+ * ```ts
+ * import { FakeClock } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new FakeClock();
+ * clock.tick(1000);
+ * assert.equal(clock.now(), 1000);
+ * ```
  *
  * @module
  */
 
-export {};
+export { FakeClock, flushMicrotasks } from "./fake_clock.ts";

@@ -52,7 +52,11 @@ export interface CosmosTestServer extends AsyncDisposable {
    */
   createAgent(options?: https.AgentOptions): https.Agent;
   /** Creates the database and container (partition key `/pk` by default) unless they exist. */
-  ensureContainer(database: string, container: string, partitionKeyPath?: string): Promise<void>;
+  ensureContainer(
+    database: string,
+    container: string,
+    partitionKeyPath?: string,
+  ): Promise<void>;
   /** Resolves once at most `count` TCP connections are open (event-driven). */
   waitForOpenSockets(count: number, timeoutMs?: number): Promise<void>;
   /** Stops listening and destroys every open connection (clients see resets). */
@@ -117,7 +121,9 @@ export async function startCosmosServer(): Promise<CosmosTestServer> {
       connectionPolicy: { enableEndpointDiscovery: false },
     });
     try {
-      const { database } = await client.databases.createIfNotExists({ id: spec.database });
+      const { database } = await client.databases.createIfNotExists({
+        id: spec.database,
+      });
       await database.containers.createIfNotExists({
         id: spec.container,
         partitionKey: { paths: [spec.partitionKeyPath] },
@@ -131,7 +137,9 @@ export async function startCosmosServer(): Promise<CosmosTestServer> {
   const stop = async () => {
     if (!listening) return;
     listening = false;
-    const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+    const closing = new Promise<void>((resolve) =>
+      server.close(() => resolve())
+    );
     for (const socket of sockets) socket.destroy();
     await closing;
   };
@@ -163,7 +171,9 @@ export async function startCosmosServer(): Promise<CosmosTestServer> {
         const timer = setTimeout(() => {
           socketWaiters.delete(check);
           reject(
-            new Error(`Waited ${timeoutMs} ms for ${count} open sockets: ${sockets.size} still open`),
+            new Error(
+              `Waited ${timeoutMs} ms for ${count} open sockets: ${sockets.size} still open`,
+            ),
           );
         }, timeoutMs);
         const check = () => {
@@ -177,7 +187,9 @@ export async function startCosmosServer(): Promise<CosmosTestServer> {
     },
     stop,
     async restart() {
-      if (closed) throw new Error("Cannot restart the Cosmos test server: it is closed");
+      if (closed) {
+        throw new Error("Cannot restart the Cosmos test server: it is closed");
+      }
       if (listening) return;
       await listen(port);
       for (const spec of ensured) await create(spec);
