@@ -6,7 +6,11 @@
  * @module
  */
 
+import { ConnectionPool } from "../src/pool/connection_pool.ts";
 import type { Connector } from "../src/pool/connector.ts";
+import { formatCount, formatMs } from "./_bench_format.ts";
+import type { BenchBackend, BenchSubject } from "./_bench_runner.ts";
+import type { PoolSettings } from "./_bench_types.ts";
 
 /** The costs of the simulated service. */
 export interface SimulatedCosts {
@@ -157,4 +161,56 @@ export class SimulatedConnector implements Connector<SimulatedConnection> {
     this.closed++;
     return Promise.resolve();
   }
+}
+
+/**
+ * The default backend of the bench: a {@linkcode ConnectionPool} over a
+ * {@linkcode SimulatedConnector}, one fresh pool per grid cell.
+ *
+ * @param costs The service's costs, handshake already scaled.
+ * @returns The backend.
+ *
+ * @example One request through a simulated pool
+ * ```ts
+ * import { simulatedBackend } from "./_bench_simulated.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const backend = simulatedBackend({ handshakeMs: 1, operationMs: 1, connectionRate: 0 });
+ * const subject = await backend.open({ clientLimit: 1, maxSize: 1, maxConcurrentCreates: undefined }, 1);
+ * let acquired = false;
+ * await subject.request(() => (acquired = true));
+ * assert.equal(acquired, true);
+ * assert.equal(subject.stats().created, 1);
+ * await subject.close();
+ * await backend.close();
+ * ```
+ */
+export function simulatedBackend(costs: SimulatedCosts): BenchBackend {
+  const rate = costs.connectionRate > 0
+    ? `${formatCount(costs.connectionRate)} ops/s per connection`
+    : "no per-connection rate limit";
+  return {
+    label: `simulated connector: handshake ${formatMs(costs.handshakeMs)} ms, ` +
+      `operation ${formatMs(costs.operationMs)} ms, ${rate}`,
+    reportsAcquire: true,
+    open(settings: PoolSettings, acquireTimeoutSeconds: number): Promise<BenchSubject> {
+      const pool = new ConnectionPool<SimulatedConnection>(new SimulatedConnector(costs), {
+        clientLimit: settings.clientLimit,
+        maxSize: settings.maxSize,
+        maxConcurrentCreates: settings.maxConcurrentCreates,
+        acquireTimeoutSeconds,
+        name: `bench ${settings.maxSize}x${settings.clientLimit}`,
+      });
+      return Promise.resolve({
+        request: (onAcquired) =>
+          pool.use((connection) => {
+            onAcquired();
+            return connection.operation();
+          }),
+        stats: () => pool.stats(),
+        close: () => pool.close(),
+      });
+    },
+    close: () => Promise.resolve(),
+  };
 }

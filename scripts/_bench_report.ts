@@ -1,0 +1,287 @@
+/**
+ * The outputs of `deno task bench`: the terminal table, the Markdown report
+ * and the JSON document. Pure: the entry point writes them.
+ *
+ * @module
+ */
+
+import { formatCount, formatMs } from "./_bench_format.ts";
+import { compareSize, misses, type Recommendation } from "./_bench_recommend.ts";
+import type { CellResult } from "./_bench_types.ts";
+
+/** Everything a report describes. */
+export interface ReportInput {
+  /** The command line that reproduces the run, for example `deno task bench --rate 2000`. */
+  command: string;
+  /** The flags in effect, defaults included. */
+  flags: Record<string, unknown>;
+  /** What was measured (the backend's label). */
+  backend: string;
+  /** Runtime and machine, for example `Deno 2.9.6, linux x86_64, 2 CPUs`. */
+  environment: string;
+  /** When the run started (ISO 8601). */
+  startedAt: string;
+  /** How long the whole run took, seconds. */
+  elapsedSeconds: number;
+  /** The latency target, milliseconds. */
+  targetP99Ms: number;
+  /** The nominal offered rate (rate plus bursts), requests per second; 0 for a closed loop. */
+  offeredRate: number;
+  /** The grid's results. */
+  results: CellResult[];
+  /** The recommendation made from them. */
+  recommendation: Recommendation;
+  /** Warnings about the run itself (a launcher that fell behind). */
+  warnings: string[];
+}
+
+const HEADERS = [
+  "maxSize",
+  "clientLimit",
+  "creates",
+  "served req/s",
+  "latency p50/p95/p99 ms",
+  "wait p50/p95/p99 ms",
+  "opened",
+  "waited",
+  "timeouts",
+  "errors",
+  "target",
+];
+
+function triple(a: number, b: number, c: number): string {
+  return `${formatMs(a)} / ${formatMs(b)} / ${formatMs(c)}`;
+}
+
+/**
+ * The table's rows, smallest configuration first, as strings.
+ *
+ * @param results The grid's results.
+ * @param targetP99Ms The latency target, milliseconds.
+ * @param offeredRate The nominal offered rate; 0 for a closed loop.
+ * @returns A header row then one row per cell.
+ *
+ * @example The header and a row
+ * ```ts
+ * import { tableRows } from "./_bench_report.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const rows = tableRows([], 50, 0);
+ * assert.equal(rows.length, 1);
+ * assert.equal(rows[0][0], "maxSize");
+ * ```
+ */
+export function tableRows(results: readonly CellResult[], targetP99Ms: number, offeredRate: number): string[][] {
+  const rows = [HEADERS];
+  for (const cell of [...results].sort(compareSize)) {
+    const missed = misses(cell, { targetP99Ms, offeredRate });
+    rows.push([
+      String(cell.settings.maxSize),
+      String(cell.settings.clientLimit),
+      cell.settings.maxConcurrentCreates === undefined
+        ? `${cell.effectiveMaxConcurrentCreates} (auto)`
+        : String(cell.settings.maxConcurrentCreates),
+      formatCount(cell.throughput),
+      triple(cell.latency.p50, cell.latency.p95, cell.latency.p99),
+      triple(cell.wait.p50, cell.wait.p95, cell.wait.p99),
+      formatCount(cell.opened),
+      formatCount(cell.waited),
+      formatCount(cell.timeouts),
+      formatCount(cell.errors),
+      missed.length === 0 ? "met" : "missed",
+    ]);
+  }
+  return rows;
+}
+
+/**
+ * Lays rows out as an aligned plain-text table (numbers right-aligned).
+ *
+ * @param rows A header row then data rows.
+ * @returns The table, one line per row, with a rule under the header, no
+ * trailing spaces.
+ *
+ * @example Alignment
+ * ```ts
+ * import { textTable } from "./_bench_report.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(textTable([["a", "bb"], ["10", "x"]]), " a  bb\n--  --\n10  x");
+ * ```
+ */
+export function textTable(rows: readonly string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const numeric = (text: string) => /^[\d,.\-/ ()auto]+$/.test(text) && /\d/.test(text);
+  const line = (row: readonly string[], header: boolean) =>
+    row.map((cell, column) => {
+      const rightAlign = header ? numeric(rows[1]?.[column] ?? "") : numeric(cell);
+      return rightAlign ? cell.padStart(widths[column]) : cell.padEnd(widths[column]);
+    }).join("  ").trimEnd();
+  return [
+    line(rows[0], true),
+    widths.map((width) => "-".repeat(width)).join("  "),
+    ...rows.slice(1).map((row) => line(row, false)),
+  ].join("\n");
+}
+
+/**
+ * Lays rows out as a Markdown table.
+ *
+ * @param rows A header row then data rows.
+ * @returns The table.
+ *
+ * @example Two columns
+ * ```ts
+ * import { markdownTable } from "./_bench_report.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(markdownTable([["a", "b"], ["1", "2"]]), "| a | b |\n|---|---|\n| 1 | 2 |");
+ * ```
+ */
+export function markdownTable(rows: readonly string[][]): string {
+  return [
+    `| ${rows[0].join(" | ")} |`,
+    `|${rows[0].map(() => "---").join("|")}|`,
+    ...rows.slice(1).map((row) => `| ${row.join(" | ")} |`),
+  ].join("\n");
+}
+
+/**
+ * The recommendation as lines of text: the summary, then each reason.
+ *
+ * @param recommendation The recommendation.
+ * @returns The lines.
+ *
+ * @example A recommendation's text
+ * ```ts
+ * import { recommendationLines } from "./_bench_report.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lines = recommendationLines({ met: true, choice: undefined, summary: "Set X", reasons: ["why"] });
+ * assert.deepEqual(lines, ["Recommendation: Set X", "  - why"]);
+ * ```
+ */
+export function recommendationLines(recommendation: Recommendation): string[] {
+  return [
+    `Recommendation: ${recommendation.summary}`,
+    ...recommendation.reasons.map((reason) => `  - ${reason}`),
+  ];
+}
+
+/**
+ * The Markdown report: how the run was made, the table, the recommendation,
+ * the chart (an image link to `svgFileName`) and how to read them.
+ *
+ * @param input What was run and measured.
+ * @param svgFileName The chart's file name, relative to the report.
+ * @returns The Markdown document.
+ *
+ * @example A report links its chart
+ * ```ts
+ * import { renderMarkdownReport } from "./_bench_report.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const md = renderMarkdownReport({
+ *   command: "deno task bench", flags: {}, backend: "simulated", environment: "Deno",
+ *   startedAt: "2025-01-01T00:00:00Z", elapsedSeconds: 1, targetP99Ms: 50, offeredRate: 0,
+ *   results: [], recommendation: { met: false, choice: undefined, summary: "none", reasons: [] },
+ *   warnings: [],
+ * }, "report.svg");
+ * assert.match(md, /!\[.*\]\(report\.svg\)/);
+ * ```
+ */
+export function renderMarkdownReport(input: ReportInput, svgFileName: string): string {
+  const rec = input.recommendation;
+  const load = input.offeredRate > 0
+    ? `${formatCount(input.offeredRate)} req/s offered (open loop, rate plus bursts)`
+    : `closed loop, ${formatCount(Number(input.flags.concurrency))} callers`;
+  const lines = [
+    "# Pool tuning report",
+    "",
+    `- Command: \`${input.command}\``,
+    `- Backend: ${input.backend}`,
+    `- Load: ${load}; target: whole-operation p99 ≤ ${formatMs(input.targetP99Ms)} ms`,
+    `- Environment: ${input.environment}; started ${input.startedAt}; took ${
+      input.elapsedSeconds.toFixed(1)
+    } s`,
+    "",
+    "## Recommendation",
+    "",
+    `**${rec.summary}.**`,
+    "",
+    ...rec.reasons.map((reason) => `- ${reason}`),
+    "",
+  ];
+  if (input.warnings.length > 0) {
+    lines.push("> [!WARNING]", ...input.warnings.map((warning) => `> ${warning}`), "");
+  }
+  lines.push(
+    "## Results",
+    "",
+    markdownTable(tableRows(input.results, input.targetP99Ms, input.offeredRate)),
+    "",
+    `![p99 latency against maxSize, one line per clientLimit](${svgFileName})`,
+    "",
+    "## How to read this",
+    "",
+    "- Each row is one pool configuration, run fresh: an unmeasured warm-up, then the measured window.",
+    "- *latency* is what a caller sees, from the request to its result (acquire wait plus operation); " +
+    "failed requests count with the time they took to fail. *wait* is the acquire wait alone.",
+    "- *opened* counts connections the pool opened (it grows lazily, so it can stay below maxSize); " +
+    "*waited* counts requests that queued 1 ms or more for capacity; *timeouts* got " +
+    "`ConnectionsExhausted` after `acquireTimeoutSeconds`.",
+    "- *served req/s* below the offered rate means the pool (or the service behind it) could not keep " +
+    "up: requests queued until they timed out.",
+    "- In the chart, a line falling steeply with maxSize means connections are the bottleneck; lines " +
+    "close together mean clientLimit hardly matters at this load. Hollow markers missed the target.",
+    "- The recommendation is the smallest configuration (fewest connections, then the lowest " +
+    "clientLimit) that met the target with no timeouts or errors and served 95% of the offered rate.",
+    "",
+    "<details><summary>Flags in effect</summary>",
+    "",
+    "```json",
+    JSON.stringify(input.flags, null, 2),
+    "```",
+    "",
+    "</details>",
+    "",
+  );
+  return lines.join("\n");
+}
+
+/**
+ * The machine-readable results (`--json`). `NaN` figures become `null`.
+ *
+ * @param input What was run and measured.
+ * @returns The JSON text, ending with a newline.
+ *
+ * @example The recommendation is included
+ * ```ts
+ * import { renderJson } from "./_bench_report.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const json = JSON.parse(renderJson({
+ *   command: "deno task bench", flags: {}, backend: "simulated", environment: "Deno",
+ *   startedAt: "2025-01-01T00:00:00Z", elapsedSeconds: 1, targetP99Ms: 50, offeredRate: 0,
+ *   results: [], recommendation: { met: false, choice: undefined, summary: "none", reasons: [] },
+ *   warnings: [],
+ * }));
+ * assert.equal(json.recommendation.summary, "none");
+ * ```
+ */
+export function renderJson(input: ReportInput): string {
+  const { recommendation, ...rest } = input;
+  return JSON.stringify(
+    {
+      ...rest,
+      recommendation: {
+        met: recommendation.met,
+        settings: recommendation.choice?.settings ?? null,
+        summary: recommendation.summary,
+        reasons: recommendation.reasons,
+      },
+    },
+    null,
+    2,
+  ) + "\n";
+}

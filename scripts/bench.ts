@@ -1,0 +1,203 @@
+/**
+ * `deno task bench`: pool tuning in one command. Runs a workload through the
+ * real `ConnectionPool` for every `clientLimit` x `maxSize` (x
+ * `maxConcurrentCreates`) in a grid, prints throughput, latency percentiles,
+ * connections opened, waits, timeouts and errors, then recommends the
+ * smallest pool that meets a p99 target at the requested load, and why.
+ *
+ * With no flags it needs no network: the backend is a simulated connector.
+ * `--target cosmos|servicebus|eventhubs` drives a managed client against a
+ * local server instead (or a real account with `--azure`). `--help` lists the
+ * flags and their defaults; a bad flag exits with code 2.
+ *
+ * @module
+ */
+
+import { parseCommandLine } from "./_bench_args.ts";
+import type { BenchArgs } from "./_bench_args.ts";
+import { formatMs } from "./_bench_format.ts";
+import { describeSettings, recommend } from "./_bench_recommend.ts";
+import { recommendationLines, renderJson, renderMarkdownReport, tableRows, textTable } from "./_bench_report.ts";
+import type { ReportInput } from "./_bench_report.ts";
+import { type BenchBackend, type CellProgress, runCell } from "./_bench_runner.ts";
+import { simulatedBackend } from "./_bench_simulated.ts";
+import { renderChart } from "./_bench_svg.ts";
+import type { CellResult, PoolSettings } from "./_bench_types.ts";
+
+/** The launcher falling further behind its schedule than this is worth a warning. */
+const LAG_WARNING_MS = 50;
+
+const encoder = new TextEncoder();
+
+function grid(args: BenchArgs): PoolSettings[] {
+  const cells = new Map<string, PoolSettings>();
+  for (const creates of args.maxConcurrentCreates) {
+    for (const clientLimit of args.clientLimits) {
+      for (const maxSize of args.maxSizes) {
+        // The pool rejects maxConcurrentCreates > maxSize: clamp, then drop duplicates.
+        const maxConcurrentCreates = creates === undefined ? undefined : Math.min(creates, maxSize);
+        const key = `${clientLimit}/${maxSize}/${maxConcurrentCreates}`;
+        if (!cells.has(key)) cells.set(key, { clientLimit, maxSize, maxConcurrentCreates });
+      }
+    }
+  }
+  return [...cells.values()];
+}
+
+async function openBackend(args: BenchArgs): Promise<BenchBackend> {
+  if (args.target === "simulated") {
+    return simulatedBackend({
+      handshakeMs: args.handshakeMs * args.timeScale,
+      operationMs: args.operationMs,
+      connectionRate: args.connectionRate,
+    });
+  }
+  // Loaded only for a real target, so the default run never loads an Azure SDK.
+  const { openTargetBackend } = await import("./_bench_targets.ts");
+  return await openTargetBackend(args.target, { azure: args.azure, env: Deno.env.toObject() });
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+class ProgressLine {
+  #enabled = Deno.stderr.isTerminal();
+  #width = 0;
+
+  show(text: string): void {
+    if (!this.#enabled) return;
+    const padded = text.padEnd(this.#width);
+    this.#width = text.length;
+    Deno.stderr.writeSync(encoder.encode(`\r${padded}`));
+  }
+
+  clear(): void {
+    if (!this.#enabled || this.#width === 0) return;
+    Deno.stderr.writeSync(encoder.encode(`\r${" ".repeat(this.#width)}\r`));
+    this.#width = 0;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === "exit") {
+    if (parsed.stdout) await Deno.stdout.write(encoder.encode(parsed.stdout));
+    if (parsed.stderr) await Deno.stderr.write(encoder.encode(parsed.stderr));
+    return parsed.code;
+  }
+  const args = parsed.args;
+  const startedAt = new Date();
+  const started = performance.now();
+  const backend = await openBackend(args);
+  const cells = grid(args);
+  const progress = new ProgressLine();
+  const results: CellResult[] = [];
+  const lagged: string[] = [];
+  try {
+    for (const [index, settings] of cells.entries()) {
+      const label = `[${index + 1}/${cells.length}] ${describeSettings(settings)}`;
+      const show = (p: CellProgress) =>
+        progress.show(
+          `${label}: ${p.phase} ${p.seconds.toFixed(1)} s, ${p.inFlight} in flight` +
+            (results.length ? `; last p99 ${formatMs(results[results.length - 1].latency.p99)} ms` : ""),
+        );
+      show({ phase: "warmup", seconds: 0, inFlight: 0 });
+      const run = await runCell(backend, settings, {
+        rate: args.rate,
+        concurrency: args.concurrency,
+        burst: args.burst,
+        burstEverySeconds: args.burstEverySeconds,
+        warmupSeconds: args.warmupSeconds,
+        durationSeconds: args.durationSeconds,
+        seed: args.seed,
+        acquireTimeoutSeconds: args.acquireTimeoutSeconds,
+      }, show);
+      results.push(run.result);
+      if (run.maxLagMs > LAG_WARNING_MS) {
+        lagged.push(`${describeSettings(settings)} (${formatMs(run.maxLagMs)} ms)`);
+      }
+    }
+  } finally {
+    progress.clear();
+    await backend.close();
+  }
+
+  const offeredRate = args.concurrency === undefined ? args.rate + args.burst / args.burstEverySeconds : 0;
+  const recommendation = recommend(results, {
+    targetP99Ms: args.p99Ms,
+    offeredRate,
+    concurrency: args.concurrency,
+  });
+  const warnings = lagged.length === 0 ? [] : [
+    `The load generator fell more than ${LAG_WARNING_MS} ms behind its schedule in ` +
+    `${lagged.join(", ")}: the machine was busy (or the process paused), so those cells' ` +
+    "latencies include the stall. Re-run, or lower --rate.",
+  ];
+  const input: ReportInput = {
+    command: ["deno task bench", ...argv.map(shellQuote)].join(" "),
+    flags: { ...args },
+    backend: backend.label,
+    environment: `Deno ${Deno.version.deno}, ${Deno.build.os} ${Deno.build.arch}, ` +
+      `${navigator.hardwareConcurrency} CPUs`,
+    startedAt: startedAt.toISOString(),
+    elapsedSeconds: (performance.now() - started) / 1000,
+    targetP99Ms: args.p99Ms,
+    offeredRate,
+    results,
+    recommendation,
+    warnings,
+  };
+
+  if (args.json) {
+    await Deno.stdout.write(encoder.encode(renderJson(input)));
+  } else {
+    const lines = [
+      `Backend: ${backend.label}`,
+      offeredRate > 0
+        ? `Load: ${args.rate} req/s open loop + bursts of ${args.burst} every ${args.burstEverySeconds} s; ` +
+          `warm-up ${args.warmupSeconds} s, measured ${args.durationSeconds} s per cell`
+        : `Load: ${args.concurrency} closed-loop callers; warm-up ${args.warmupSeconds} s, ` +
+          `measured ${args.durationSeconds} s per cell`,
+      "",
+      textTable(tableRows(results, args.p99Ms, offeredRate)),
+      "",
+      ...recommendationLines(recommendation),
+      ...warnings.map((warning) => `Warning: ${warning}`),
+      `(${cells.length} configurations in ${input.elapsedSeconds.toFixed(1)} s)`,
+      "",
+    ];
+    await Deno.stdout.write(encoder.encode(lines.join("\n")));
+  }
+  if (args.out !== undefined) {
+    const svgPath = args.out.replace(/\.md$/i, "") + ".svg";
+    const svgName = svgPath.slice(svgPath.lastIndexOf("/") + 1);
+    await Deno.writeTextFile(
+      svgPath,
+      renderChart(results, {
+        targetP99Ms: args.p99Ms,
+        offeredRate,
+        choice: recommendation.choice,
+        title: `p99 latency against maxSize (${backend.label.split(":")[0]})`,
+      }),
+    );
+    await Deno.writeTextFile(args.out, renderMarkdownReport(input, svgName));
+    await Deno.stderr.write(encoder.encode(`Wrote ${args.out} and ${svgPath}\n`));
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exitCode = await main(Deno.args);
+  } catch (error) {
+    // A configuration the backend refused (say, --azure without its environment
+    // variables) is a usage error: code 2, like a bad flag.
+    const usage = error instanceof Error && error.name === "BenchArgsError";
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    if (!usage && error instanceof Error && error.cause !== undefined) {
+      console.error("cause:", error.cause);
+    }
+    Deno.exitCode = usage ? 2 : 1;
+  }
+}

@@ -1,0 +1,999 @@
+/**
+ * A small AMQP 1.0 broker for tests, built on the npm `rhea` package, that the
+ * real `@azure/service-bus` and `@azure/event-hubs` SDKs can talk to over
+ * 127.0.0.1 (or `localhost` with TLS). It is a test double written from AMQP
+ * 1.0 and the SDKs' observed needs (see /work/shared/notes/backends.md §3),
+ * not an emulator: it does what the tests exercise, and counts everything so
+ * that tests prove connection reuse by counts, not by timing.
+ *
+ * ## API
+ *
+ * ```ts
+ * const broker = await startAmqpBroker({
+ *   queues: ["orders"],            // Service Bus queues (each gets "<name>/$DeadLetterQueue")
+ *   eventHubs: { telemetry: 4 },   // Event Hubs and their partition counts
+ *   handshakeDelayMs: 0,           // delay before a new connection is served (settable later)
+ *   tls: false,                    // true: TLS on `localhost` with the committed test cert
+ * });
+ * broker.port;                          // the ephemeral port
+ * broker.connectionString("orders");    // Endpoint=sb://127.0.0.1:<port>;…;UseDevelopmentEmulator=true;EntityPath=orders
+ * broker.fullyQualifiedNamespace;       // "localhost:<port>" (TLS) for TokenCredential constructors
+ * broker.counters;                      // a snapshot: connections, openConnections, putTokens, attaches, …
+ * broker.messages("orders");            // stored messages, decoded, with sequence numbers and state
+ * broker.events("telemetry");           // stored events, with partition ids and keys
+ * broker.dropConnections();             // reset every open connection's socket (or { graceful: true })
+ * broker.refuseTokens = true;           // CBS put-token answers 401
+ * broker.handshakeDelayMs = 700;        // later connections wait 700 ms before being served
+ * broker.maxQueueLength = 10;           // further sends are rejected as quota exceeded
+ * await broker.stop();                  // closes every connection, socket and timer
+ * ```
+ *
+ * ## What it implements
+ * - SASL ANONYMOUS (what the SDKs send) and CBS `put-token` on `$cbs`: SAS
+ *   tokens are checked against the broker's key; JWTs (TokenCredential) are
+ *   accepted when non-empty. Replies go on the link named by `reply_to`.
+ * - Sender links to a queue, an event hub (`<hub>`) or a partition
+ *   (`<hub>/Partitions/<id>`); single (format 0) and batch (0x80013700)
+ *   transfers; deliveries larger than `maxMessageSizeBytes` are rejected with
+ *   `amqp:link:message-size-exceeded`, and sends beyond `maxQueueLength` with
+ *   `amqp:resource-limit-exceeded`. Unknown entities detach with
+ *   `amqp:not-found`.
+ * - Service Bus receiver links (peek-lock and receive-and-delete) with credit
+ *   and drain, 16-byte lock tokens, complete/abandon/defer/dead-letter by
+ *   disposition or by `com.microsoft:update-disposition`, lock renewal,
+ *   scheduled messages (annotation or `com.microsoft:schedule-message`), and
+ *   cancelling them.
+ * - Event Hubs `$management` READ of hub and partition properties, and
+ *   consumer links with offset, sequence-number and time selector filters.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { createHmac } from "node:crypto";
+import net from "node:net";
+import tls from "node:tls";
+import rhea from "rhea";
+import type { Connection, Delivery, EventContext, Receiver, Sender } from "rhea";
+import {
+  BATCH_FORMAT,
+  decodeBody,
+  decodeEnvelope,
+  type DecodedMessage,
+  longBytes,
+  messageCodec,
+  readLong,
+  type SplitMessage,
+  splitMessage,
+  types,
+} from "./_amqp_codec.ts";
+import {
+  EventHubStore,
+  type MessageState,
+  type Outcome,
+  type PartitionStore,
+  QueueStore,
+  type StartPosition,
+  type StoreCounters,
+} from "./_amqp_store.ts";
+import { TEST_CERT_PEM, TEST_KEY_PEM } from "./_amqp_test_cert.ts";
+
+/** Options of {@linkcode startAmqpBroker}. */
+export interface AmqpBrokerOptions {
+  /**
+   * Service Bus queues to create.
+   * @default {[]}
+   */
+  queues?: string[];
+  /**
+   * Event hubs to create, with their partition counts.
+   * @default {{}}
+   */
+  eventHubs?: Record<string, number>;
+  /**
+   * Milliseconds a new connection waits before the broker serves it (models
+   * the cost of a real handshake). Settable later on the broker.
+   * @default {0}
+   */
+  handshakeDelayMs?: number;
+  /**
+   * Serve TLS on `localhost` with the committed self-signed test certificate
+   * (clients need `NODE_TLS_REJECT_UNAUTHORIZED=0`) instead of plain AMQP.
+   * @default {false}
+   */
+  tls?: boolean;
+  /**
+   * Create a queue on first use of an unknown entity path that is not an
+   * event hub. Unknown event hubs always fail with `amqp:not-found`.
+   * @default {false}
+   */
+  autoCreateQueues?: boolean;
+  /**
+   * Peek-lock duration in milliseconds.
+   * @default {30000}
+   */
+  lockDurationMs?: number;
+  /**
+   * Deliveries after which an abandoned message is dead-lettered.
+   * @default {10}
+   */
+  maxDeliveryCount?: number;
+  /**
+   * Largest transfer a sender link accepts, in bytes (advertised on attach).
+   * @default {262144}
+   */
+  maxMessageSizeBytes?: number;
+  /**
+   * The SAS key name in `connectionString()`.
+   * @default {"RootManageSharedAccessKey"}
+   */
+  keyName?: string;
+  /**
+   * The SAS key in `connectionString()`, checked on every SAS put-token.
+   * @default {"dGVzdC1icm9rZXIta2V5"}
+   */
+  key?: string;
+}
+
+/** A snapshot of the broker's counters. */
+export interface AmqpBrokerCounters extends StoreCounters {
+  /** Sockets accepted (TCP or TLS). */
+  connections: number;
+  /** Sockets currently open. */
+  openConnections: number;
+  /** AMQP `open` frames received. */
+  amqpOpens: number;
+  /** CBS put-token requests (accepted or refused). */
+  putTokens: number;
+  /** CBS put-token requests refused. */
+  refusedTokens: number;
+  /** Link attaches of every kind (`$cbs`, `$management`, entities). */
+  attaches: number;
+  /** Sender links attached to a queue, hub or partition (client → broker). */
+  senderAttaches: number;
+  /** Receiver links attached to a queue or partition (broker → client). */
+  receiverAttaches: number;
+  /** Attaches refused because the entity does not exist. */
+  notFound: number;
+  /** Transfers received on entity sender links (a batch counts once). */
+  transfers: number;
+  /** Transfers rejected (too large, quota). */
+  rejectedTransfers: number;
+  /** `$management` requests. */
+  managementRequests: number;
+  /** Connections ended by `dropConnections()`. */
+  dropped: number;
+}
+
+/** A Service Bus message as the broker holds it. */
+export interface BrokerMessage {
+  /** Its sequence number in the queue. */
+  sequenceNumber: number;
+  /** Where it is: scheduled, available, locked or deferred. */
+  state: MessageState;
+  /** The message id (the sender's, or the one the broker assigned). */
+  messageId: unknown;
+  /** The body, decoded (JSON data sections parsed). */
+  body: unknown;
+  /** Application properties. */
+  applicationProperties: Record<string, unknown>;
+  /** Message annotations as sent (for example `x-opt-scheduled-enqueue-time`). */
+  annotations: Record<string, unknown>;
+  /** When the broker accepted it. */
+  enqueuedTimeUtc: Date;
+  /** When it becomes (or became) visible, if it was scheduled. */
+  scheduledEnqueueTimeUtc: Date | undefined;
+  /** Peek-lock deliveries so far. */
+  deliveryCount: number;
+  /** The whole message as rhea decodes it (properties flattened). */
+  message: DecodedMessage;
+}
+
+/** An event as the broker holds it. */
+export interface BrokerEvent {
+  /** The partition it landed on. */
+  partitionId: string;
+  /** Its sequence number in the partition. */
+  sequenceNumber: number;
+  /** The partition key it was sent with, if any. */
+  partitionKey: string | undefined;
+  /** The body, decoded (JSON data sections parsed). */
+  body: unknown;
+  /** Application properties. */
+  applicationProperties: Record<string, unknown>;
+  /** The whole message as rhea decodes it. */
+  message: DecodedMessage;
+}
+
+/** A running test broker; see the module doc for the API. */
+export interface AmqpBroker {
+  /** The listening port on 127.0.0.1. */
+  readonly port: number;
+  /** `127.0.0.1:<port>`, or `localhost:<port>` for a TLS broker. */
+  readonly fullyQualifiedNamespace: string;
+  /** A fresh snapshot of the counters. */
+  readonly counters: AmqpBrokerCounters;
+  /** Whether CBS put-token answers 401. */
+  refuseTokens: boolean;
+  /** Milliseconds a new connection waits before being served. */
+  handshakeDelayMs: number;
+  /** Messages a queue holds at most before sends are rejected as quota exceeded. */
+  maxQueueLength: number;
+  /**
+   * A SAS connection string for this broker.
+   *
+   * @param entityPath Appended as `EntityPath=`.
+   * @returns The connection string.
+   */
+  connectionString(entityPath?: string): string;
+  /**
+   * Creates a queue (and its dead-letter queue) if it does not exist.
+   *
+   * @param name The queue name.
+   */
+  createQueue(name: string): void;
+  /**
+   * Creates an event hub if it does not exist.
+   *
+   * @param name The hub name.
+   * @param partitionCount How many partitions.
+   */
+  createEventHub(name: string, partitionCount: number): void;
+  /**
+   * The messages a queue holds (scheduled, available, locked, deferred).
+   *
+   * @param queue The queue name, or `<queue>/$DeadLetterQueue`.
+   * @returns The messages in sequence-number order.
+   */
+  messages(queue: string): BrokerMessage[];
+  /**
+   * The events an event hub holds.
+   *
+   * @param hub The hub name.
+   * @param partitionId Only this partition.
+   * @returns The events, partition by partition.
+   */
+  events(hub: string, partitionId?: string): BrokerEvent[];
+  /**
+   * Ends every open connection: resets the sockets, or with
+   * `{ graceful: true }` closes them with `amqp:connection:forced`.
+   *
+   * @param options How to end them.
+   * @returns How many connections were ended.
+   */
+  dropConnections(options?: { graceful?: boolean }): number;
+  /** Closes the listener, every connection and every timer. */
+  stop(): Promise<void>;
+}
+
+interface LinkInfo {
+  address: string;
+  kind: "cbs" | "management" | "queue" | "eventhub" | "consumer" | "reply";
+  queue?: QueueStore;
+  hub?: EventHubStore;
+  partition?: PartitionStore;
+}
+
+interface PendingReply {
+  message: Record<string, unknown>;
+}
+
+const MANAGEMENT = "$management";
+
+function addressOf(terminus: unknown): string {
+  if (terminus && typeof terminus === "object" && "address" in terminus) {
+    const address = (terminus as { address?: unknown }).address;
+    return typeof address === "string" ? address : "";
+  }
+  return "";
+}
+
+function findString(value: unknown, depth = 0): string | undefined {
+  if (typeof value === "string") return value;
+  if (depth > 4 || value === null || typeof value !== "object") return undefined;
+  for (const inner of Object.values(value as Record<string, unknown>)) {
+    const found = findString(inner, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Parses an Event Hubs selector filter such as
+ * `amqp.annotation.x-opt-offset > '-1'` into a start position.
+ */
+function parseSelector(source: unknown): StartPosition {
+  const filter = source && typeof source === "object"
+    ? (source as { filter?: unknown }).filter
+    : undefined;
+  const expression = findString(filter) ?? "";
+  const match = /x-opt-(offset|sequence-number|enqueued-time)\s*(>=|>)\s*'([^']*)'/.exec(
+    expression,
+  );
+  if (!match) return { kind: "latest" };
+  const [, field, operator, value] = match;
+  if (value === "@latest") return { kind: "latest" };
+  const inclusive = operator === ">=";
+  const number = Number(value);
+  if (field === "offset") return { kind: "offset", value: number, inclusive };
+  if (field === "sequence-number") return { kind: "sequence", value: number, inclusive };
+  return { kind: "time", value: number, inclusive };
+}
+
+function toTime(value: unknown): number | undefined {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === "number") return value;
+  return undefined;
+}
+
+function lockTokens(body: Record<string, unknown>): Uint8Array[] {
+  const tokens = body["lock-tokens"];
+  return Array.isArray(tokens) ? tokens as Uint8Array[] : [];
+}
+
+/**
+ * Starts a broker on 127.0.0.1 and an ephemeral port.
+ *
+ * @param options Entities, TLS, delays and limits.
+ * @returns The running broker.
+ */
+export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<AmqpBroker> {
+  const keyName = options.keyName ?? "RootManageSharedAccessKey";
+  const key = options.key ?? "dGVzdC1icm9rZXIta2V5";
+  const lockDurationMs = options.lockDurationMs ?? 30_000;
+  const maxDeliveryCount = options.maxDeliveryCount ?? 10;
+  const maxMessageSizeBytes = options.maxMessageSizeBytes ?? 262_144;
+  const autoCreateQueues = options.autoCreateQueues ?? false;
+  const useTls = options.tls ?? false;
+
+  const counters: AmqpBrokerCounters = {
+    connections: 0,
+    openConnections: 0,
+    amqpOpens: 0,
+    putTokens: 0,
+    refusedTokens: 0,
+    attaches: 0,
+    senderAttaches: 0,
+    receiverAttaches: 0,
+    notFound: 0,
+    transfers: 0,
+    rejectedTransfers: 0,
+    managementRequests: 0,
+    dropped: 0,
+    messages: 0,
+    deliveries: 0,
+    completed: 0,
+    abandoned: 0,
+    deadLettered: 0,
+    events: 0,
+  };
+  const state = {
+    refuseTokens: false,
+    handshakeDelayMs: options.handshakeDelayMs ?? 0,
+    maxQueueLength: Infinity,
+  };
+  const queues = new Map<string, QueueStore>();
+  const hubs = new Map<string, EventHubStore>();
+  const sockets = new Set<net.Socket>();
+  const connections = new Map<net.Socket, Connection>();
+  const delayed = new Map<net.Socket, ReturnType<typeof setTimeout>>();
+  const links = new Map<Sender | Receiver, LinkInfo>();
+  const pendingReplies = new Map<Sender, PendingReply[]>();
+  const draining = new Set<Sender>();
+
+  function createQueue(name: string): void {
+    if (queues.has(name)) return;
+    const deadLetterQueue = new QueueStore(`${name}/$DeadLetterQueue`, counters, {
+      lockDurationMs,
+      maxDeliveryCount: Infinity,
+    });
+    queues.set(deadLetterQueue.name, deadLetterQueue);
+    queues.set(
+      name,
+      new QueueStore(name, counters, { lockDurationMs, maxDeliveryCount, deadLetterQueue }),
+    );
+  }
+  function createEventHub(name: string, partitionCount: number): void {
+    if (!Number.isInteger(partitionCount) || partitionCount < 1) {
+      throw new RangeError(
+        `Cannot create event hub '${name}': partition count must be a positive integer, received ${partitionCount}`,
+      );
+    }
+    if (!hubs.has(name)) hubs.set(name, new EventHubStore(name, partitionCount, counters));
+  }
+  for (const name of options.queues ?? []) createQueue(name);
+  for (const [name, count] of Object.entries(options.eventHubs ?? {})) {
+    createEventHub(name, count);
+  }
+
+  /** Resolves an entity address, or undefined when it does not exist. */
+  function resolve(address: string, forReceiving: boolean): LinkInfo | undefined {
+    if (address === "$cbs") return { address, kind: "cbs" };
+    if (address === MANAGEMENT || address.endsWith(`/${MANAGEMENT}`)) {
+      const entity = address === MANAGEMENT ? "" : address.slice(0, -MANAGEMENT.length - 1);
+      if (entity !== "" && !queues.has(entity) && !hubs.has(entity)) {
+        if (!autoCreateQueues) return undefined;
+        createQueue(entity);
+      }
+      return { address, kind: "management", queue: queues.get(entity) };
+    }
+    const parts = address.split("/");
+    const hub = hubs.get(parts[0]);
+    if (hub) {
+      if (parts.length === 1 && !forReceiving) return { address, kind: "eventhub", hub };
+      if (parts.length === 3 && parts[1] === "Partitions" && !forReceiving) {
+        const partition = hub.partitions[Number(parts[2])];
+        return partition && String(Number(parts[2])) === parts[2]
+          ? { address, kind: "eventhub", hub, partition }
+          : undefined;
+      }
+      if (
+        parts.length === 5 && parts[1] === "ConsumerGroups" && parts[3] === "Partitions" &&
+        forReceiving
+      ) {
+        const partition = hub.partitions[Number(parts[4])];
+        return partition ? { address, kind: "consumer", hub, partition } : undefined;
+      }
+      return undefined;
+    }
+    let queue = queues.get(address);
+    if (!queue && autoCreateQueues && !address.includes("/")) {
+      createQueue(address);
+      queue = queues.get(address);
+    }
+    return queue ? { address, kind: "queue", queue } : undefined;
+  }
+
+  function replyLink(connection: Connection, replyTo: string): Sender | undefined {
+    for (const [link, info] of links) {
+      if (
+        link.connection === connection && link.is_sender() &&
+        (link.name === replyTo || info.address === replyTo ||
+          addressOf(link.remote.attach?.target) === replyTo)
+      ) {
+        return link as Sender;
+      }
+    }
+    return undefined;
+  }
+
+  function reply(
+    connection: Connection,
+    request: DecodedMessage,
+    status: number,
+    description: string,
+    body?: unknown,
+    condition?: string,
+  ): void {
+    const replyTo = typeof request.reply_to === "string" ? request.reply_to : "";
+    const link = replyLink(connection, replyTo);
+    if (!link) return;
+    const applicationProperties: Record<string, unknown> = {
+      "status-code": status,
+      "status-description": description,
+    };
+    if (condition) applicationProperties["error-condition"] = types.wrap_symbol(condition);
+    const message: Record<string, unknown> = {
+      correlation_id: request.message_id,
+      to: replyTo,
+      application_properties: applicationProperties,
+    };
+    if (body !== undefined) message.body = body;
+    const queue = pendingReplies.get(link) ?? [];
+    queue.push({ message });
+    pendingReplies.set(link, queue);
+    flushReplies(link);
+  }
+
+  function flushReplies(link: Sender): void {
+    const queue = pendingReplies.get(link);
+    while (queue && queue.length > 0 && link.sendable()) {
+      link.send(queue.shift()!.message);
+    }
+  }
+
+  function checkSasToken(token: string): boolean {
+    const fields = new URLSearchParams(token.replace(/^SharedAccessSignature\s+/, ""));
+    const resource = fields.get("sr");
+    const signature = fields.get("sig");
+    const expiry = fields.get("se");
+    if (!resource || !signature || !expiry || fields.get("skn") !== keyName) return false;
+    if (Number(expiry) * 1000 < Date.now()) return false;
+    const expected = createHmac("sha256", key)
+      .update(`${encodeURIComponent(resource)}\n${expiry}`)
+      .digest("base64");
+    return expected === signature;
+  }
+
+  function onPutToken(connection: Connection, request: DecodedMessage): void {
+    counters.putTokens++;
+    const properties = request.application_properties ?? {};
+    const type = String(properties.type ?? "");
+    const token = typeof request.body === "string" ? request.body : "";
+    let ok = !state.refuseTokens && token.length > 0;
+    if (ok && type === "servicebus.windows.net:sastoken") ok = checkSasToken(token);
+    if (!ok) {
+      counters.refusedTokens++;
+      reply(connection, request, 401, "Unauthorized: the token was refused by the test broker");
+      return;
+    }
+    reply(connection, request, 202, "Accepted");
+  }
+
+  function onManagement(connection: Connection, info: LinkInfo, request: DecodedMessage): void {
+    counters.managementRequests++;
+    const properties = request.application_properties ?? {};
+    const operation = String(properties.operation ?? "");
+    const body = (request.body && typeof request.body === "object" ? request.body : {}) as Record<
+      string,
+      unknown
+    >;
+    if (operation === "READ") {
+      const hub = hubs.get(String(properties.name ?? ""));
+      if (!hub) {
+        reply(
+          connection,
+          request,
+          404,
+          `The messaging entity '${String(properties.name)}' could not be found.`,
+          undefined,
+          "amqp:not-found",
+        );
+        return;
+      }
+      if (properties.type === "com.microsoft:partition") {
+        const partition = hub.partitions[Number(properties.partition)];
+        if (!partition) {
+          reply(connection, request, 404, `The messaging entity '${hub.name}/Partitions/${String(properties.partition)}' could not be found.`, undefined, "amqp:not-found");
+          return;
+        }
+        const last = partition.events[partition.events.length - 1];
+        reply(connection, request, 200, "OK", {
+          name: hub.name,
+          partition: partition.id,
+          begin_sequence_number: types.wrap_long(0),
+          last_enqueued_sequence_number: types.wrap_long(last ? last.sequenceNumber : -1),
+          last_enqueued_offset: last ? String(last.offset) : "-1",
+          last_enqueued_time_utc: new Date(last ? last.enqueuedAt : 0),
+          is_partition_empty: !last,
+        });
+        return;
+      }
+      reply(connection, request, 200, "OK", {
+        name: hub.name,
+        created_at: new Date(hub.createdAt),
+        partition_ids: hub.partitions.map((p) => p.id),
+      });
+      return;
+    }
+    const queue = info.queue;
+    if (!queue) {
+      reply(connection, request, 404, `The messaging entity '${info.address}' could not be found.`, undefined, "amqp:not-found");
+      return;
+    }
+    switch (operation) {
+      case "com.microsoft:schedule-message": {
+        const entries = Array.isArray(body.messages) ? body.messages : [];
+        const sequenceNumbers: Buffer[] = [];
+        for (const entry of entries as Record<string, unknown>[]) {
+          const split = splitMessage(Buffer.from(entry.message as Uint8Array));
+          const at = toTime(split.decoded.message_annotations?.["x-opt-scheduled-enqueue-time"]);
+          if (queue.size >= state.maxQueueLength) {
+            reply(connection, request, 403, "The queue is full", undefined, "amqp:resource-limit-exceeded");
+            return;
+          }
+          sequenceNumbers.push(longBytes(queue.enqueue(split, at).sequenceNumber));
+        }
+        reply(connection, request, 200, "OK", {
+          "sequence-numbers": types.wrap_array(sequenceNumbers, 0x81),
+        });
+        return;
+      }
+      case "com.microsoft:cancel-scheduled-message": {
+        const numbers = Array.isArray(body["sequence-numbers"]) ? body["sequence-numbers"] : [];
+        queue.cancelScheduled(numbers.map(readLong));
+        reply(connection, request, 200, "OK", {});
+        return;
+      }
+      case "com.microsoft:renew-lock": {
+        const expirations: Date[] = [];
+        for (const token of lockTokens(body)) {
+          const until = queue.renew(token);
+          if (until === undefined) {
+            reply(connection, request, 410, "The lock supplied is invalid.", undefined, "com.microsoft:message-lock-lost");
+            return;
+          }
+          expirations.push(new Date(until));
+        }
+        reply(connection, request, 200, "OK", { expirations });
+        return;
+      }
+      case "com.microsoft:update-disposition": {
+        const status = String(body["disposition-status"] ?? "");
+        const outcome: Outcome | undefined = status === "completed"
+          ? "accepted"
+          : status === "abandoned"
+          ? "modified"
+          : status === "defered"
+          ? "deferred"
+          : status === "suspended"
+          ? "rejected"
+          : undefined;
+        if (!outcome) {
+          reply(connection, request, 400, `Unknown disposition-status '${status}'`, undefined, "com.microsoft:argument-error");
+          return;
+        }
+        for (const token of lockTokens(body)) {
+          if (!queue.settle(token, outcome)) {
+            reply(connection, request, 410, "The lock supplied is invalid.", undefined, "com.microsoft:message-lock-lost");
+            return;
+          }
+        }
+        reply(connection, request, 200, "OK", {});
+        return;
+      }
+      default:
+        reply(connection, request, 501, `Operation '${operation}' is not implemented by the test broker`, undefined, "amqp:not-implemented");
+    }
+  }
+
+  function reject(delivery: Delivery, condition: string, description: string): void {
+    counters.rejectedTransfers++;
+    delivery.reject({ condition, description });
+  }
+
+  function onTransfer(context: EventContext): void {
+    const receiver = context.receiver!;
+    const delivery = context.delivery!;
+    const info = links.get(receiver);
+    if (!info) return;
+    const request = context.message as unknown as DecodedMessage;
+    if (info.kind === "cbs") {
+      delivery.accept();
+      if (request.application_properties?.operation === "put-token") {
+        onPutToken(context.connection, request);
+      } else {
+        reply(context.connection, request, 400, "Unknown CBS operation");
+      }
+      return;
+    }
+    if (info.kind === "management") {
+      delivery.accept();
+      onManagement(context.connection, info, request);
+      return;
+    }
+    counters.transfers++;
+    const format = (context as { format?: number }).format ?? 0;
+    // rhea hands a decoded message for format 0 and raw bytes otherwise; the
+    // single message is re-encoded so both paths store the same shape.
+    const raw = format === 0
+      ? messageCodec.encode(request as Record<string, unknown>)
+      : Buffer.from(context.message as unknown as Uint8Array);
+    if (raw.length > maxMessageSizeBytes) {
+      reject(
+        delivery,
+        "amqp:link:message-size-exceeded",
+        `The received message (delivery-id:${delivery.id}, size:${raw.length} bytes) exceeds the limit (${maxMessageSizeBytes} bytes) currently allowed on the link.`,
+      );
+      return;
+    }
+    let inner: Buffer[] = [raw];
+    let envelopeAnnotations: Record<string, unknown> = {};
+    if (format === BATCH_FORMAT) {
+      const envelope = decodeEnvelope(raw);
+      inner = envelope.messages;
+      envelopeAnnotations = envelope.annotations;
+    } else if (format !== 0) {
+      reject(delivery, "amqp:not-implemented", `Message format ${format} is not supported`);
+      return;
+    }
+    const splits: SplitMessage[] = inner.map(splitMessage);
+    if (info.kind === "queue") {
+      const queue = info.queue!;
+      if (queue.size + splits.length > state.maxQueueLength) {
+        reject(
+          delivery,
+          "amqp:resource-limit-exceeded",
+          `The maximum entity size has been reached or exceeded for queue '${queue.name}'.`,
+        );
+        return;
+      }
+      for (const split of splits) {
+        const at = toTime(split.decoded.message_annotations?.["x-opt-scheduled-enqueue-time"]);
+        queue.enqueue(split, at);
+      }
+    } else if (info.kind === "eventhub") {
+      const hub = info.hub!;
+      for (const split of splits) {
+        const keyValue = split.decoded.message_annotations?.["x-opt-partition-key"] ??
+          envelopeAnnotations["x-opt-partition-key"];
+        const partitionKey = typeof keyValue === "string" ? keyValue : undefined;
+        (info.partition ?? hub.route(partitionKey)).append(split, partitionKey);
+      }
+    }
+    delivery.accept();
+  }
+
+  function onLinkOpen(context: EventContext, link: Sender | Receiver): void {
+    counters.attaches++;
+    const remote = link.remote.attach ?? {};
+    const isSender = link.is_sender();
+    // A broker-side sender serves a client receiver: its address is the source.
+    const address = isSender ? addressOf(remote.source) : addressOf(remote.target);
+    link.local.attach.snd_settle_mode = remote.snd_settle_mode;
+    link.local.attach.rcv_settle_mode = remote.rcv_settle_mode;
+    if (isSender) link.set_source(remote.source ?? { address });
+    else link.set_target(remote.target ?? { address });
+    let info = resolve(address, isSender);
+    if (!info && isSender && (link.name === address || address === "")) {
+      // The receiving half of a request/response pair ($cbs, $management)
+      // that is named after its reply-to address.
+      info = { address: addressOf(remote.target) || link.name, kind: "reply" };
+    }
+    if (isSender && info && (info.kind === "cbs" || info.kind === "management")) {
+      info = { ...info, kind: "reply" };
+    }
+    if (!info) {
+      counters.notFound++;
+      const host = context.connection.hostname ?? "127.0.0.1";
+      link.close({
+        condition: "amqp:not-found",
+        description: `The messaging entity 'sb://${host}/${address}' could not be found.`,
+      });
+      return;
+    }
+    links.set(link, info);
+    if (!isSender) {
+      if (info.kind === "queue" || info.kind === "eventhub") {
+        counters.senderAttaches++;
+        link.local.attach.max_message_size = info.kind === "eventhub"
+          ? Math.max(maxMessageSizeBytes, 1_048_576)
+          : maxMessageSizeBytes;
+      }
+      return;
+    }
+    if (info.kind === "queue") {
+      counters.receiverAttaches++;
+      info.queue!.receivers.add(link as Sender);
+    } else if (info.kind === "consumer") {
+      counters.receiverAttaches++;
+      info.partition!.addConsumer(link as Sender, parseSelector(remote.source));
+    }
+  }
+
+  function forget(link: Sender | Receiver): void {
+    const info = links.get(link);
+    links.delete(link);
+    pendingReplies.delete(link as Sender);
+    draining.delete(link as Sender);
+    if (info?.queue) info.queue.receivers.delete(link as Sender);
+    if (info?.partition) info.partition.consumers.delete(link as Sender);
+  }
+
+  function forgetConnection(connection: Connection): void {
+    for (const link of [...links.keys()]) {
+      if (link.connection === connection) forget(link);
+    }
+  }
+
+  function pump(link: Sender): void {
+    const info = links.get(link);
+    if (!info) return;
+    if (info.kind === "reply") flushReplies(link);
+    else if (info.kind === "queue") info.queue!.pump();
+    else if (info.kind === "consumer") info.partition!.pump();
+    if (draining.has(link)) {
+      draining.delete(link);
+      // Answer the drain: nothing more to send now, so the credit is spent.
+      link.set_drained(true);
+    }
+  }
+
+  function onSettlement(context: EventContext, outcome: Outcome): void {
+    const link = context.sender;
+    const delivery = context.delivery;
+    if (!link || !delivery) return;
+    const info = links.get(link);
+    if (info?.kind === "queue") {
+      const remote = delivery.remote_state as
+        | { undeliverable_here?: boolean; delivery_failed?: boolean }
+        | undefined;
+      const effective: Outcome = outcome === "modified" && remote?.undeliverable_here
+        ? "deferred"
+        : outcome;
+      info.queue!.settle(delivery.tag as Uint8Array, effective);
+    }
+    if (!delivery.remote_settled) {
+      // The SDKs wait for the broker's settled disposition with a real outcome.
+      const codec = rhea.message as unknown as Record<
+        string,
+        (fields?: Record<string, unknown>) => { described(): unknown }
+      >;
+      delivery.update(
+        true,
+        outcome === "deferred" ? codec.modified({}).described() : codec[outcome]().described(),
+      );
+    }
+  }
+
+  const container = rhea.create_container({
+    id: "amqp-test-broker",
+    treat_modified_as_released: false,
+    autoaccept: false,
+  });
+  container.on("connection_open", () => {
+    counters.amqpOpens++;
+  });
+  container.on("sender_open", (context: EventContext) => onLinkOpen(context, context.sender!));
+  container.on(
+    "receiver_open",
+    (context: EventContext) => onLinkOpen(context, context.receiver!),
+  );
+  container.on("message", onTransfer);
+  container.on("sendable", (context: EventContext) => pump(context.sender!));
+  container.on("sender_draining", (context: EventContext) => {
+    draining.add(context.sender!);
+    pump(context.sender!);
+  });
+  container.on("accepted", (context: EventContext) => onSettlement(context, "accepted"));
+  container.on("released", (context: EventContext) => onSettlement(context, "released"));
+  container.on("modified", (context: EventContext) => onSettlement(context, "modified"));
+  container.on("rejected", (context: EventContext) => onSettlement(context, "rejected"));
+  container.on("sender_close", (context: EventContext) => forget(context.sender!));
+  container.on("receiver_close", (context: EventContext) => forget(context.receiver!));
+  container.on("disconnected", (context: EventContext) => forgetConnection(context.connection));
+  container.on("connection_close", (context: EventContext) => {
+    forgetConnection(context.connection);
+  });
+  // Errors a client causes (or a reset socket) must never crash the test process.
+  for (const event of ["error", "connection_error", "session_error", "sender_error", "receiver_error"]) {
+    container.on(event, () => {});
+  }
+
+  function serve(socket: net.Socket): void {
+    delayed.delete(socket);
+    if (socket.destroyed) return;
+    const connection = container.create_connection({
+      container_id: "amqp-test-broker",
+      properties: { product: "amqp-test-broker" },
+    } as never);
+    connections.set(socket, connection);
+    connection.accept(socket);
+  }
+
+  function onSocket(socket: net.Socket): void {
+    counters.connections++;
+    counters.openConnections++;
+    sockets.add(socket);
+    // Without NODELAY every reply waits out the client's delayed ACK (~40 ms).
+    socket.setNoDelay(true);
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      counters.openConnections--;
+      sockets.delete(socket);
+      const connection = connections.get(socket);
+      connections.delete(socket);
+      if (connection) forgetConnection(connection);
+      const timer = delayed.get(socket);
+      if (timer !== undefined) clearTimeout(timer);
+      delayed.delete(socket);
+    });
+    if (state.handshakeDelayMs > 0) {
+      delayed.set(socket, setTimeout(() => serve(socket), state.handshakeDelayMs));
+    } else {
+      serve(socket);
+    }
+  }
+
+  const server: net.Server = useTls
+    ? tls.createServer({ key: TEST_KEY_PEM, cert: TEST_CERT_PEM }, onSocket)
+    : net.createServer(onSocket);
+  await new Promise<void>((resolvePromise, rejectPromise) => {
+    server.once("error", rejectPromise);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", rejectPromise);
+      resolvePromise();
+    });
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  const host = useTls ? "localhost" : "127.0.0.1";
+  let stopped: Promise<void> | undefined;
+
+  return {
+    port,
+    fullyQualifiedNamespace: `${host}:${port}`,
+    get counters(): AmqpBrokerCounters {
+      return { ...counters };
+    },
+    get refuseTokens(): boolean {
+      return state.refuseTokens;
+    },
+    set refuseTokens(value: boolean) {
+      state.refuseTokens = value;
+    },
+    get handshakeDelayMs(): number {
+      return state.handshakeDelayMs;
+    },
+    set handshakeDelayMs(value: number) {
+      if (!(value >= 0)) {
+        throw new RangeError(`Cannot set handshakeDelayMs: must be >= 0, received ${value}`);
+      }
+      state.handshakeDelayMs = value;
+    },
+    get maxQueueLength(): number {
+      return state.maxQueueLength;
+    },
+    set maxQueueLength(value: number) {
+      state.maxQueueLength = value;
+    },
+    connectionString(entityPath?: string): string {
+      return `Endpoint=sb://${host}:${port};SharedAccessKeyName=${keyName};SharedAccessKey=${key};` +
+        (useTls ? "" : "UseDevelopmentEmulator=true;") +
+        (entityPath ? `EntityPath=${entityPath};` : "");
+    },
+    createQueue,
+    createEventHub,
+    messages(queue: string): BrokerMessage[] {
+      const store = queues.get(queue);
+      if (!store) throw new RangeError(`Cannot list messages: no queue '${queue}'`);
+      return store.messages().map((m) => ({
+        sequenceNumber: m.sequenceNumber,
+        state: m.state,
+        messageId: m.split.decoded.message_id ?? m.assignedMessageId,
+        body: decodeBody(m.split.decoded),
+        applicationProperties: m.split.decoded.application_properties ?? {},
+        annotations: m.split.decoded.message_annotations ?? {},
+        enqueuedTimeUtc: new Date(m.enqueuedAt),
+        scheduledEnqueueTimeUtc: m.scheduledAt === undefined ? undefined : new Date(m.scheduledAt),
+        deliveryCount: m.deliveryCount,
+        message: m.split.decoded,
+      }));
+    },
+    events(hub: string, partitionId?: string): BrokerEvent[] {
+      const store = hubs.get(hub);
+      if (!store) throw new RangeError(`Cannot list events: no event hub '${hub}'`);
+      return store.partitions
+        .filter((p) => partitionId === undefined || p.id === partitionId)
+        .flatMap((p) =>
+          p.events.map((e) => ({
+            partitionId: p.id,
+            sequenceNumber: e.sequenceNumber,
+            partitionKey: e.partitionKey,
+            body: decodeBody(e.split.decoded),
+            applicationProperties: e.split.decoded.application_properties ?? {},
+            message: e.split.decoded,
+          }))
+        );
+    },
+    dropConnections(dropOptions?: { graceful?: boolean }): number {
+      let count = 0;
+      for (const socket of [...sockets]) {
+        count++;
+        const connection = connections.get(socket);
+        if (dropOptions?.graceful && connection && !connection.is_closed()) {
+          connection.close({
+            condition: "amqp:connection:forced",
+            description: "The connection was closed by the test broker",
+          });
+          // Give the close frame a moment to leave, then make sure the socket goes.
+          const timer = setTimeout(() => socket.destroy(), 50);
+          (timer as { unref?: () => void }).unref?.();
+        } else {
+          socket.destroy();
+        }
+      }
+      counters.dropped += count;
+      return count;
+    },
+    stop(): Promise<void> {
+      stopped ??= new Promise<void>((resolvePromise) => {
+        for (const timer of delayed.values()) clearTimeout(timer);
+        delayed.clear();
+        for (const queue of queues.values()) queue.close();
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolvePromise());
+      });
+      return stopped;
+    },
+  };
+}

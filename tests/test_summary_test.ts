@@ -1,0 +1,135 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  bunParser,
+  denoJunitCounts,
+  LineSplitter,
+  nodeTapParser,
+  summaryLine,
+  type SummaryParser,
+} from "../scripts/_test_summary.ts";
+
+// What deno 2.9.6 writes with --junit-path for a file holding: describe
+// "outer" { it passes, it fails, it.skip, it.todo, describe "inner" { it } },
+// describe "hook fails" { before throws; it }, test "top level", a skipped
+// test and a skipped describe.
+const DENO_JUNIT = `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="deno test" tests="11" failures="3" errors="0" time="0.022">
+    <testsuite name="./a_test.ts" tests="5" disabled="2" errors="0" failures="2">
+        <testcase name="outer" classname="./a_test.ts" time="0.009" line="3" col="1">
+            <failure message="1 test step failed">1 test step failed.</failure>
+        </testcase>
+        <testcase name="hook fails" classname="./a_test.ts" time="0.001" line="12" col="1">
+            <failure message="Uncaught Error: hook">Error: hook</failure>
+        </testcase>
+        <testcase name="top level" classname="./a_test.ts" time="0.000" line="16" col="1">
+        </testcase>
+        <testcase name="top skip" classname="./a_test.ts" time="0.000" line="17" col="1">
+            <skipped/>
+        </testcase>
+        <testcase name="skipped suite" classname="./a_test.ts" time="0.000" line="18" col="10">
+            <skipped/>
+        </testcase>
+    </testsuite>
+    <testsuite name="ext:deno_node/testing.ts" tests="6" disabled="2" errors="0" failures="1">
+        <testcase name="outer &gt; passes" classname="ext:deno_node/testing.ts" time="0.000" line="1" col="1">
+        </testcase>
+        <testcase name="outer &gt; fails" classname="ext:deno_node/testing.ts" time="0.003" line="1" col="1">
+            <failure message="Uncaught AssertionError">AssertionError: 1 !== 2</failure>
+        </testcase>
+        <testcase name="outer &gt; skipped" classname="ext:deno_node/testing.ts" time="0.000" line="1" col="1">
+            <skipped/>
+        </testcase>
+        <testcase name="outer &gt; todo" classname="ext:deno_node/testing.ts" time="0.000" line="1" col="1">
+            <skipped/>
+        </testcase>
+        <testcase name="outer &gt; inner" classname="ext:deno_node/testing.ts" time="0.000" line="1" col="1">
+        </testcase>
+        <testcase name="outer &gt; inner &gt; deep pass" classname="ext:deno_node/testing.ts" time="0.000" line="1" col="1">
+        </testcase>
+    </testsuite>
+</testsuites>
+`;
+
+function feed(parser: SummaryParser, output: string): SummaryParser {
+  for (const line of output.split("\n")) parser.line(line);
+  return parser;
+}
+
+describe("test summary", () => {
+  it("counts Deno's leaf tests, not the describe blocks around them", () => {
+    assert.deepEqual(denoJunitCounts(DENO_JUNIT), {
+      passed: 3,
+      failed: 2,
+      skipped: 4,
+    });
+  });
+
+  it("counts a Deno parent that failed on its own, but not one whose child failed", () => {
+    const xml = DENO_JUNIT.replace(
+      `<testcase name="outer &gt; fails" classname="ext:deno_node/testing.ts" time="0.003" line="1" col="1">
+            <failure message="Uncaught AssertionError">AssertionError: 1 !== 2</failure>`,
+      `<testcase name="outer &gt; fails" classname="ext:deno_node/testing.ts" time="0.003" line="1" col="1">`,
+    );
+    // "outer" still reports a failure of its own (an after hook, say).
+    assert.deepEqual(denoJunitCounts(xml), {
+      passed: 4,
+      failed: 2,
+      skipped: 4,
+    });
+  });
+
+  it("finds no test in an empty or missing Deno report", () => {
+    assert.deepEqual(denoJunitCounts(""), { passed: 0, failed: 0, skipped: 0 });
+  });
+
+  it("reads Node's TAP summary and counts cancelled tests as failed", () => {
+    const parser = feed(
+      nodeTapParser(),
+      [
+        "TAP version 13",
+        "# Subtest: outer",
+        "    # pass 99",
+        "ok 1 - outer",
+        "# tests 8",
+        "# suites 4",
+        "# pass 3",
+        "# fail 1",
+        "# cancelled 1",
+        "# skipped 2",
+        "# todo 1",
+        "# duration_ms 236.2",
+      ].join("\n"),
+    );
+    assert.deepEqual(parser.counts(), { passed: 3, failed: 2, skipped: 3 });
+  });
+
+  it("reads Bun's closing lines", () => {
+    const parser = feed(
+      bunParser(),
+      "(pass) outer > passes\n\n 4 pass\n 2 skip\n 1 todo\n 1 fail\n 1 error\nRan 8 tests across 1 file. [50.00ms]\n",
+    );
+    assert.deepEqual(parser.counts(), { passed: 4, failed: 1, skipped: 3 });
+  });
+
+  it("prints skipped tests only when there are some", () => {
+    assert.equal(
+      summaryLine("deno", { passed: 6, failed: 0, skipped: 0 }),
+      "deno: 6 passed, 0 failed",
+    );
+    assert.equal(
+      summaryLine("node", { passed: 6, failed: 1, skipped: 2 }),
+      "node: 6 passed, 1 failed, 2 skipped",
+    );
+  });
+
+  it("splits chunks into lines, holding a partial line until it ends", () => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter();
+    splitter.push("# pa", (line) => lines.push(line));
+    splitter.push("ss 3\r\n# fail 0\n# can", (line) => lines.push(line));
+    assert.deepEqual(lines, ["# pass 3", "# fail 0"]);
+    splitter.end((line) => lines.push(line));
+    assert.deepEqual(lines, ["# pass 3", "# fail 0", "# can"]);
+  });
+});
