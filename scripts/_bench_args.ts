@@ -8,7 +8,12 @@
 /** The backends the bench can drive. */
 export type BenchTarget = "simulated" | "cosmos" | "servicebus" | "eventhubs";
 
-const TARGETS: readonly BenchTarget[] = ["simulated", "cosmos", "servicebus", "eventhubs"];
+const TARGETS: readonly BenchTarget[] = [
+  "simulated",
+  "cosmos",
+  "servicebus",
+  "eventhubs",
+];
 
 /** Everything a bench run is configured by. */
 export interface BenchArgs {
@@ -49,7 +54,7 @@ export interface BenchArgs {
   concurrency: number | undefined;
   /**
    * Requests that arrive together on top of the rate, every `burstEverySeconds`.
-   * @default {400}
+   * @default {200}
    */
   burst: number;
   /**
@@ -136,7 +141,7 @@ export function defaultBenchArgs(): BenchArgs {
     maxConcurrentCreates: [undefined],
     rate: 4000,
     concurrency: undefined,
-    burst: 400,
+    burst: 200,
     burstEverySeconds: 1,
     durationSeconds: 2,
     warmupSeconds: 0.5,
@@ -168,7 +173,16 @@ export class BenchArgsError extends Error {
   }
 }
 
-type Kind = "int+" | "int0" | "num+" | "num0" | "ints+" | "creates" | "target" | "path" | "bool";
+type Kind =
+  | "int+"
+  | "int0"
+  | "num+"
+  | "num0"
+  | "ints+"
+  | "creates"
+  | "target"
+  | "path"
+  | "bool";
 
 interface Flag {
   key: keyof BenchArgs;
@@ -185,31 +199,65 @@ const FLAGS: Record<string, Flag> = {
   "--azure": {
     key: "azure",
     kind: "bool",
-    help: "With --target: use the real Azure account from environment variables",
+    help:
+      "With --target: use the real Azure account from environment variables",
   },
-  "--client-limit": { key: "clientLimits", kind: "ints+", help: "clientLimit values, comma-separated" },
-  "--max-size": { key: "maxSizes", kind: "ints+", help: "maxSize values, comma-separated" },
+  "--client-limit": {
+    key: "clientLimits",
+    kind: "ints+",
+    help: "clientLimit values, comma-separated",
+  },
+  "--max-size": {
+    key: "maxSizes",
+    kind: "ints+",
+    help: "maxSize values, comma-separated",
+  },
   "--max-concurrent-creates": {
     key: "maxConcurrentCreates",
     kind: "creates",
-    help: "maxConcurrentCreates values, comma-separated; auto = the pool's default",
+    help:
+      "maxConcurrentCreates values, comma-separated; auto = the pool's default",
   },
-  "--rate": { key: "rate", kind: "num+", help: "Open-loop arrivals per second (queueing shows in latency)" },
+  "--rate": {
+    key: "rate",
+    kind: "num+",
+    help: "Open-loop arrivals per second (queueing shows in latency)",
+  },
   "--concurrency": {
     key: "concurrency",
     kind: "int+",
     help: "Closed loop instead: this many callers, each back to back",
   },
-  "--burst": { key: "burst", kind: "int0", help: "Extra requests arriving at once, every --burst-every" },
-  "--burst-every": { key: "burstEverySeconds", kind: "num+", help: "Seconds between bursts" },
-  "--duration": { key: "durationSeconds", kind: "num+", help: "Measured seconds per grid cell" },
-  "--warmup": { key: "warmupSeconds", kind: "num0", help: "Unmeasured seconds of load first, per cell" },
+  "--burst": {
+    key: "burst",
+    kind: "int0",
+    help: "Extra requests arriving at once, every --burst-every",
+  },
+  "--burst-every": {
+    key: "burstEverySeconds",
+    kind: "num+",
+    help: "Seconds between bursts",
+  },
+  "--duration": {
+    key: "durationSeconds",
+    kind: "num+",
+    help: "Measured seconds per grid cell",
+  },
+  "--warmup": {
+    key: "warmupSeconds",
+    kind: "num0",
+    help: "Unmeasured seconds of load first, per cell",
+  },
   "--handshake-ms": {
     key: "handshakeMs",
     kind: "num0",
     help: "Simulated create + ready cost, ms, before --time-scale",
   },
-  "--operation-ms": { key: "operationMs", kind: "num0", help: "Simulated operation latency, ms" },
+  "--operation-ms": {
+    key: "operationMs",
+    kind: "num0",
+    help: "Simulated operation latency, ms",
+  },
   "--connection-rate": {
     key: "connectionRate",
     kind: "num0",
@@ -220,15 +268,31 @@ const FLAGS: Record<string, Flag> = {
     kind: "num+",
     help: "Multiplies the simulated handshake (1 = real cost)",
   },
-  "--p99-ms": { key: "p99Ms", kind: "num+", help: "Latency target: whole-operation p99, ms" },
+  "--p99-ms": {
+    key: "p99Ms",
+    kind: "num+",
+    help: "Latency target: whole-operation p99, ms",
+  },
   "--acquire-timeout-seconds": {
     key: "acquireTimeoutSeconds",
     kind: "num+",
     help: "The pool's acquireTimeoutSeconds",
   },
-  "--seed": { key: "seed", kind: "int0", help: "Seed of the random arrival process" },
-  "--json": { key: "json", kind: "bool", help: "Print results as JSON on stdout instead of the table" },
-  "--out": { key: "out", kind: "path", help: "Write a Markdown report and an SVG chart beside it" },
+  "--seed": {
+    key: "seed",
+    kind: "int0",
+    help: "Seed of the random arrival process",
+  },
+  "--json": {
+    key: "json",
+    kind: "bool",
+    help: "Print results as JSON on stdout instead of the table",
+  },
+  "--out": {
+    key: "out",
+    kind: "path",
+    help: "Write a Markdown report and an SVG chart beside it",
+  },
 };
 
 function showDefault(value: unknown): string {
@@ -263,7 +327,11 @@ export function helpText(): string {
     "Flags:",
   ];
   for (const [name, flag] of Object.entries(FLAGS)) {
-    const arg = flag.kind === "bool" ? "" : flag.kind === "path" ? " <file>" : " <n>";
+    const arg = flag.kind === "bool"
+      ? ""
+      : flag.kind === "path"
+      ? " <file>"
+      : " <n>";
     const current = defaults[flag.key];
     const shown = flag.kind === "bool"
       ? ""
@@ -295,19 +363,29 @@ function number(flag: string, text: string, kind: Kind): number {
     (kind === "int+" || kind === "int0" ? Number.isInteger(value) : true) &&
     (kind === "int+" || kind === "num+" ? value > 0 : value >= 0);
   if (!ok) {
-    throw new BenchArgsError(`Invalid ${flag}: expected ${expected[kind]}, got ${text}`);
+    throw new BenchArgsError(
+      `Invalid ${flag}: expected ${expected[kind]}, got ${text}`,
+    );
   }
   return value;
 }
 
-function list(flag: string, text: string, allowAuto: boolean): (number | undefined)[] {
+function list(
+  flag: string,
+  text: string,
+  allowAuto: boolean,
+): (number | undefined)[] {
   const parts = text.split(",").map((part) => part.trim());
-  const expected = allowAuto ? "positive integers or auto" : "positive integers";
+  const expected = allowAuto
+    ? "positive integers or auto"
+    : "positive integers";
   const values = parts.map((part) => {
     if (allowAuto && part === "auto") return undefined;
     const value = part === "" ? NaN : Number(part);
     if (!Number.isInteger(value) || value < 1) {
-      throw new BenchArgsError(`Invalid ${flag}: expected ${expected}, comma-separated, got ${text}`);
+      throw new BenchArgsError(
+        `Invalid ${flag}: expected ${expected}, comma-separated, got ${text}`,
+      );
     }
     return value;
   });
@@ -356,7 +434,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     }
     seen.add(name);
     if (flag.kind === "bool") {
-      if (eq > 0) throw new BenchArgsError(`Invalid ${name}: it takes no value, got ${token.slice(eq + 1)}`);
+      if (eq > 0) {
+        throw new BenchArgsError(
+          `Invalid ${name}: it takes no value, got ${token.slice(eq + 1)}`,
+        );
+      }
       (args[flag.key] as boolean) = true;
       continue;
     }
@@ -374,12 +456,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       case "target":
         if (!(TARGETS as readonly string[]).includes(text)) {
-          throw new BenchArgsError(`Invalid ${name}: expected one of ${TARGETS.join(", ")}, got ${text}`);
+          throw new BenchArgsError(
+            `Invalid ${name}: expected one of ${
+              TARGETS.join(", ")
+            }, got ${text}`,
+          );
         }
         target[flag.key] = text;
         break;
       case "path":
-        if (text === "") throw new BenchArgsError(`Invalid ${name}: expected a file path, got an empty string`);
+        if (text === "") {
+          throw new BenchArgsError(
+            `Invalid ${name}: expected a file path, got an empty string`,
+          );
+        }
         target[flag.key] = text;
         break;
       default:
@@ -392,7 +482,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     );
   }
   if (args.azure && args.target === "simulated") {
-    throw new BenchArgsError("Invalid --azure: it needs --target cosmos, servicebus or eventhubs");
+    throw new BenchArgsError(
+      "Invalid --azure: it needs --target cosmos, servicebus or eventhubs",
+    );
   }
   return args;
 }
@@ -429,7 +521,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       kind: "exit",
       code: 2,
       stdout: "",
-      stderr: `bench: ${error.message}\nRun "deno task bench --help" for the flags and their defaults.\n`,
+      stderr:
+        `bench: ${error.message}\nRun "deno task bench --help" for the flags and their defaults.\n`,
     };
   }
 }

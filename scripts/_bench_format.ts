@@ -30,10 +30,10 @@ export function formatCount(value: number): string {
 
 /**
  * Formats milliseconds with the precision a reader needs: two decimals under
- * 1 ms, one under 100 ms, none above.
+ * 1 ms, one under 100 ms, none above, without trailing zeros.
  *
  * @param ms The duration in milliseconds.
- * @returns For example `"0.42"`, `"31.2"`, `"1,840"`, or `"-"` for `NaN`.
+ * @returns For example `"0.42"`, `"31.2"`, `"50"`, `"1,840"`, or `"-"` for `NaN`.
  *
  * @example Three magnitudes
  * ```ts
@@ -42,12 +42,13 @@ export function formatCount(value: number): string {
  *
  * assert.equal(formatMs(0.4234), "0.42");
  * assert.equal(formatMs(31.25), "31.3");
+ * assert.equal(formatMs(50), "50");
  * assert.equal(formatMs(1840.2), "1,840");
  * ```
  */
 export function formatMs(ms: number): string {
   if (Number.isNaN(ms)) return "-";
-  if (ms < 1) return ms.toFixed(2);
-  if (ms < 100) return ms.toFixed(1);
-  return formatCount(ms);
+  if (ms >= 99.95) return formatCount(ms);
+  // Trailing zeros say nothing: 50 ms, not 50.0 ms.
+  return ms.toFixed(ms < 1 ? 2 : 1).replace(/\.?0+$/, "");
 }

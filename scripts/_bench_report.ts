@@ -6,7 +6,11 @@
  */
 
 import { formatCount, formatMs } from "./_bench_format.ts";
-import { compareSize, misses, type Recommendation } from "./_bench_recommend.ts";
+import {
+  compareSize,
+  misses,
+  type Recommendation,
+} from "./_bench_recommend.ts";
 import type { CellResult } from "./_bench_types.ts";
 
 /** Everything a report describes. */
@@ -71,7 +75,11 @@ function triple(a: number, b: number, c: number): string {
  * assert.equal(rows[0][0], "maxSize");
  * ```
  */
-export function tableRows(results: readonly CellResult[], targetP99Ms: number, offeredRate: number): string[][] {
+export function tableRows(
+  results: readonly CellResult[],
+  targetP99Ms: number,
+  offeredRate: number,
+): string[][] {
   const rows = [HEADERS];
   for (const cell of [...results].sort(compareSize)) {
     const missed = misses(cell, { targetP99Ms, offeredRate });
@@ -110,12 +118,19 @@ export function tableRows(results: readonly CellResult[], targetP99Ms: number, o
  * ```
  */
 export function textTable(rows: readonly string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const numeric = (text: string) => /^[\d,.\-/ ()auto]+$/.test(text) && /\d/.test(text);
+  const widths = rows[0].map((_, column) =>
+    Math.max(...rows.map((row) => row[column].length))
+  );
+  const numeric = (text: string) =>
+    /^[\d,.\-/ ()auto]+$/.test(text) && /\d/.test(text);
   const line = (row: readonly string[], header: boolean) =>
     row.map((cell, column) => {
-      const rightAlign = header ? numeric(rows[1]?.[column] ?? "") : numeric(cell);
-      return rightAlign ? cell.padStart(widths[column]) : cell.padEnd(widths[column]);
+      const rightAlign = header
+        ? numeric(rows[1]?.[column] ?? "")
+        : numeric(cell);
+      return rightAlign
+        ? cell.padStart(widths[column])
+        : cell.padEnd(widths[column]);
     }).join("  ").trimEnd();
   return [
     line(rows[0], true),
@@ -190,17 +205,24 @@ export function recommendationLines(recommendation: Recommendation): string[] {
  * assert.match(md, /!\[.*\]\(report\.svg\)/);
  * ```
  */
-export function renderMarkdownReport(input: ReportInput, svgFileName: string): string {
+export function renderMarkdownReport(
+  input: ReportInput,
+  svgFileName: string,
+): string {
   const rec = input.recommendation;
   const load = input.offeredRate > 0
-    ? `${formatCount(input.offeredRate)} req/s offered (open loop, rate plus bursts)`
+    ? `${
+      formatCount(input.offeredRate)
+    } req/s offered (open loop, rate plus bursts)`
     : `closed loop, ${formatCount(Number(input.flags.concurrency))} callers`;
   const lines = [
     "# Pool tuning report",
     "",
     `- Command: \`${input.command}\``,
     `- Backend: ${input.backend}`,
-    `- Load: ${load}; target: whole-operation p99 ≤ ${formatMs(input.targetP99Ms)} ms`,
+    `- Load: ${load}; target: whole-operation p99 ≤ ${
+      formatMs(input.targetP99Ms)
+    } ms`,
     `- Environment: ${input.environment}; started ${input.startedAt}; took ${
       input.elapsedSeconds.toFixed(1)
     } s`,
@@ -213,12 +235,18 @@ export function renderMarkdownReport(input: ReportInput, svgFileName: string): s
     "",
   ];
   if (input.warnings.length > 0) {
-    lines.push("> [!WARNING]", ...input.warnings.map((warning) => `> ${warning}`), "");
+    lines.push(
+      "> [!WARNING]",
+      ...input.warnings.map((warning) => `> ${warning}`),
+      "",
+    );
   }
   lines.push(
     "## Results",
     "",
-    markdownTable(tableRows(input.results, input.targetP99Ms, input.offeredRate)),
+    markdownTable(
+      tableRows(input.results, input.targetP99Ms, input.offeredRate),
+    ),
     "",
     `![p99 latency against maxSize, one line per clientLimit](${svgFileName})`,
     "",
@@ -226,16 +254,16 @@ export function renderMarkdownReport(input: ReportInput, svgFileName: string): s
     "",
     "- Each row is one pool configuration, run fresh: an unmeasured warm-up, then the measured window.",
     "- *latency* is what a caller sees, from the request to its result (acquire wait plus operation); " +
-    "failed requests count with the time they took to fail. *wait* is the acquire wait alone.",
+      "failed requests count with the time they took to fail. *wait* is the acquire wait alone.",
     "- *opened* counts connections the pool opened (it grows lazily, so it can stay below maxSize); " +
-    "*waited* counts requests that queued 1 ms or more for capacity; *timeouts* got " +
-    "`ConnectionsExhausted` after `acquireTimeoutSeconds`.",
+      "*waited* counts requests that queued 1 ms or more for capacity; *timeouts* got " +
+      "`ConnectionsExhausted` after `acquireTimeoutSeconds`.",
     "- *served req/s* below the offered rate means the pool (or the service behind it) could not keep " +
-    "up: requests queued until they timed out.",
+      "up: requests queued until they timed out.",
     "- In the chart, a line falling steeply with maxSize means connections are the bottleneck; lines " +
-    "close together mean clientLimit hardly matters at this load. Hollow markers missed the target.",
+      "close together mean clientLimit hardly matters at this load. Hollow markers missed the target.",
     "- The recommendation is the smallest configuration (fewest connections, then the lowest " +
-    "clientLimit) that met the target with no timeouts or errors and served 95% of the offered rate.",
+      "clientLimit) that met the target with no timeouts or errors and served 95% of the offered rate.",
     "",
     "<details><summary>Flags in effect</summary>",
     "",

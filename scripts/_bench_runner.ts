@@ -44,7 +44,10 @@ export interface BenchBackend {
    * @param settings The grid cell.
    * @param acquireTimeoutSeconds The pool's `acquireTimeoutSeconds`.
    */
-  open(settings: PoolSettings, acquireTimeoutSeconds: number): Promise<BenchSubject>;
+  open(
+    settings: PoolSettings,
+    acquireTimeoutSeconds: number,
+  ): Promise<BenchSubject>;
   /** Stops the backend (a local server, say). */
   close(): Promise<void>;
 }
@@ -227,7 +230,8 @@ export async function runCell(
   const burstEveryMs = load.burstEverySeconds * 1000;
   const closedLoop = load.concurrency !== undefined;
   const meanGapMs = closedLoop || load.rate <= 0 ? Infinity : 1000 / load.rate;
-  let nextArrival = start + (Number.isFinite(meanGapMs) ? -Math.log(1 - random()) * meanGapMs : 0);
+  let nextArrival = start +
+    (Number.isFinite(meanGapMs) ? -Math.log(1 - random()) * meanGapMs : 0);
   let lastProgress = start;
 
   // A closed-loop caller checks the clock itself and yields to the timers now
@@ -284,17 +288,27 @@ export async function runCell(
 
   // Every request launched ends by its acquire deadline or its operation.
   const drainStart = performance.now();
-  const progressTimer = onProgress === undefined ? undefined : setInterval(() => {
-    onProgress({ phase: "drain", seconds: (performance.now() - drainStart) / 1000, inFlight });
-  }, PROGRESS_EVERY_MS);
-  if (inFlight > 0) await new Promise<void>((resolve) => (allSettled = resolve));
+  const progressTimer = onProgress === undefined
+    ? undefined
+    : setInterval(() => {
+      onProgress({
+        phase: "drain",
+        seconds: (performance.now() - drainStart) / 1000,
+        inFlight,
+      });
+    }, PROGRESS_EVERY_MS);
+  if (inFlight > 0) {
+    await new Promise<void>((resolve) => (allSettled = resolve));
+  }
   await Promise.all(loops);
   if (progressTimer !== undefined) clearInterval(progressTimer);
 
   const stats = subject.stats();
   await subject.close();
   if (errors > 0 && firstError !== undefined && succeeded === 0) {
-    throw new Error(`Every request failed in ${JSON.stringify(settings)}`, { cause: firstError });
+    throw new Error(`Every request failed in ${JSON.stringify(settings)}`, {
+      cause: firstError,
+    });
   }
   const waitSummary = backend.reportsAcquire ? wait.summary() : {
     // The subject cannot see its lease: the pool's own wait window stands in.

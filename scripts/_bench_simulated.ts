@@ -84,7 +84,11 @@ export class SimulatedConnection {
    * @throws {Error} When the connection was closed.
    */
   operation(): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`Cannot operate: conn#${this.id} is closed`));
+    if (this.closed) {
+      return Promise.reject(
+        new Error(`Cannot operate: conn#${this.id} is closed`),
+      );
+    }
     const { operationMs, connectionRate } = this.#costs;
     const now = performance.now();
     let doneAt = now + operationMs;
@@ -190,17 +194,24 @@ export function simulatedBackend(costs: SimulatedCosts): BenchBackend {
     ? `${formatCount(costs.connectionRate)} ops/s per connection`
     : "no per-connection rate limit";
   return {
-    label: `simulated connector: handshake ${formatMs(costs.handshakeMs)} ms, ` +
+    label:
+      `simulated connector: handshake ${formatMs(costs.handshakeMs)} ms, ` +
       `operation ${formatMs(costs.operationMs)} ms, ${rate}`,
     reportsAcquire: true,
-    open(settings: PoolSettings, acquireTimeoutSeconds: number): Promise<BenchSubject> {
-      const pool = new ConnectionPool<SimulatedConnection>(new SimulatedConnector(costs), {
-        clientLimit: settings.clientLimit,
-        maxSize: settings.maxSize,
-        maxConcurrentCreates: settings.maxConcurrentCreates,
-        acquireTimeoutSeconds,
-        name: `bench ${settings.maxSize}x${settings.clientLimit}`,
-      });
+    open(
+      settings: PoolSettings,
+      acquireTimeoutSeconds: number,
+    ): Promise<BenchSubject> {
+      const pool = new ConnectionPool<SimulatedConnection>(
+        new SimulatedConnector(costs),
+        {
+          clientLimit: settings.clientLimit,
+          maxSize: settings.maxSize,
+          maxConcurrentCreates: settings.maxConcurrentCreates,
+          acquireTimeoutSeconds,
+          name: `bench ${settings.maxSize}x${settings.clientLimit}`,
+        },
+      );
       return Promise.resolve({
         request: (onAcquired) =>
           pool.use((connection) => {

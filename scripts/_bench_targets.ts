@@ -23,6 +23,11 @@ export interface TargetOptions {
  * @returns The backend.
  * @throws {BenchArgsError} Not available yet.
  */
-export function openTargetBackend(target: BenchTarget, _options: TargetOptions): Promise<BenchBackend> {
-  return Promise.reject(new BenchArgsError(`Invalid --target: ${target} is not available yet`));
+export function openTargetBackend(
+  target: BenchTarget,
+  _options: TargetOptions,
+): Promise<BenchBackend> {
+  return Promise.reject(
+    new BenchArgsError(`Invalid --target: ${target} is not available yet`),
+  );
 }

@@ -335,6 +335,7 @@ export async function buildNpm(
       ".",
       "--profile",
       "esm-only",
+      "--no-color",
     ], OUT);
   }
 }

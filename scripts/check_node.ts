@@ -56,5 +56,5 @@ if (diagnostics.length > 0) {
   Deno.exit(1);
 }
 console.error(
-  `check_node: ${parsed.fileNames.length} entry points type-check against Node 20 (${elapsed} ms)`,
+  `check_node: mod.ts, src/testing/mod.ts and src/ (${parsed.fileNames.length} files) type-check against Node 20 (${elapsed} ms)`,
 );

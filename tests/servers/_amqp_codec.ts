@@ -53,7 +53,10 @@ export interface RheaTypes {
   wrap_timestamp(ms: number): Typed;
   wrap_uuid(value: Buffer): Typed;
   wrap_array(items: unknown[], code: number): Typed;
-  wrap_map(map: Record<string, unknown>, keyWrapper?: (key: string) => Typed): Typed;
+  wrap_map(
+    map: Record<string, unknown>,
+    keyWrapper?: (key: string) => Typed,
+  ): Typed;
   described_nc(descriptor: Typed, value: Typed): Typed;
   unwrap(value: unknown, leaveDescribed?: boolean): unknown;
 }
@@ -88,7 +91,8 @@ export interface DecodedMessage {
 /** rhea's type helpers. */
 export const types: RheaTypes = rhea.types as unknown as RheaTypes;
 /** rhea's message codec. */
-export const messageCodec: RheaMessageCodec = rhea.message as unknown as RheaMessageCodec;
+export const messageCodec: RheaMessageCodec = rhea
+  .message as unknown as RheaMessageCodec;
 
 /** The message format of a batch: an envelope whose data sections are encoded messages. */
 export const BATCH_FORMAT = 0x80013700;
@@ -122,8 +126,12 @@ export interface SplitMessage {
 function sectionCode(section: Typed): number {
   const value = section.descriptor?.value;
   if (typeof value === "number") return value;
-  if (typeof value === "string" && value in SECTION_CODES) return SECTION_CODES[value];
-  throw new TypeError(`Cannot split an AMQP message: unknown section descriptor ${String(value)}`);
+  if (typeof value === "string" && value in SECTION_CODES) {
+    return SECTION_CODES[value];
+  }
+  throw new TypeError(
+    `Cannot split an AMQP message: unknown section descriptor ${String(value)}`,
+  );
 }
 
 /**
@@ -176,7 +184,9 @@ export function decodeEnvelope(
     | undefined;
   let messages: Buffer[] = [];
   if (body && body.typecode === 0x75) {
-    messages = body.multiple ? (body.content as Buffer[]) : [body.content as Buffer];
+    messages = body.multiple
+      ? (body.content as Buffer[])
+      : [body.content as Buffer];
   }
   return { annotations: envelope.message_annotations ?? {}, messages };
 }
@@ -203,7 +213,8 @@ export function encodeDelivery(
 ): Buffer {
   const writer = new types.Writer();
   writer.write(
-    messageCodec.header({ ...message.header, delivery_count: deliveryCount }).described(),
+    messageCodec.header({ ...message.header, delivery_count: deliveryCount })
+      .described(),
   );
   const items: Typed[] = [];
   for (let i = 0; i + 1 < message.annotations.length; i += 2) {
@@ -237,13 +248,19 @@ export function encodeDelivery(
         "reply_to_group_id",
       ]
     ) {
-      if (message.decoded[name] !== undefined) fields[name] = message.decoded[name];
+      if (message.decoded[name] !== undefined) {
+        fields[name] = message.decoded[name];
+      }
     }
     const rewriter = new types.Writer();
-    rewriter.write(messageCodec.properties({ ...fields, message_id: messageId }).described());
+    rewriter.write(
+      messageCodec.properties({ ...fields, message_id: messageId }).described(),
+    );
     properties = rewriter.toBuffer();
   }
-  return Buffer.concat(properties ? [head, properties, message.rest] : [head, message.rest]);
+  return Buffer.concat(
+    properties ? [head, properties, message.rest] : [head, message.rest],
+  );
 }
 
 /**
@@ -258,7 +275,9 @@ export function decodeBody(decoded: DecodedMessage): unknown {
   const body = decoded.body as
     | { typecode?: number; content?: unknown; multiple?: boolean }
     | undefined;
-  if (body && typeof body === "object" && body.typecode === 0x75 && !body.multiple) {
+  if (
+    body && typeof body === "object" && body.typecode === 0x75 && !body.multiple
+  ) {
     const bytes = Buffer.from(body.content as Uint8Array);
     try {
       return JSON.parse(bytes.toString("utf8"));
@@ -266,7 +285,10 @@ export function decodeBody(decoded: DecodedMessage): unknown {
       return bytes;
     }
   }
-  if (body && typeof body === "object" && body.typecode !== undefined && "content" in body) {
+  if (
+    body && typeof body === "object" && body.typecode !== undefined &&
+    "content" in body
+  ) {
     return body.content;
   }
   return body;
@@ -300,4 +322,26 @@ export function readLong(value: unknown): number {
     return (value as { toNumber(): number }).toNumber();
   }
   return Number(value);
+}
+
+/** The attach frames of a rhea link (rhea keeps them on fields its typings omit). */
+export interface LinkAttach {
+  /** What the broker sends in its attach. */
+  local: Record<string, unknown>;
+  /** What the client sent in its attach. */
+  remote: Record<string, unknown>;
+}
+
+/**
+ * Reads the local and remote attach frames of a rhea link.
+ *
+ * @param link A rhea sender or receiver.
+ * @returns Its attach frames (the remote one empty before it arrived).
+ */
+export function attachOf(link: object): LinkAttach {
+  const state = link as {
+    local: { attach: Record<string, unknown> };
+    remote: { attach?: Record<string, unknown> };
+  };
+  return { local: state.local.attach, remote: state.remote.attach ?? {} };
 }

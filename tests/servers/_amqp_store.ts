@@ -22,7 +22,13 @@
 import { Buffer } from "node:buffer";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Sender } from "rhea";
-import { encodeDelivery, type SplitMessage, type Typed, types } from "./_amqp_codec.ts";
+import {
+  attachOf,
+  encodeDelivery,
+  type SplitMessage,
+  type Typed,
+  types,
+} from "./_amqp_codec.ts";
 
 /** The broker's counters that the stores update. */
 export interface StoreCounters {
@@ -64,13 +70,17 @@ export class StoredMessage {
     readonly enqueuedAt: number,
     readonly scheduledAt: number | undefined,
   ) {
-    this.assignedMessageId = split.decoded.message_id === undefined ? randomUUID() : undefined;
+    this.assignedMessageId = split.decoded.message_id === undefined
+      ? randomUUID()
+      : undefined;
     this.state = scheduledAt !== undefined ? "scheduled" : "available";
   }
 }
 
 function hex(tag: Uint8Array | string): string {
-  return typeof tag === "string" ? Buffer.from(tag).toString("hex") : Buffer.from(tag).toString("hex");
+  return typeof tag === "string"
+    ? Buffer.from(tag).toString("hex")
+    : Buffer.from(tag).toString("hex");
 }
 
 function insertSorted(list: StoredMessage[], message: StoredMessage): void {
@@ -85,7 +95,12 @@ function insertSorted(list: StoredMessage[], message: StoredMessage): void {
 }
 
 /** How a receiver settled a delivery. */
-export type Outcome = "accepted" | "released" | "modified" | "deferred" | "rejected";
+export type Outcome =
+  | "accepted"
+  | "released"
+  | "modified"
+  | "deferred"
+  | "rejected";
 
 /** A Service Bus queue (or a dead-letter queue) in memory. */
 export class QueueStore {
@@ -132,8 +147,15 @@ export class QueueStore {
    */
   enqueue(split: SplitMessage, scheduledAt?: number): StoredMessage {
     const now = Date.now();
-    const later = scheduledAt !== undefined && scheduledAt > now ? scheduledAt : undefined;
-    const message = new StoredMessage(this.#nextSequenceNumber++, split, now, later);
+    const later = scheduledAt !== undefined && scheduledAt > now
+      ? scheduledAt
+      : undefined;
+    const message = new StoredMessage(
+      this.#nextSequenceNumber++,
+      split,
+      now,
+      later,
+    );
     this.counters.messages++;
     if (later !== undefined) this.#scheduled.push(message);
     else this.#available.push(message);
@@ -160,7 +182,9 @@ export class QueueStore {
    */
   cancelScheduled(sequenceNumbers: number[]): void {
     const cancel = new Set(sequenceNumbers);
-    this.#scheduled = this.#scheduled.filter((m) => !cancel.has(m.sequenceNumber));
+    this.#scheduled = this.#scheduled.filter((m) =>
+      !cancel.has(m.sequenceNumber)
+    );
   }
 
   /**
@@ -188,7 +212,9 @@ export class QueueStore {
     if (this.#scheduled.length > 0) {
       const due = this.#scheduled.filter((m) => (m.scheduledAt ?? 0) <= now);
       if (due.length > 0) {
-        this.#scheduled = this.#scheduled.filter((m) => (m.scheduledAt ?? 0) > now);
+        this.#scheduled = this.#scheduled.filter((m) =>
+          (m.scheduledAt ?? 0) > now
+        );
         for (const message of due) {
           message.state = "available";
           insertSorted(this.#available, message);
@@ -216,7 +242,7 @@ export class QueueStore {
   }
 
   #deliver(link: Sender, message: StoredMessage): void {
-    const preSettled = link.local.attach.snd_settle_mode === 1;
+    const preSettled = attachOf(link).local.snd_settle_mode === 1;
     const token = randomBytes(16);
     const annotations: Record<string, Typed> = {
       "x-opt-sequence-number": types.wrap_long(message.sequenceNumber),
@@ -225,7 +251,9 @@ export class QueueStore {
     if (!preSettled) {
       message.deliveryCount++;
       message.lockedUntil = Date.now() + this.options.lockDurationMs;
-      annotations["x-opt-locked-until"] = types.wrap_timestamp(message.lockedUntil);
+      annotations["x-opt-locked-until"] = types.wrap_timestamp(
+        message.lockedUntil,
+      );
     }
     const raw = encodeDelivery(
       message.split,
@@ -246,7 +274,9 @@ export class QueueStore {
 
   #release(message: StoredMessage, countFailure: boolean): void {
     message.lockToken = undefined;
-    if (countFailure && message.deliveryCount >= this.options.maxDeliveryCount) {
+    if (
+      countFailure && message.deliveryCount >= this.options.maxDeliveryCount
+    ) {
       this.#deadLetter(message);
       return;
     }
@@ -256,7 +286,9 @@ export class QueueStore {
 
   #deadLetter(message: StoredMessage): void {
     this.counters.deadLettered++;
-    if (this.options.deadLetterQueue) this.options.deadLetterQueue.adopt(message);
+    if (this.options.deadLetterQueue) {
+      this.options.deadLetterQueue.adopt(message);
+    }
   }
 
   /**
@@ -267,9 +299,10 @@ export class QueueStore {
    * @returns Whether the token named a locked message.
    */
   settle(lockToken: Uint8Array | string, outcome: Outcome): boolean {
-    const key = typeof lockToken === "string" && /^[0-9a-f-]{36}$/i.test(lockToken)
-      ? lockToken.replaceAll("-", "").toLowerCase()
-      : hex(lockToken);
+    const key =
+      typeof lockToken === "string" && /^[0-9a-f-]{36}$/i.test(lockToken)
+        ? lockToken.replaceAll("-", "").toLowerCase()
+        : hex(lockToken);
     const message = this.#locked.get(key);
     if (!message) return false;
     this.#locked.delete(key);
@@ -314,8 +347,12 @@ export class QueueStore {
 
   #arm(): void {
     let next = Infinity;
-    for (const message of this.#scheduled) next = Math.min(next, message.scheduledAt ?? Infinity);
-    for (const message of this.#locked.values()) next = Math.min(next, message.lockedUntil);
+    for (const message of this.#scheduled) {
+      next = Math.min(next, message.scheduledAt ?? Infinity);
+    }
+    for (const message of this.#locked.values()) {
+      next = Math.min(next, message.lockedUntil);
+    }
     if (next === this.#timerAt) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -429,9 +466,15 @@ export class PartitionStore {
           "x-opt-enqueued-time": types.wrap_timestamp(event.enqueuedAt),
         };
         if (event.partitionKey !== undefined) {
-          annotations["x-opt-partition-key"] = types.wrap_string(event.partitionKey);
+          annotations["x-opt-partition-key"] = types.wrap_string(
+            event.partitionKey,
+          );
         }
-        link.send(encodeDelivery(event.split, 0, annotations), randomBytes(16), 0);
+        link.send(
+          encodeDelivery(event.split, 0, annotations),
+          randomBytes(16),
+          0,
+        );
         this.counters.deliveries++;
       }
     }
@@ -453,7 +496,11 @@ export class EventHubStore {
    * @param partitionCount How many partitions.
    * @param counters The broker's counters.
    */
-  constructor(readonly name: string, partitionCount: number, counters: StoreCounters) {
+  constructor(
+    readonly name: string,
+    partitionCount: number,
+    counters: StoreCounters,
+  ) {
     this.partitions = Array.from(
       { length: partitionCount },
       (_, i) => new PartitionStore(String(i), counters),
@@ -472,7 +519,9 @@ export class EventHubStore {
       return this.partitions[this.#roundRobin++ % this.partitions.length];
     }
     let hash = 0;
-    for (const byte of Buffer.from(partitionKey, "utf8")) hash = (hash * 31 + byte) >>> 0;
+    for (const byte of Buffer.from(partitionKey, "utf8")) {
+      hash = (hash * 31 + byte) >>> 0;
+    }
     return this.partitions[hash % this.partitions.length];
   }
 }

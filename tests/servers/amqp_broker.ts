@@ -22,6 +22,7 @@
  * broker.messages("orders");            // stored messages, decoded, with sequence numbers and state
  * broker.events("telemetry");           // stored events, with partition ids and keys
  * broker.dropConnections();             // reset every open connection's socket (or { graceful: true })
+ * await broker.idle();                  // resolves when no connection is open (clients closed theirs)
  * broker.refuseTokens = true;           // CBS put-token answers 401
  * broker.handshakeDelayMs = 700;        // later connections wait 700 ms before being served
  * broker.maxQueueLength = 10;           // further sends are rejected as quota exceeded
@@ -54,12 +55,20 @@ import { createHmac } from "node:crypto";
 import net from "node:net";
 import tls from "node:tls";
 import rhea from "rhea";
-import type { Connection, Delivery, EventContext, Receiver, Sender } from "rhea";
+import process from "node:process";
+import type {
+  Connection,
+  Delivery,
+  EventContext,
+  Receiver,
+  Sender,
+} from "rhea";
 import {
+  attachOf,
   BATCH_FORMAT,
   decodeBody,
-  decodeEnvelope,
   type DecodedMessage,
+  decodeEnvelope,
   longBytes,
   messageCodec,
   readLong,
@@ -262,6 +271,14 @@ export interface AmqpBroker {
    * @returns How many connections were ended.
    */
   dropConnections(options?: { graceful?: boolean }): number;
+  /**
+   * Resolves once no connection is open (at once if none is), so a test can
+   * prove that a client closed its connections without sleeping.
+   *
+   * @param timeoutMs Reject after this long, naming how many are still open.
+   * @returns When `counters.openConnections` is 0.
+   */
+  idle(timeoutMs?: number): Promise<void>;
   /** Closes the listener, every connection and every timer. */
   stop(): Promise<void>;
 }
@@ -290,7 +307,13 @@ function addressOf(terminus: unknown): string {
 
 function findString(value: unknown, depth = 0): string | undefined {
   if (typeof value === "string") return value;
-  if (depth > 4 || value === null || typeof value !== "object") return undefined;
+  if (depth > 4 || value === null || typeof value !== "object") {
+    return undefined;
+  }
+  // A rhea Typed keeps its payload in `value` (its `type` also holds strings).
+  if ("value" in value) {
+    return findString((value as { value: unknown }).value, depth + 1);
+  }
   for (const inner of Object.values(value as Record<string, unknown>)) {
     const found = findString(inner, depth + 1);
     if (found !== undefined) return found;
@@ -307,16 +330,19 @@ function parseSelector(source: unknown): StartPosition {
     ? (source as { filter?: unknown }).filter
     : undefined;
   const expression = findString(filter) ?? "";
-  const match = /x-opt-(offset|sequence-number|enqueued-time)\s*(>=|>)\s*'([^']*)'/.exec(
-    expression,
-  );
+  const match =
+    /x-opt-(offset|sequence-number|enqueued-time)\s*(>=|>)\s*'([^']*)'/.exec(
+      expression,
+    );
   if (!match) return { kind: "latest" };
   const [, field, operator, value] = match;
   if (value === "@latest") return { kind: "latest" };
   const inclusive = operator === ">=";
   const number = Number(value);
   if (field === "offset") return { kind: "offset", value: number, inclusive };
-  if (field === "sequence-number") return { kind: "sequence", value: number, inclusive };
+  if (field === "sequence-number") {
+    return { kind: "sequence", value: number, inclusive };
+  }
   return { kind: "time", value: number, inclusive };
 }
 
@@ -337,7 +363,9 @@ function lockTokens(body: Record<string, unknown>): Uint8Array[] {
  * @param options Entities, TLS, delays and limits.
  * @returns The running broker.
  */
-export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<AmqpBroker> {
+export async function startAmqpBroker(
+  options: AmqpBrokerOptions = {},
+): Promise<AmqpBroker> {
   const keyName = options.keyName ?? "RootManageSharedAccessKey";
   const key = options.key ?? "dGVzdC1icm9rZXIta2V5";
   const lockDurationMs = options.lockDurationMs ?? 30_000;
@@ -380,17 +408,26 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
   const links = new Map<Sender | Receiver, LinkInfo>();
   const pendingReplies = new Map<Sender, PendingReply[]>();
   const draining = new Set<Sender>();
+  const idleWaiters = new Set<() => void>();
 
   function createQueue(name: string): void {
     if (queues.has(name)) return;
-    const deadLetterQueue = new QueueStore(`${name}/$DeadLetterQueue`, counters, {
-      lockDurationMs,
-      maxDeliveryCount: Infinity,
-    });
+    const deadLetterQueue = new QueueStore(
+      `${name}/$DeadLetterQueue`,
+      counters,
+      {
+        lockDurationMs,
+        maxDeliveryCount: Infinity,
+      },
+    );
     queues.set(deadLetterQueue.name, deadLetterQueue);
     queues.set(
       name,
-      new QueueStore(name, counters, { lockDurationMs, maxDeliveryCount, deadLetterQueue }),
+      new QueueStore(name, counters, {
+        lockDurationMs,
+        maxDeliveryCount,
+        deadLetterQueue,
+      }),
     );
   }
   function createEventHub(name: string, partitionCount: number): void {
@@ -399,7 +436,9 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
         `Cannot create event hub '${name}': partition count must be a positive integer, received ${partitionCount}`,
       );
     }
-    if (!hubs.has(name)) hubs.set(name, new EventHubStore(name, partitionCount, counters));
+    if (!hubs.has(name)) {
+      hubs.set(name, new EventHubStore(name, partitionCount, counters));
+    }
   }
   for (const name of options.queues ?? []) createQueue(name);
   for (const [name, count] of Object.entries(options.eventHubs ?? {})) {
@@ -407,10 +446,15 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
   }
 
   /** Resolves an entity address, or undefined when it does not exist. */
-  function resolve(address: string, forReceiving: boolean): LinkInfo | undefined {
+  function resolve(
+    address: string,
+    forReceiving: boolean,
+  ): LinkInfo | undefined {
     if (address === "$cbs") return { address, kind: "cbs" };
     if (address === MANAGEMENT || address.endsWith(`/${MANAGEMENT}`)) {
-      const entity = address === MANAGEMENT ? "" : address.slice(0, -MANAGEMENT.length - 1);
+      const entity = address === MANAGEMENT
+        ? ""
+        : address.slice(0, -MANAGEMENT.length - 1);
       if (entity !== "" && !queues.has(entity) && !hubs.has(entity)) {
         if (!autoCreateQueues) return undefined;
         createQueue(entity);
@@ -420,7 +464,9 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     const parts = address.split("/");
     const hub = hubs.get(parts[0]);
     if (hub) {
-      if (parts.length === 1 && !forReceiving) return { address, kind: "eventhub", hub };
+      if (parts.length === 1 && !forReceiving) {
+        return { address, kind: "eventhub", hub };
+      }
       if (parts.length === 3 && parts[1] === "Partitions" && !forReceiving) {
         const partition = hub.partitions[Number(parts[2])];
         return partition && String(Number(parts[2])) === parts[2]
@@ -428,11 +474,14 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
           : undefined;
       }
       if (
-        parts.length === 5 && parts[1] === "ConsumerGroups" && parts[3] === "Partitions" &&
+        parts.length === 5 && parts[1] === "ConsumerGroups" &&
+        parts[3] === "Partitions" &&
         forReceiving
       ) {
         const partition = hub.partitions[Number(parts[4])];
-        return partition ? { address, kind: "consumer", hub, partition } : undefined;
+        return partition
+          ? { address, kind: "consumer", hub, partition }
+          : undefined;
       }
       return undefined;
     }
@@ -444,12 +493,15 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     return queue ? { address, kind: "queue", queue } : undefined;
   }
 
-  function replyLink(connection: Connection, replyTo: string): Sender | undefined {
+  function replyLink(
+    connection: Connection,
+    replyTo: string,
+  ): Sender | undefined {
     for (const [link, info] of links) {
       if (
         link.connection === connection && link.is_sender() &&
         (link.name === replyTo || info.address === replyTo ||
-          addressOf(link.remote.attach?.target) === replyTo)
+          addressOf(attachOf(link).remote.target) === replyTo)
       ) {
         return link as Sender;
       }
@@ -465,14 +517,18 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     body?: unknown,
     condition?: string,
   ): void {
-    const replyTo = typeof request.reply_to === "string" ? request.reply_to : "";
+    const replyTo = typeof request.reply_to === "string"
+      ? request.reply_to
+      : "";
     const link = replyLink(connection, replyTo);
     if (!link) return;
     const applicationProperties: Record<string, unknown> = {
       "status-code": status,
       "status-description": description,
     };
-    if (condition) applicationProperties["error-condition"] = types.wrap_symbol(condition);
+    if (condition) {
+      applicationProperties["error-condition"] = types.wrap_symbol(condition);
+    }
     const message: Record<string, unknown> = {
       correlation_id: request.message_id,
       to: replyTo,
@@ -488,16 +544,20 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
   function flushReplies(link: Sender): void {
     const queue = pendingReplies.get(link);
     while (queue && queue.length > 0 && link.sendable()) {
-      link.send(queue.shift()!.message);
+      link.send(queue.shift()!.message as never);
     }
   }
 
   function checkSasToken(token: string): boolean {
-    const fields = new URLSearchParams(token.replace(/^SharedAccessSignature\s+/, ""));
+    const fields = new URLSearchParams(
+      token.replace(/^SharedAccessSignature\s+/, ""),
+    );
     const resource = fields.get("sr");
     const signature = fields.get("sig");
     const expiry = fields.get("se");
-    if (!resource || !signature || !expiry || fields.get("skn") !== keyName) return false;
+    if (!resource || !signature || !expiry || fields.get("skn") !== keyName) {
+      return false;
+    }
     if (Number(expiry) * 1000 < Date.now()) return false;
     const expected = createHmac("sha256", key)
       .update(`${encodeURIComponent(resource)}\n${expiry}`)
@@ -511,23 +571,38 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     const type = String(properties.type ?? "");
     const token = typeof request.body === "string" ? request.body : "";
     let ok = !state.refuseTokens && token.length > 0;
-    if (ok && type === "servicebus.windows.net:sastoken") ok = checkSasToken(token);
+    if (ok && type === "servicebus.windows.net:sastoken") {
+      ok = checkSasToken(token);
+    }
     if (!ok) {
       counters.refusedTokens++;
-      reply(connection, request, 401, "Unauthorized: the token was refused by the test broker");
+      reply(
+        connection,
+        request,
+        401,
+        "Unauthorized: the token was refused by the test broker",
+      );
       return;
     }
     reply(connection, request, 202, "Accepted");
   }
 
-  function onManagement(connection: Connection, info: LinkInfo, request: DecodedMessage): void {
+  function onManagement(
+    connection: Connection,
+    info: LinkInfo,
+    request: DecodedMessage,
+  ): void {
     counters.managementRequests++;
     const properties = request.application_properties ?? {};
     const operation = String(properties.operation ?? "");
-    const body = (request.body && typeof request.body === "object" ? request.body : {}) as Record<
-      string,
-      unknown
-    >;
+    const body =
+      (request.body && typeof request.body === "object"
+        ? request.body
+        : {}) as Record<
+          string,
+          unknown
+        >;
+    if (process.env.BROKER_DEBUG) console.log("mgmt", operation, body);
     if (operation === "READ") {
       const hub = hubs.get(String(properties.name ?? ""));
       if (!hub) {
@@ -535,7 +610,9 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
           connection,
           request,
           404,
-          `The messaging entity '${String(properties.name)}' could not be found.`,
+          `The messaging entity '${
+            String(properties.name)
+          }' could not be found.`,
           undefined,
           "amqp:not-found",
         );
@@ -544,7 +621,16 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
       if (properties.type === "com.microsoft:partition") {
         const partition = hub.partitions[Number(properties.partition)];
         if (!partition) {
-          reply(connection, request, 404, `The messaging entity '${hub.name}/Partitions/${String(properties.partition)}' could not be found.`, undefined, "amqp:not-found");
+          reply(
+            connection,
+            request,
+            404,
+            `The messaging entity '${hub.name}/Partitions/${
+              String(properties.partition)
+            }' could not be found.`,
+            undefined,
+            "amqp:not-found",
+          );
           return;
         }
         const last = partition.events[partition.events.length - 1];
@@ -552,7 +638,9 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
           name: hub.name,
           partition: partition.id,
           begin_sequence_number: types.wrap_long(0),
-          last_enqueued_sequence_number: types.wrap_long(last ? last.sequenceNumber : -1),
+          last_enqueued_sequence_number: types.wrap_long(
+            last ? last.sequenceNumber : -1,
+          ),
           last_enqueued_offset: last ? String(last.offset) : "-1",
           last_enqueued_time_utc: new Date(last ? last.enqueuedAt : 0),
           is_partition_empty: !last,
@@ -568,7 +656,14 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     }
     const queue = info.queue;
     if (!queue) {
-      reply(connection, request, 404, `The messaging entity '${info.address}' could not be found.`, undefined, "amqp:not-found");
+      reply(
+        connection,
+        request,
+        404,
+        `The messaging entity '${info.address}' could not be found.`,
+        undefined,
+        "amqp:not-found",
+      );
       return;
     }
     switch (operation) {
@@ -577,12 +672,23 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
         const sequenceNumbers: Buffer[] = [];
         for (const entry of entries as Record<string, unknown>[]) {
           const split = splitMessage(Buffer.from(entry.message as Uint8Array));
-          const at = toTime(split.decoded.message_annotations?.["x-opt-scheduled-enqueue-time"]);
+          const at = toTime(
+            split.decoded.message_annotations?.["x-opt-scheduled-enqueue-time"],
+          );
           if (queue.size >= state.maxQueueLength) {
-            reply(connection, request, 403, "The queue is full", undefined, "amqp:resource-limit-exceeded");
+            reply(
+              connection,
+              request,
+              403,
+              "The queue is full",
+              undefined,
+              "amqp:resource-limit-exceeded",
+            );
             return;
           }
-          sequenceNumbers.push(longBytes(queue.enqueue(split, at).sequenceNumber));
+          sequenceNumbers.push(
+            longBytes(queue.enqueue(split, at).sequenceNumber),
+          );
         }
         reply(connection, request, 200, "OK", {
           "sequence-numbers": types.wrap_array(sequenceNumbers, 0x81),
@@ -590,7 +696,9 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
         return;
       }
       case "com.microsoft:cancel-scheduled-message": {
-        const numbers = Array.isArray(body["sequence-numbers"]) ? body["sequence-numbers"] : [];
+        const numbers = Array.isArray(body["sequence-numbers"])
+          ? body["sequence-numbers"]
+          : [];
         queue.cancelScheduled(numbers.map(readLong));
         reply(connection, request, 200, "OK", {});
         return;
@@ -600,7 +708,14 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
         for (const token of lockTokens(body)) {
           const until = queue.renew(token);
           if (until === undefined) {
-            reply(connection, request, 410, "The lock supplied is invalid.", undefined, "com.microsoft:message-lock-lost");
+            reply(
+              connection,
+              request,
+              410,
+              "The lock supplied is invalid.",
+              undefined,
+              "com.microsoft:message-lock-lost",
+            );
             return;
           }
           expirations.push(new Date(until));
@@ -620,12 +735,26 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
           ? "rejected"
           : undefined;
         if (!outcome) {
-          reply(connection, request, 400, `Unknown disposition-status '${status}'`, undefined, "com.microsoft:argument-error");
+          reply(
+            connection,
+            request,
+            400,
+            `Unknown disposition-status '${status}'`,
+            undefined,
+            "com.microsoft:argument-error",
+          );
           return;
         }
         for (const token of lockTokens(body)) {
           if (!queue.settle(token, outcome)) {
-            reply(connection, request, 410, "The lock supplied is invalid.", undefined, "com.microsoft:message-lock-lost");
+            reply(
+              connection,
+              request,
+              410,
+              "The lock supplied is invalid.",
+              undefined,
+              "com.microsoft:message-lock-lost",
+            );
             return;
           }
         }
@@ -633,11 +762,22 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
         return;
       }
       default:
-        reply(connection, request, 501, `Operation '${operation}' is not implemented by the test broker`, undefined, "amqp:not-implemented");
+        reply(
+          connection,
+          request,
+          501,
+          `Operation '${operation}' is not implemented by the test broker`,
+          undefined,
+          "amqp:not-implemented",
+        );
     }
   }
 
-  function reject(delivery: Delivery, condition: string, description: string): void {
+  function reject(
+    delivery: Delivery,
+    condition: string,
+    description: string,
+  ): void {
     counters.rejectedTransfers++;
     delivery.reject({ condition, description });
   }
@@ -684,7 +824,11 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
       inner = envelope.messages;
       envelopeAnnotations = envelope.annotations;
     } else if (format !== 0) {
-      reject(delivery, "amqp:not-implemented", `Message format ${format} is not supported`);
+      reject(
+        delivery,
+        "amqp:not-implemented",
+        `Message format ${format} is not supported`,
+      );
       return;
     }
     const splits: SplitMessage[] = inner.map(splitMessage);
@@ -699,15 +843,20 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
         return;
       }
       for (const split of splits) {
-        const at = toTime(split.decoded.message_annotations?.["x-opt-scheduled-enqueue-time"]);
+        const at = toTime(
+          split.decoded.message_annotations?.["x-opt-scheduled-enqueue-time"],
+        );
         queue.enqueue(split, at);
       }
     } else if (info.kind === "eventhub") {
       const hub = info.hub!;
       for (const split of splits) {
-        const keyValue = split.decoded.message_annotations?.["x-opt-partition-key"] ??
-          envelopeAnnotations["x-opt-partition-key"];
-        const partitionKey = typeof keyValue === "string" ? keyValue : undefined;
+        const keyValue =
+          split.decoded.message_annotations?.["x-opt-partition-key"] ??
+            envelopeAnnotations["x-opt-partition-key"];
+        const partitionKey = typeof keyValue === "string"
+          ? keyValue
+          : undefined;
         (info.partition ?? hub.route(partitionKey)).append(split, partitionKey);
       }
     }
@@ -716,21 +865,28 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
 
   function onLinkOpen(context: EventContext, link: Sender | Receiver): void {
     counters.attaches++;
-    const remote = link.remote.attach ?? {};
+    const { local, remote } = attachOf(link);
     const isSender = link.is_sender();
     // A broker-side sender serves a client receiver: its address is the source.
-    const address = isSender ? addressOf(remote.source) : addressOf(remote.target);
-    link.local.attach.snd_settle_mode = remote.snd_settle_mode;
-    link.local.attach.rcv_settle_mode = remote.rcv_settle_mode;
-    if (isSender) link.set_source(remote.source ?? { address });
-    else link.set_target(remote.target ?? { address });
+    const address = isSender
+      ? addressOf(remote.source)
+      : addressOf(remote.target);
+    local.snd_settle_mode = remote.snd_settle_mode;
+    local.rcv_settle_mode = remote.rcv_settle_mode;
+    if (isSender) {
+      link.set_source((remote.source ?? { address }) as { address: string });
+    } else {link.set_target(
+        (remote.target ?? { address }) as { address: string },
+      );}
     let info = resolve(address, isSender);
     if (!info && isSender && (link.name === address || address === "")) {
       // The receiving half of a request/response pair ($cbs, $management)
       // that is named after its reply-to address.
       info = { address: addressOf(remote.target) || link.name, kind: "reply" };
     }
-    if (isSender && info && (info.kind === "cbs" || info.kind === "management")) {
+    if (
+      isSender && info && (info.kind === "cbs" || info.kind === "management")
+    ) {
       info = { ...info, kind: "reply" };
     }
     if (!info) {
@@ -738,7 +894,8 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
       const host = context.connection.hostname ?? "127.0.0.1";
       link.close({
         condition: "amqp:not-found",
-        description: `The messaging entity 'sb://${host}/${address}' could not be found.`,
+        description:
+          `The messaging entity 'sb://${host}/${address}' could not be found.`,
       });
       return;
     }
@@ -746,7 +903,7 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     if (!isSender) {
       if (info.kind === "queue" || info.kind === "eventhub") {
         counters.senderAttaches++;
-        link.local.attach.max_message_size = info.kind === "eventhub"
+        local.max_message_size = info.kind === "eventhub"
           ? Math.max(maxMessageSizeBytes, 1_048_576)
           : maxMessageSizeBytes;
       }
@@ -798,9 +955,10 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
       const remote = delivery.remote_state as
         | { undeliverable_here?: boolean; delivery_failed?: boolean }
         | undefined;
-      const effective: Outcome = outcome === "modified" && remote?.undeliverable_here
-        ? "deferred"
-        : outcome;
+      const effective: Outcome =
+        outcome === "modified" && remote?.undeliverable_here
+          ? "deferred"
+          : outcome;
       info.queue!.settle(delivery.tag as Uint8Array, effective);
     }
     if (!delivery.remote_settled) {
@@ -811,7 +969,9 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
       >;
       delivery.update(
         true,
-        outcome === "deferred" ? codec.modified({}).described() : codec[outcome]().described(),
+        outcome === "deferred"
+          ? codec.modified({}).described()
+          : codec[outcome]().described(),
       );
     }
   }
@@ -824,7 +984,10 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
   container.on("connection_open", () => {
     counters.amqpOpens++;
   });
-  container.on("sender_open", (context: EventContext) => onLinkOpen(context, context.sender!));
+  container.on(
+    "sender_open",
+    (context: EventContext) => onLinkOpen(context, context.sender!),
+  );
   container.on(
     "receiver_open",
     (context: EventContext) => onLinkOpen(context, context.receiver!),
@@ -835,18 +998,47 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     draining.add(context.sender!);
     pump(context.sender!);
   });
-  container.on("accepted", (context: EventContext) => onSettlement(context, "accepted"));
-  container.on("released", (context: EventContext) => onSettlement(context, "released"));
-  container.on("modified", (context: EventContext) => onSettlement(context, "modified"));
-  container.on("rejected", (context: EventContext) => onSettlement(context, "rejected"));
-  container.on("sender_close", (context: EventContext) => forget(context.sender!));
-  container.on("receiver_close", (context: EventContext) => forget(context.receiver!));
-  container.on("disconnected", (context: EventContext) => forgetConnection(context.connection));
+  container.on(
+    "accepted",
+    (context: EventContext) => onSettlement(context, "accepted"),
+  );
+  container.on(
+    "released",
+    (context: EventContext) => onSettlement(context, "released"),
+  );
+  container.on(
+    "modified",
+    (context: EventContext) => onSettlement(context, "modified"),
+  );
+  container.on(
+    "rejected",
+    (context: EventContext) => onSettlement(context, "rejected"),
+  );
+  container.on(
+    "sender_close",
+    (context: EventContext) => forget(context.sender!),
+  );
+  container.on(
+    "receiver_close",
+    (context: EventContext) => forget(context.receiver!),
+  );
+  container.on(
+    "disconnected",
+    (context: EventContext) => forgetConnection(context.connection),
+  );
   container.on("connection_close", (context: EventContext) => {
     forgetConnection(context.connection);
   });
   // Errors a client causes (or a reset socket) must never crash the test process.
-  for (const event of ["error", "connection_error", "session_error", "sender_error", "receiver_error"]) {
+  for (
+    const event of [
+      "error",
+      "connection_error",
+      "session_error",
+      "sender_error",
+      "receiver_error",
+    ]
+  ) {
     container.on(event, () => {});
   }
 
@@ -871,6 +1063,7 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     socket.on("close", () => {
       counters.openConnections--;
       sockets.delete(socket);
+      if (sockets.size === 0) { for (const wake of [...idleWaiters]) wake(); }
       const connection = connections.get(socket);
       connections.delete(socket);
       if (connection) forgetConnection(connection);
@@ -879,7 +1072,10 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
       delayed.delete(socket);
     });
     if (state.handshakeDelayMs > 0) {
-      delayed.set(socket, setTimeout(() => serve(socket), state.handshakeDelayMs));
+      delayed.set(
+        socket,
+        setTimeout(() => serve(socket), state.handshakeDelayMs),
+      );
     } else {
       serve(socket);
     }
@@ -916,7 +1112,9 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     },
     set handshakeDelayMs(value: number) {
       if (!(value >= 0)) {
-        throw new RangeError(`Cannot set handshakeDelayMs: must be >= 0, received ${value}`);
+        throw new RangeError(
+          `Cannot set handshakeDelayMs: must be >= 0, received ${value}`,
+        );
       }
       state.handshakeDelayMs = value;
     },
@@ -935,7 +1133,9 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     createEventHub,
     messages(queue: string): BrokerMessage[] {
       const store = queues.get(queue);
-      if (!store) throw new RangeError(`Cannot list messages: no queue '${queue}'`);
+      if (!store) {
+        throw new RangeError(`Cannot list messages: no queue '${queue}'`);
+      }
       return store.messages().map((m) => ({
         sequenceNumber: m.sequenceNumber,
         state: m.state,
@@ -944,14 +1144,18 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
         applicationProperties: m.split.decoded.application_properties ?? {},
         annotations: m.split.decoded.message_annotations ?? {},
         enqueuedTimeUtc: new Date(m.enqueuedAt),
-        scheduledEnqueueTimeUtc: m.scheduledAt === undefined ? undefined : new Date(m.scheduledAt),
+        scheduledEnqueueTimeUtc: m.scheduledAt === undefined
+          ? undefined
+          : new Date(m.scheduledAt),
         deliveryCount: m.deliveryCount,
         message: m.split.decoded,
       }));
     },
     events(hub: string, partitionId?: string): BrokerEvent[] {
       const store = hubs.get(hub);
-      if (!store) throw new RangeError(`Cannot list events: no event hub '${hub}'`);
+      if (!store) {
+        throw new RangeError(`Cannot list events: no event hub '${hub}'`);
+      }
       return store.partitions
         .filter((p) => partitionId === undefined || p.id === partitionId)
         .flatMap((p) =>
@@ -984,6 +1188,25 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
       }
       counters.dropped += count;
       return count;
+    },
+    idle(timeoutMs = 5000): Promise<void> {
+      if (sockets.size === 0) return Promise.resolve();
+      return new Promise<void>((resolvePromise, rejectPromise) => {
+        const timer = setTimeout(() => {
+          idleWaiters.delete(wake);
+          rejectPromise(
+            new Error(
+              `Broker not idle after ${timeoutMs} ms: ${sockets.size} connection(s) open`,
+            ),
+          );
+        }, timeoutMs);
+        const wake = () => {
+          clearTimeout(timer);
+          idleWaiters.delete(wake);
+          resolvePromise();
+        };
+        idleWaiters.add(wake);
+      });
     },
     stop(): Promise<void> {
       stopped ??= new Promise<void>((resolvePromise) => {

@@ -1,0 +1,140 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { recommend } from "../scripts/_bench_recommend.ts";
+import {
+  markdownTable,
+  recommendationLines,
+  renderJson,
+  renderMarkdownReport,
+  type ReportInput,
+  tableRows,
+  textTable,
+} from "../scripts/_bench_report.ts";
+import { cell } from "./_bench_cells.ts";
+
+const results = [
+  cell({ maxSize: 4, clientLimit: 50, p99: 31 }),
+  cell({ maxSize: 2, clientLimit: 50, p99: 180, timeouts: 12 }),
+];
+
+function input(): ReportInput {
+  return {
+    command: "deno task bench --rate 2000",
+    flags: { rate: 2000 },
+    backend: "simulated connector",
+    environment: "Deno 2.9.6",
+    startedAt: "2025-01-01T00:00:00.000Z",
+    elapsedSeconds: 12.3,
+    targetP99Ms: 50,
+    offeredRate: 2000,
+    results,
+    recommendation: recommend(results, { targetP99Ms: 50, offeredRate: 2000 }),
+    warnings: [],
+  };
+}
+
+describe("tableRows", () => {
+  it("lists cells smallest first with every figure and the verdict", () => {
+    const rows = tableRows(results, 50, 2000);
+    assert.deepEqual(rows[0], [
+      "maxSize",
+      "clientLimit",
+      "creates",
+      "served req/s",
+      "latency p50/p95/p99 ms",
+      "wait p50/p95/p99 ms",
+      "opened",
+      "waited",
+      "timeouts",
+      "errors",
+      "target",
+    ]);
+    assert.deepEqual(rows[1], [
+      "2",
+      "50",
+      "1 (auto)",
+      "2,000",
+      "2.5 / 90 / 180",
+      "0.05 / 0.2 / 1",
+      "2",
+      "0",
+      "12",
+      "0",
+      "missed",
+    ]);
+    assert.equal(rows[2][10], "met");
+  });
+});
+
+describe("textTable and markdownTable", () => {
+  it("aligns numbers right and text left, with no trailing spaces", () => {
+    const text = textTable([["n", "name"], ["5", "a"], ["100", "bcd"]]);
+    assert.equal(text, "  n  name\n---  ----\n  5  a\n100  bcd");
+  });
+
+  it("writes a Markdown table", () => {
+    assert.equal(
+      markdownTable([["a"], ["1"], ["2"]]),
+      "| a |\n|---|\n| 1 |\n| 2 |",
+    );
+  });
+});
+
+describe("recommendationLines", () => {
+  it("puts the summary first and indents each reason", () => {
+    const lines = recommendationLines(input().recommendation);
+    assert.equal(
+      lines[0],
+      "Recommendation: Set maxSize 4 x clientLimit 50: the smallest pool that met p99 ≤ 50 ms at 2,000 req/s",
+    );
+    assert.match(
+      lines[2],
+      /^ {2}- maxSize 2 x clientLimit 50 missed: p99 180 ms > 50 ms, 12 timeouts$/,
+    );
+  });
+});
+
+describe("renderMarkdownReport", () => {
+  it("states the command, backend and load, then recommendation, table, chart and a reading guide", () => {
+    const md = renderMarkdownReport(input(), "report.svg");
+    const order = [
+      "- Command: `deno task bench --rate 2000`",
+      "- Backend: simulated connector",
+      "2,000 req/s offered",
+      "## Recommendation",
+      "**Set maxSize 4 x clientLimit 50",
+      "## Results",
+      "| maxSize | clientLimit |",
+      "](report.svg)",
+      "## How to read this",
+      '"rate": 2000',
+    ].map((needle) => md.indexOf(needle));
+    assert.ok(order.every((at) => at >= 0), `${order}`);
+    assert.deepEqual([...order].sort((a, b) => a - b), order);
+  });
+
+  it("quotes warnings about the run", () => {
+    const md = renderMarkdownReport({
+      ...input(),
+      warnings: ["The load generator fell behind"],
+    }, "r.svg");
+    assert.match(md, /> \[!WARNING\]\n> The load generator fell behind/);
+  });
+});
+
+describe("renderJson", () => {
+  it("writes the results and the chosen settings, with NaN as null", () => {
+    const json = JSON.parse(renderJson({
+      ...input(),
+      results: [cell({ maxSize: 1, clientLimit: 1, p99: NaN, count: 0 })],
+    }));
+    assert.equal(json.results[0].latency.p99, null);
+    assert.equal(json.targetP99Ms, 50);
+    const full = JSON.parse(renderJson(input()));
+    assert.deepEqual(full.recommendation.settings, {
+      clientLimit: 50,
+      maxSize: 4,
+    });
+    assert.equal(full.recommendation.met, true);
+  });
+});
