@@ -149,9 +149,14 @@ export class SimulatedConnector implements Connector<SimulatedConnection> {
   /**
    * A simulated connection is ready once its handshake is done.
    *
+   * @param _connection The connection `create` returned.
+   * @param _signal Unused: nothing is left to wait for.
    * @returns `true`.
    */
-  ready(): Promise<boolean> {
+  ready(
+    _connection: SimulatedConnection,
+    _signal: AbortSignal,
+  ): Promise<boolean> {
     return Promise.resolve(true);
   }
 

@@ -602,7 +602,7 @@ export async function startAmqpBroker(
           string,
           unknown
         >;
-    if (process.env.BROKER_DEBUG) console.log("mgmt", operation, body);
+    if (process.env.BROKER_DEBUG) console.log("mgmt", operation, body, info.address, info.queue?.name, info.queue?.messages().map((m) => [m.state, m.lockToken]));
     if (operation === "READ") {
       const hub = hubs.get(String(properties.name ?? ""));
       if (!hub) {
