@@ -113,6 +113,12 @@ export interface BenchArgs {
    */
   json: boolean;
   /**
+   * Run the comparison micro-benchmark instead (pool against a bare
+   * semaphore, generic-pool and tarn) and print ratios to the semaphore.
+   * @default {false}
+   */
+  micro: boolean;
+  /**
    * Write a Markdown report (and an SVG chart beside it) to this path.
    * @default {undefined}
    */
@@ -153,6 +159,7 @@ export function defaultBenchArgs(): BenchArgs {
     acquireTimeoutSeconds: 1,
     seed: 1,
     json: false,
+    micro: false,
     out: undefined,
   };
 }
@@ -287,6 +294,12 @@ const FLAGS: Record<string, Flag> = {
     key: "json",
     kind: "bool",
     help: "Print results as JSON on stdout instead of the table",
+  },
+  "--micro": {
+    key: "micro",
+    kind: "bool",
+    help:
+      "Instead: pool vs bare semaphore, generic-pool, tarn; ratios to the semaphore",
   },
   "--out": {
     key: "out",

@@ -153,9 +153,8 @@ function figures(cell: CellResult, options: RecommendOptions): string {
     (cell.latency.p99 <= options.targetP99Ms ? " ≤ " : " > ") +
     `${formatMs(options.targetP99Ms)} ms at ${describeLoad(options)} ` +
     `(${formatCount(cell.throughput)} req/s served, ` +
-    `${formatCount(cell.timeouts)} timeouts, ${
-      formatCount(cell.opened)
-    } connections opened)`;
+    `${formatCount(cell.timeouts)} timeouts, ${formatCount(cell.opened)} ` +
+    `${cell.opened === 1 ? "connection" : "connections"} opened)`;
 }
 
 /** Orders failing cells by how close they came: lowest p99, then fewest failures, then size. */

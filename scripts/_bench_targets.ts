@@ -1,11 +1,20 @@
 /**
- * Backends of `deno task bench --target`: managed clients against local servers.
+ * Backends of `deno task bench --target`: a managed client per grid cell,
+ * against a local server started in this process (127.0.0.1, port 0), or with
+ * `--azure` against the real account named in environment variables. Loaded
+ * by dynamic import only, so the default run never loads an Azure SDK.
+ *
+ * Operations: Cosmos point reads; Service Bus `sendMessage`; Event Hubs
+ * `sendEvent`. Against Azure, Cosmos reads an item that does not exist (a 404
+ * costs one RU and writes nothing); Service Bus and Event Hubs do send, to the
+ * queue and hub you name.
  *
  * @module
  */
 
 import { BenchArgsError, type BenchTarget } from "./_bench_args.ts";
-import type { BenchBackend } from "./_bench_runner.ts";
+import type { BenchBackend, BenchSubject } from "./_bench_runner.ts";
+import type { PoolSettings } from "./_bench_types.ts";
 
 /** How to open a target backend. */
 export interface TargetOptions {
@@ -15,19 +24,165 @@ export interface TargetOptions {
   env: Record<string, string>;
 }
 
+/** The pool options every managed client takes from a grid cell. */
+function poolOptions(settings: PoolSettings, acquireTimeoutSeconds: number) {
+  return {
+    clientLimit: settings.clientLimit,
+    maxSize: settings.maxSize,
+    maxConcurrentCreates: settings.maxConcurrentCreates,
+    acquireTimeoutSeconds,
+  };
+}
+
+function required(
+  env: Record<string, string>,
+  names: string[],
+  target: string,
+): string[] {
+  const missing = names.filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw new BenchArgsError(
+      `Invalid --azure: --target ${target} needs the environment variables ${
+        names.join(", ")
+      }; ` +
+        `missing: ${missing.join(", ")}`,
+    );
+  }
+  return names.map((name) => env[name]);
+}
+
+/** The host of a URL or of a connection string's Endpoint, never a key. */
+function hostOf(endpointOrConnectionString: string): string {
+  const match = /(?:^|;)\s*(?:Endpoint|AccountEndpoint)\s*=\s*([^;]+)/i.exec(
+    endpointOrConnectionString,
+  );
+  const url = match ? match[1] : endpointOrConnectionString;
+  try {
+    return new URL(url).host;
+  } catch {
+    return "(unparsed endpoint)";
+  }
+}
+
+async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
+  const [{ ManagedCosmos }, { CosmosClient }] = await Promise.all([
+    import("../src/clients/cosmos.ts"),
+    import("@azure/cosmos"),
+  ]);
+  const connectionPolicy = { enableEndpointDiscovery: false };
+  if (options.azure) {
+    const [endpoint, key, dbname, containerName] = required(
+      options.env,
+      [
+        "AZURE_COSMOS_ENDPOINT",
+        "AZURE_COSMOS_KEY",
+        "AZURE_COSMOS_DATABASE",
+        "AZURE_COSMOS_CONTAINER",
+      ],
+      "cosmos",
+    );
+    return {
+      label: `ManagedCosmos against Azure Cosmos DB ${hostOf(endpoint)} ` +
+        `(${dbname}/${containerName}): point reads of a missing item`,
+      reportsAcquire: true,
+      open(settings, acquireTimeoutSeconds): Promise<BenchSubject> {
+        const cosmos = new ManagedCosmos({
+          endpoint,
+          key,
+          dbname,
+          containerName,
+          ...poolOptions(settings, acquireTimeoutSeconds),
+        });
+        return Promise.resolve({
+          request: (onAcquired) =>
+            cosmos.use(async (container) => {
+              onAcquired();
+              // A 404 is an answer, not an error: the round trip is what is measured.
+              await container.item(
+                "azure-clients-toolbox-bench-missing",
+                "none",
+              ).read();
+            }),
+          stats: () => cosmos.pool.stats(),
+          close: () => cosmos.close(),
+        });
+      },
+      close: () => Promise.resolve(),
+    };
+  }
+  const { startCosmosServer, EMULATOR_KEY } = await import(
+    "../tests/servers/cosmos_server.ts"
+  );
+  const server = await startCosmosServer();
+  const dbname = "bench";
+  const containerName = "items";
+  await server.ensureContainer(dbname, containerName);
+  {
+    const agent = server.createAgent();
+    const client = new CosmosClient({
+      endpoint: server.endpoint,
+      key: EMULATOR_KEY,
+      agent,
+      connectionPolicy,
+    });
+    try {
+      await client.database(dbname).container(containerName).items.upsert({
+        id: "doc",
+        pk: "p",
+      });
+    } finally {
+      client.dispose();
+      agent.destroy();
+    }
+  }
+  return {
+    label:
+      "ManagedCosmos against a local @vercel/cosmosdb-server (HTTPS, in this process): point reads",
+    reportsAcquire: true,
+    open(settings, acquireTimeoutSeconds): Promise<BenchSubject> {
+      const cosmos = new ManagedCosmos({
+        endpoint: server.endpoint,
+        key: EMULATOR_KEY,
+        dbname,
+        containerName,
+        // One keep-alive agent per client, destroyed with it: each pooled client is a connection.
+        agentFactory: () => server.createAgent(),
+        clientOptions: { connectionPolicy },
+        ...poolOptions(settings, acquireTimeoutSeconds),
+      });
+      return Promise.resolve({
+        request: (onAcquired) =>
+          cosmos.use(async (container) => {
+            onAcquired();
+            await container.item("doc", "p").read();
+          }),
+        stats: () => cosmos.pool.stats(),
+        close: () => cosmos.close(),
+      });
+    },
+    close: () => server.close(),
+  };
+}
+
 /**
- * Opens a managed-client backend.
+ * Opens the backend for `--target`.
  *
  * @param target The service.
- * @param _options Local server or real account.
- * @returns The backend.
- * @throws {BenchArgsError} Not available yet.
+ * @param options A local server, or the real account from the environment.
+ * @returns The backend; close it when done.
+ * @throws {BenchArgsError} When `--azure` is given without the environment
+ * variables the target needs (the message names them, never their values).
  */
-export function openTargetBackend(
+export async function openTargetBackend(
   target: BenchTarget,
-  _options: TargetOptions,
+  options: TargetOptions,
 ): Promise<BenchBackend> {
-  return Promise.reject(
-    new BenchArgsError(`Invalid --target: ${target} is not available yet`),
-  );
+  switch (target) {
+    case "cosmos":
+      return await cosmosBackend(options);
+    default:
+      throw new BenchArgsError(
+        `Invalid --target: ${target} is not available yet`,
+      );
+  }
 }

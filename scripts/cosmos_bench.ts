@@ -117,20 +117,28 @@ Deno.bench({
   name: "ManagedCosmos",
   group: "cosmos",
   baseline: true,
-  fn: () =>
-    runOps(() => managed.use((container) => container.item("doc", "p").read())),
+  // An async function: Deno.bench awaits only those.
+  async fn() {
+    await runOps(() =>
+      managed.use((container) => container.item("doc", "p").read())
+    );
+  },
 });
 
 Deno.bench({
   name: "new client + agent per op",
   group: "cosmos",
-  fn: () => runOps(() => readWithNewClient(undefined)),
+  async fn() {
+    await runOps(() => readWithNewClient(undefined));
+  },
 });
 
 Deno.bench({
   name: "new client per op, shared agent",
   group: "cosmos",
-  fn: () => runOps(() => readWithNewClient(sharedAgent)),
+  async fn() {
+    await runOps(() => readWithNewClient(sharedAgent));
+  },
 });
 
 // Deno.bench has no after-all hook: close everything when the last bench ends.

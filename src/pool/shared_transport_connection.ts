@@ -32,6 +32,8 @@ export interface ConnectionRecord<C> {
   controller: AbortController | undefined;
   readonly clock: Clock;
   view: SharedTransportConnection | undefined;
+  /** Its position in the pool's heap while it takes new callers. */
+  heapIndex: number | undefined;
 }
 
 /**

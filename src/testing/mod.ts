@@ -1,6 +1,7 @@
 /**
  * Helpers for testing code that uses `azure-clients-toolbox`: a fake clock
- * that drives a pool's timers without sleeping.
+ * that drives a pool's timers without sleeping, and a connector wrapper that
+ * injects faults.
  *
  * @example Faking time for a pool
  * ```ts
@@ -16,3 +17,11 @@
  */
 
 export { FakeClock, flushMicrotasks } from "./fake_clock.ts";
+export { FaultyConnector, InjectedFault } from "./faulty_connector.ts";
+export type {
+  ConnectorCounts,
+  FaultCounts,
+  FaultKind,
+  FaultStep,
+  FaultyConnectorOptions,
+} from "./faulty_connector.ts";

@@ -77,10 +77,36 @@ export class StoredMessage {
   }
 }
 
-function hex(tag: Uint8Array | string): string {
-  return typeof tag === "string"
-    ? Buffer.from(tag).toString("hex")
-    : Buffer.from(tag).toString("hex");
+/**
+ * The key of a lock: the hex of the delivery tag the broker sent.
+ *
+ * @param tag The delivery tag of a delivery.
+ * @returns The key.
+ */
+export function tagKey(tag: Uint8Array | string): string {
+  return Buffer.from(tag as Uint8Array).toString("hex");
+}
+
+/**
+ * The key of a lock token that a client sends to `$management`. The Service
+ * Bus SDK turns a delivery tag into a lock token in .NET GUID byte order (the
+ * first three groups reversed) and sends that back, so the bytes are swapped
+ * back here (the swap is its own inverse).
+ *
+ * @param token A lock token (16 bytes, or the UUID string).
+ * @returns The key.
+ */
+export function lockTokenKey(token: Uint8Array | string): string {
+  const bytes = typeof token === "string"
+    ? Buffer.from(token.replaceAll("-", ""), "hex")
+    : Buffer.from(token);
+  const swapped = Buffer.from(bytes);
+  for (const [start, end] of [[0, 4], [4, 6], [6, 8]]) {
+    for (let k = 0; k < end - start; k++) {
+      swapped[start + k] = bytes[end - 1 - k];
+    }
+  }
+  return swapped.toString("hex");
 }
 
 function insertSorted(list: StoredMessage[], message: StoredMessage): void {
@@ -294,15 +320,11 @@ export class QueueStore {
   /**
    * Settles a locked message by its lock token.
    *
-   * @param lockToken The delivery tag (16 bytes) or its hex or UUID string.
+   * @param key The lock's key ({@linkcode tagKey} or {@linkcode lockTokenKey}).
    * @param outcome What the receiver decided.
    * @returns Whether the token named a locked message.
    */
-  settle(lockToken: Uint8Array | string, outcome: Outcome): boolean {
-    const key =
-      typeof lockToken === "string" && /^[0-9a-f-]{36}$/i.test(lockToken)
-        ? lockToken.replaceAll("-", "").toLowerCase()
-        : hex(lockToken);
+  settle(key: string, outcome: Outcome): boolean {
     const message = this.#locked.get(key);
     if (!message) return false;
     this.#locked.delete(key);
@@ -331,13 +353,10 @@ export class QueueStore {
   /**
    * Extends a lock.
    *
-   * @param lockToken The lock token (UUID string or 16 bytes).
+   * @param key The lock's key ({@linkcode lockTokenKey}).
    * @returns The new expiry (ms since the epoch), or `undefined` if the lock was lost.
    */
-  renew(lockToken: Uint8Array | string): number | undefined {
-    const key = typeof lockToken === "string"
-      ? lockToken.replaceAll("-", "").toLowerCase()
-      : hex(lockToken);
+  renew(key: string): number | undefined {
     const message = this.#locked.get(key);
     if (!message) return undefined;
     message.lockedUntil = Date.now() + this.options.lockDurationMs;

@@ -55,7 +55,6 @@ import { createHmac } from "node:crypto";
 import net from "node:net";
 import tls from "node:tls";
 import rhea from "rhea";
-import process from "node:process";
 import type {
   Connection,
   Delivery,
@@ -78,12 +77,14 @@ import {
 } from "./_amqp_codec.ts";
 import {
   EventHubStore,
+  lockTokenKey,
   type MessageState,
   type Outcome,
   type PartitionStore,
   QueueStore,
   type StartPosition,
   type StoreCounters,
+  tagKey,
 } from "./_amqp_store.ts";
 import { TEST_CERT_PEM, TEST_KEY_PEM } from "./_amqp_test_cert.ts";
 
@@ -602,7 +603,6 @@ export async function startAmqpBroker(
           string,
           unknown
         >;
-    if (process.env.BROKER_DEBUG) console.log("mgmt", operation, body, info.address, info.queue?.name, info.queue?.messages().map((m) => [m.state, m.lockToken]));
     if (operation === "READ") {
       const hub = hubs.get(String(properties.name ?? ""));
       if (!hub) {
@@ -706,7 +706,7 @@ export async function startAmqpBroker(
       case "com.microsoft:renew-lock": {
         const expirations: Date[] = [];
         for (const token of lockTokens(body)) {
-          const until = queue.renew(token);
+          const until = queue.renew(lockTokenKey(token));
           if (until === undefined) {
             reply(
               connection,
@@ -746,7 +746,7 @@ export async function startAmqpBroker(
           return;
         }
         for (const token of lockTokens(body)) {
-          if (!queue.settle(token, outcome)) {
+          if (!queue.settle(lockTokenKey(token), outcome)) {
             reply(
               connection,
               request,
@@ -959,7 +959,7 @@ export async function startAmqpBroker(
         outcome === "modified" && remote?.undeliverable_here
           ? "deferred"
           : outcome;
-      info.queue!.settle(delivery.tag as Uint8Array, effective);
+      info.queue!.settle(tagKey(delivery.tag), effective);
     }
     if (!delivery.remote_settled) {
       // The SDKs wait for the broker's settled disposition with a real outcome.
