@@ -45,3 +45,23 @@ export {
   PoolClosed,
   PoolError,
 } from "./src/pool/errors.ts";
+
+// Cosmos DB
+export {
+  Cosmos,
+  CosmosConnector,
+  isCosmosConnectionError,
+  ManagedCosmos,
+  PatchOp,
+  SimpleCosmos,
+  toPatchOperations,
+} from "./src/clients/cosmos.ts";
+export type {
+  ContainerLease,
+  CosmosClientExtraOptions,
+  CosmosConnectionOptions,
+  CosmosOperationOptions,
+  CosmosOptions,
+  ManagedCosmosOptions,
+  Operation,
+} from "./src/clients/cosmos.ts";

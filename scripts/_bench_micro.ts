@@ -37,6 +37,11 @@ export interface OpenSubject {
 export interface MicroSubject {
   /** Its name in the output. */
   name: string;
+  /**
+   * Timed iterations per `deno bench` case; a slow peer gets fewer so that
+   * `deno task bench:micro` stays under two minutes.
+   */
+  iterations: number;
   /** Makes it, resources pre-created. */
   open(): Promise<OpenSubject>;
 }
@@ -50,6 +55,7 @@ interface Resource {
 export const SUBJECTS: readonly MicroSubject[] = [
   {
     name: "bare semaphore",
+    iterations: 20,
     open() {
       const semaphore = new Semaphore(CAPACITY);
       return Promise.resolve({
@@ -64,6 +70,7 @@ export const SUBJECTS: readonly MicroSubject[] = [
   },
   {
     name: "ConnectionPool use()",
+    iterations: 20,
     async open() {
       const pool = poolOf10x100();
       await pool.warm(10);
@@ -73,6 +80,7 @@ export const SUBJECTS: readonly MicroSubject[] = [
   },
   {
     name: "ConnectionPool get()",
+    iterations: 20,
     async open() {
       const pool = poolOf10x100();
       await pool.warm(10);
@@ -88,6 +96,7 @@ export const SUBJECTS: readonly MicroSubject[] = [
   },
   {
     name: "generic-pool",
+    iterations: 10,
     async open() {
       let next = 0;
       const pool = createPool<Resource>({
@@ -111,6 +120,7 @@ export const SUBJECTS: readonly MicroSubject[] = [
   },
   {
     name: "tarn",
+    iterations: 4,
     async open() {
       let next = 0;
       const pool = new TarnPool<Resource>({

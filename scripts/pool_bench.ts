@@ -26,8 +26,10 @@ for (const concurrency of CONCURRENCIES) {
       group: `concurrency ${concurrency}`,
       baseline: index === 0,
       // Fixed counts keep the whole task under two minutes on a 2-core machine.
-      n: concurrency === 10_000 ? 10 : 20,
-      warmup: 3,
+      n: concurrency === 10_000
+        ? Math.ceil(subject.iterations / 2)
+        : subject.iterations,
+      warmup: 2,
       async fn(b) {
         const open = await subject.open();
         try {

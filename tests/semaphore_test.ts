@@ -32,32 +32,42 @@ function countedSignal(): {
   const signal = controller.signal;
   const live = new Set<unknown>();
   const added: { listener: unknown; once: boolean }[] = [];
-  const add = signal.addEventListener.bind(signal);
-  const remove = signal.removeEventListener.bind(signal);
-  signal.addEventListener = ((
+  // Loose types on purpose: Deno's and Node's `Event` declarations differ,
+  // and the semaphore only ever passes plain functions.
+  type Listener = (event: unknown) => void;
+  const add = signal.addEventListener.bind(signal) as (
     type: string,
-    listener: EventListener,
+    listener: Listener,
+    options?: AddEventListenerOptions,
+  ) => void;
+  const remove = signal.removeEventListener.bind(signal) as (
+    type: string,
+    listener: Listener,
+  ) => void;
+  const wrappers = new Map<Listener, Listener>();
+  const addCounted = (
+    type: string,
+    listener: Listener,
     options?: AddEventListenerOptions,
   ) => {
     const once = options?.once === true;
     added.push({ listener, once });
     live.add(listener);
-    const tracked: EventListener = once
-      ? (event) => {
-        live.delete(listener);
-        listener(event);
-      }
-      : listener;
-    (listener as unknown as { tracked: EventListener }).tracked = tracked;
-    add(type, tracked, options);
-  }) as typeof signal.addEventListener;
-  signal.removeEventListener = ((type: string, listener: EventListener) => {
+    const wrapper: Listener = (event) => {
+      if (once) live.delete(listener);
+      listener(event);
+    };
+    wrappers.set(listener, wrapper);
+    add(type, wrapper, options);
+  };
+  const removeCounted = (type: string, listener: Listener) => {
     live.delete(listener);
-    remove(
-      type,
-      (listener as unknown as { tracked?: EventListener }).tracked ?? listener,
-    );
-  }) as typeof signal.removeEventListener;
+    remove(type, wrappers.get(listener) ?? listener);
+  };
+  signal.addEventListener =
+    addCounted as unknown as typeof signal.addEventListener;
+  signal.removeEventListener =
+    removeCounted as unknown as typeof signal.removeEventListener;
   return { controller, signal, live, added };
 }
 

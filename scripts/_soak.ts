@@ -1,0 +1,679 @@
+/**
+ * The pool soak shared by `tests/soak_test.ts` (a short run in the suite) and
+ * `scripts/soak.ts` (`deno task soak`, as long as you like): thousands of
+ * concurrent callers with random hold times, timeouts and aborts against a
+ * {@linkcode FaultyConnector}, then checks that every caller settled with a
+ * result or a typed error, that no limit was exceeded, that the pool's stats
+ * agree with what the callers saw, that `close()` under load closed every
+ * connection exactly once, and that the heap came back to where it started.
+ *
+ * The run has two phases:
+ *
+ * ```
+ * phase 1  N seconds: callers loop get/use -> hold -> maybe break -> release
+ *          stop, let every caller settle, let the connector go idle,
+ *          compare stats with the callers' own counts
+ * phase 2  a burst of one-shot callers; close() as soon as one holds a lease
+ *          -> holders finish, waiters get PoolClosed, close() resolves
+ *          -> created == closed, nothing open, nothing closed twice
+ * ```
+ *
+ * @module
+ */
+
+import process from "node:process";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { ConnectionPool } from "../src/pool/connection_pool.ts";
+import type { Connector } from "../src/pool/connector.ts";
+import {
+  ConnectionFailed,
+  ConnectionsExhausted,
+  PoolClosed,
+} from "../src/pool/errors.ts";
+import type { Lease } from "../src/pool/lease.ts";
+import type { PoolStats } from "../src/pool/stats.ts";
+import {
+  type ConnectorCounts,
+  type FaultCounts,
+  FaultyConnector,
+  InjectedFault,
+} from "../src/testing/faulty_connector.ts";
+
+/** The knobs of one soak run. */
+export interface SoakConfig {
+  /** How long phase 1 runs. */
+  seconds: number;
+  /** Concurrent callers in phase 1. */
+  callers: number;
+  /** Seeds the callers' and the connector's randomness. */
+  seed: number;
+  /** The pool's `maxSize`. */
+  maxSize: number;
+  /** The pool's `clientLimit`. */
+  clientLimit: number;
+  /** The pool's `maxConcurrentCreates`. */
+  maxConcurrentCreates: number;
+  /** Longest time a caller holds its lease, in milliseconds. */
+  holdMsMax: number;
+  /** Share of calls that get an AbortSignal, aborted at a random time. */
+  abortRate: number;
+  /** Share of calls that use `get()`/`release()` instead of `use()`. */
+  leaseRate: number;
+  /** Shortest and longest acquire timeout a caller picks, in seconds. */
+  timeoutSeconds: [number, number];
+  /** Fault rates of the connector. */
+  createFailureRate: number;
+  readyFailureRate: number;
+  hangRate: number;
+  closeThrowRate: number;
+  breakRate: number;
+  slowCloseSeconds: number;
+  /** Every this many seconds, an outage: the next `outageCreates` opens fail. */
+  outageEverySeconds: number;
+  outageCreates: number;
+  /** One-shot callers in phase 2 (close under load). */
+  closeCallers: number;
+  /** How far the heap may grow over the run, in bytes. */
+  heapToleranceBytes: number;
+}
+
+/** Defaults: 10,000 callers on 10 connections of 100 callers each. */
+export const SOAK_DEFAULTS: SoakConfig = {
+  seconds: 20,
+  callers: 10_000,
+  seed: 1,
+  maxSize: 10,
+  clientLimit: 100,
+  maxConcurrentCreates: 3,
+  holdMsMax: 20,
+  abortRate: 0.05,
+  leaseRate: 0.2,
+  timeoutSeconds: [0.05, 2],
+  createFailureRate: 0.05,
+  readyFailureRate: 0.05,
+  hangRate: 0.02,
+  closeThrowRate: 0.1,
+  breakRate: 0.0005,
+  slowCloseSeconds: 0.005,
+  outageEverySeconds: 2,
+  outageCreates: 20,
+  closeCallers: 2_000,
+  heapToleranceBytes: 5 * 1024 * 1024,
+};
+
+/** What one soak run saw. */
+export interface SoakReport {
+  config: SoakConfig;
+  runtime: string;
+  /** Wall time of phase 1, in seconds. */
+  elapsedSeconds: number;
+  /** Calls started and settled in phase 1. */
+  calls: number;
+  settled: number;
+  /** Phase 1 outcomes by type: ok, ConnectionsExhausted, ConnectionFailed, aborted, break, PoolClosed. */
+  outcomes: Record<string, number>;
+  /** Phase 2 (close under load) outcomes by type. */
+  closeOutcomes: Record<string, number>;
+  faults: FaultCounts;
+  connector: ConnectorCounts;
+  /** Stats after phase 1 settled, and after close(). */
+  statsAfterRun: PoolStats | undefined;
+  statsAfterClose: PoolStats | undefined;
+  /** Acquire waits measured by the callers, in milliseconds. */
+  waitP50Ms: number;
+  waitP99Ms: number;
+  /** Longest time a caller's acquire settled after its own deadline. */
+  maxPastDeadlineMs: number;
+  /** Highest counts seen. */
+  maxCallersOnOne: number;
+  maxOpen: number;
+  maxCreatesInFlight: number;
+  /** Stats samples taken during phase 1. */
+  samples: number;
+  heapBeforeBytes: number;
+  heapAfterBytes: number;
+  /** How garbage was collected before measuring, or "none". */
+  gc: string;
+  /** Broken promises; empty when the run kept them all. */
+  violations: string[];
+}
+
+/** A deterministic pseudo-random source (mulberry32) in [0, 1). */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The name and version of the running runtime. */
+export function runtimeName(): string {
+  const g = globalThis as {
+    Deno?: { version: { deno: string } };
+    Bun?: { version: string };
+  };
+  if (g.Deno !== undefined) return `deno ${g.Deno.version.deno}`;
+  if (g.Bun !== undefined) return `bun ${g.Bun.version}`;
+  return `node ${process.versions.node}`;
+}
+
+/**
+ * A full garbage collection, where the runtime allows one: `Bun.gc`, a
+ * global `gc` (`--expose-gc`), or V8's flag set at run time (Node, Deno).
+ *
+ * @returns How to collect, or `undefined` when no way works.
+ */
+export function findGc(): { how: string; run: () => void } | undefined {
+  const g = globalThis as {
+    Bun?: { gc(force: boolean): void };
+    gc?: () => void;
+  };
+  if (g.Bun !== undefined) {
+    const bun = g.Bun;
+    return { how: "Bun.gc", run: () => bun.gc(true) };
+  }
+  if (typeof g.gc === "function") {
+    const gc = g.gc;
+    return { how: "gc", run: () => gc() };
+  }
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as unknown;
+    if (typeof gc === "function") {
+      return { how: "v8 flag", run: () => (gc as () => void)() };
+    }
+  } catch {
+    // No way to collect on this runtime: the heap is printed, not asserted.
+  }
+  return undefined;
+}
+
+async function heapUsed(gc: (() => void) | undefined): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    // Let finished promise chains and timers drop their references first.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc?.();
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+class SoakConnection {
+  closed = false;
+  holders = 0;
+  constructor(readonly id: number) {}
+}
+
+/** The well-behaved connector under the faults: a short random open delay that honours abort. */
+class SoakInner implements Connector<SoakConnection> {
+  open = 0;
+  maxOpen = 0;
+  aborted = 0;
+  doubleCloses = 0;
+  #next = 0;
+  constructor(private random: () => number) {}
+
+  create(signal: AbortSignal): Promise<SoakConnection> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        this.aborted++;
+        reject(signal.reason);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        this.open++;
+        this.maxOpen = Math.max(this.maxOpen, this.open);
+        resolve(new SoakConnection(++this.#next));
+      }, Math.floor(this.random() * 4));
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  ready(_connection: SoakConnection, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) {
+      this.aborted++;
+      return Promise.reject(signal.reason);
+    }
+    return Promise.resolve(true);
+  }
+
+  close(connection: SoakConnection): Promise<void> {
+    if (connection.closed) this.doubleCloses++;
+    else this.open--;
+    connection.closed = true;
+    return Promise.resolve();
+  }
+}
+
+/** Counts of waits in 1 ms buckets, for percentiles without keeping samples. */
+class WaitHistogram {
+  readonly #buckets = new Uint32Array(60_001);
+  #count = 0;
+  record(ms: number): void {
+    this.#buckets[Math.min(this.#buckets.length - 1, Math.floor(ms))]++;
+    this.#count++;
+  }
+  percentile(p: number): number {
+    if (this.#count === 0) return 0;
+    const rank = Math.ceil(this.#count * p);
+    let seen = 0;
+    for (let ms = 0; ms < this.#buckets.length; ms++) {
+      seen += this.#buckets[ms];
+      if (seen >= rank) return ms + 1;
+    }
+    return this.#buckets.length;
+  }
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+const delay = (ms: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits for `promise`, or gives up after `ms` and says so.
+ *
+ * @returns Whether `promise` settled in time.
+ */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs one soak and reports what it saw; never throws for a broken promise
+ * (those go to `violations`), so the caller can print the figures first.
+ *
+ * @param overrides Settings that differ from {@linkcode SOAK_DEFAULTS}.
+ * @returns The report.
+ */
+export async function runSoak(
+  overrides: Partial<SoakConfig> = {},
+): Promise<SoakReport> {
+  const config: SoakConfig = { ...SOAK_DEFAULTS, ...overrides };
+  const gc = findGc();
+  const heapBeforeBytes = await heapUsed(gc?.run);
+  const report = await soak(config);
+  report.heapBeforeBytes = heapBeforeBytes;
+  report.heapAfterBytes = await heapUsed(gc?.run);
+  report.gc = gc?.how ?? "none";
+  if (
+    gc !== undefined &&
+    report.heapAfterBytes - heapBeforeBytes > config.heapToleranceBytes
+  ) {
+    report.violations.push(
+      `heap grew by ${
+        mb(report.heapAfterBytes - heapBeforeBytes)
+      } over the run (tolerance ${mb(config.heapToleranceBytes)})`,
+    );
+  }
+  return report;
+}
+
+async function soak(config: SoakConfig): Promise<SoakReport> {
+  const random = seeded(config.seed);
+  const violations: string[] = [];
+  const violate = (message: string) => {
+    if (violations.length < 20) violations.push(message);
+  };
+  const inner = new SoakInner(seeded(config.seed ^ 0x9e3779b9));
+  const faulty = new FaultyConnector(inner, {
+    createFailureRate: config.createFailureRate,
+    readyFailureRate: config.readyFailureRate,
+    hangRate: config.hangRate,
+    closeThrowRate: config.closeThrowRate,
+    breakRate: config.breakRate,
+    slowCloseSeconds: config.slowCloseSeconds,
+    random: seeded(config.seed ^ 0x85ebca6b),
+  });
+  const { maxSize, clientLimit, maxConcurrentCreates } = config;
+  const pool = new ConnectionPool(faulty, {
+    maxSize,
+    clientLimit,
+    maxConcurrentCreates,
+    maxIdleSeconds: 0.2,
+    maxLifespanSeconds: 1,
+    createTimeoutSeconds: 0.2,
+    initialBackoffSeconds: 0.005,
+    maxBackoffSeconds: 0.1,
+    acquireTimeoutSeconds: config.timeoutSeconds[1],
+    isConnectionError: FaultyConnector.isInjectedBreak,
+    name: "soak",
+  });
+
+  const waits = new WaitHistogram();
+  let acquired = 0;
+  let maxCallersOnOne = 0;
+  let maxPastDeadlineMs = 0;
+  let calls = 0;
+  let settled = 0;
+  let stopping = false;
+  const outcomes: Record<string, number> = {};
+
+  let onFirstLease: (() => void) | undefined;
+  const onLease = (
+    connection: SoakConnection,
+    lease: Lease<SoakConnection>,
+    startedAt: number,
+  ) => {
+    acquired++;
+    onFirstLease?.();
+    waits.record(performance.now() - startedAt);
+    if (connection.closed || !faulty.isOpen(connection)) {
+      violate(`a caller got connection #${connection.id} after its close`);
+    }
+    const holders = ++connection.holders;
+    maxCallersOnOne = Math.max(maxCallersOnOne, holders);
+    if (holders > clientLimit || lease.shared.currentClientCount > clientLimit) {
+      violate(
+        `connection #${connection.id} had ${holders} callers (clientLimit ${clientLimit})`,
+      );
+    }
+  };
+
+  /** Sorts a settled call's error into the typed outcomes, or reports it. */
+  const classify = (error: unknown, signal: AbortSignal | undefined) => {
+    if (error instanceof ConnectionsExhausted) return "ConnectionsExhausted";
+    if (error instanceof PoolClosed) return "PoolClosed";
+    if (error instanceof ConnectionFailed) {
+      const cause = error.cause as Error | undefined;
+      if (
+        !(cause instanceof InjectedFault) && cause?.name !== "TimeoutError"
+      ) {
+        violate(`ConnectionFailed with an unexpected cause: ${String(cause)}`);
+      }
+      return "ConnectionFailed";
+    }
+    if (signal !== undefined && error === signal.reason) return "aborted";
+    if (FaultyConnector.isInjectedBreak(error)) return "break";
+    violate(
+      `a caller got an untyped error: ${
+        error instanceof Error ? `${error.name}: ${error.message}` : typeof error
+      }`,
+    );
+    return "other";
+  };
+
+  const hold = async (connection: SoakConnection) => {
+    try {
+      await delay(Math.floor(random() * (config.holdMsMax + 1)));
+      faulty.check(connection); // stands for the caller's operation
+    } finally {
+      connection.holders--;
+    }
+  };
+
+  /** One acquire-hold-release; resolves with its outcome, never rejects. */
+  const call = async (timeoutSeconds: number): Promise<string> => {
+    calls++;
+    const startedAt = performance.now();
+    const deadline = startedAt + timeoutSeconds * 1000;
+    let controller: AbortController | undefined;
+    let abortTimer: ReturnType<typeof setTimeout> | undefined;
+    if (random() < config.abortRate) {
+      const c = controller = new AbortController();
+      abortTimer = setTimeout(
+        () => c.abort(),
+        Math.floor(random() * timeoutSeconds * 1200),
+      );
+    }
+    const signal = controller?.signal;
+    let outcome: string;
+    try {
+      if (random() < config.leaseRate) {
+        const lease = await pool.get({ signal, timeoutSeconds });
+        onLease(lease.connection, lease, startedAt);
+        try {
+          await hold(lease.connection);
+        } catch (error) {
+          lease.invalidate();
+          throw error;
+        } finally {
+          lease.release();
+          lease.release(); // idempotent: must not free a second place
+        }
+      } else {
+        await pool.use(async (connection, lease) => {
+          onLease(connection, lease, startedAt);
+          await hold(connection);
+        }, { signal, timeoutSeconds });
+      }
+      outcome = "ok";
+    } catch (error) {
+      outcome = classify(error, signal);
+      const past = performance.now() - deadline;
+      if (outcome !== "break" && past > maxPastDeadlineMs) {
+        maxPastDeadlineMs = past;
+      }
+    } finally {
+      clearTimeout(abortTimer);
+    }
+    settled++;
+    return outcome;
+  };
+
+  const [minTimeout, maxTimeout] = config.timeoutSeconds;
+  const pickTimeout = () =>
+    minTimeout * (maxTimeout / minTimeout) ** random(); // log-uniform
+
+  let samples = 0;
+  const sampler = setInterval(() => {
+    samples++;
+    const s = pool.stats();
+    if (s.size > maxSize) violate(`size ${s.size} above maxSize ${maxSize}`);
+    if (s.opening > maxConcurrentCreates) {
+      violate(`${s.opening} opens above maxConcurrentCreates`);
+    }
+    if (s.ready + s.opening + s.draining + s.closing !== s.size) {
+      violate(`stats do not add up: ${JSON.stringify(s)}`);
+    }
+    if (s.activeCallers > maxSize * clientLimit) {
+      violate(`${s.activeCallers} active callers above capacity`);
+    }
+  }, 10);
+
+  // Outages: with connections recycled every second, a run of failed opens
+  // leaves nothing to serve, and callers must get ConnectionFailed fast.
+  const outages = setInterval(
+    () => faulty.failNextCreates(config.outageCreates),
+    config.outageEverySeconds * 1000,
+  );
+
+  // Phase 1: callers loop until the time is up.
+  const startedAt = performance.now();
+  const callers: Promise<void>[] = [];
+  for (let i = 0; i < config.callers; i++) {
+    callers.push((async () => {
+      while (!stopping) bump(outcomes, await call(pickTimeout()));
+    })());
+  }
+  await delay(config.seconds * 1000);
+  stopping = true;
+  clearInterval(outages);
+  const settleMs = maxTimeout * 1000 + config.holdMsMax + 15_000;
+  if (!await within(Promise.all(callers), settleMs)) {
+    violate(
+      `${calls - settled} of ${calls} calls had not settled ${settleMs} ms after the stop`,
+    );
+  }
+  const elapsedSeconds = (performance.now() - startedAt) / 1000;
+  clearInterval(sampler);
+  callers.length = 0;
+
+  // Let opens and closes in flight finish (a hang ends at createTimeoutSeconds).
+  if (!await within(faulty.whenIdle(), 15_000)) {
+    violate(`the connector still had ${faulty.counts.inFlight} calls in flight`);
+  }
+  await delay(0);
+  const statsAfterRun = pool.stats();
+  const faultsAtStop = faulty.faults;
+  if (settled === calls) {
+    const s = statsAfterRun;
+    const expect = (what: string, actual: number, expected: number) => {
+      if (actual !== expected) {
+        violate(`stats.${what} is ${actual}, callers saw ${expected}`);
+      }
+    };
+    expect("activeCallers", s.activeCallers, 0);
+    expect("waitingCallers", s.waitingCallers, 0);
+    expect("opening", s.opening, 0);
+    expect("acquired", s.acquired, acquired);
+    expect("timeouts", s.timeouts, outcomes.ConnectionsExhausted ?? 0);
+    expect("created", s.created, faulty.counts.created);
+    expect(
+      "failedOpens",
+      s.failedOpens,
+      faultsAtStop.createFailures + faultsAtStop.readyFailures +
+        faultsAtStop.hangs + inner.aborted,
+    );
+  }
+
+  // Phase 2: close while callers hold leases and others wait.
+  const closeOutcomes: Record<string, number> = {};
+  const leased = new Promise<void>((resolve) => (onFirstLease = resolve));
+  const burst: Promise<void>[] = [];
+  for (let i = 0; i < config.closeCallers; i++) {
+    burst.push((async () => {
+      bump(closeOutcomes, await call(30));
+    })());
+  }
+  await within(leased, 15_000);
+  const closing = pool.close();
+  if (!await within(Promise.all([closing, ...burst]), 30_000)) {
+    violate("close() or a caller of the close burst did not settle in 30 s");
+  }
+  if (!await within(faulty.whenIdle(), 15_000)) {
+    violate(`the connector still had ${faulty.counts.inFlight} calls in flight`);
+  }
+  if ((closeOutcomes.PoolClosed ?? 0) + (closeOutcomes.ok ?? 0) === 0) {
+    violate("the close burst saw neither a served caller nor PoolClosed");
+  }
+  await pool.use(() => {}).then(
+    () => violate("a closed pool served a caller"),
+    (error) => {
+      if (!(error instanceof PoolClosed)) {
+        violate(`a closed pool refused with ${String(error)}`);
+      }
+    },
+  );
+  const statsAfterClose = pool.stats();
+  const connector = faulty.counts;
+  const s = statsAfterClose;
+  if (s.created !== s.closed) {
+    violate(`after close(): created ${s.created} but closed ${s.closed}`);
+  }
+  if (s.size !== 0 || s.activeCallers !== 0 || s.waitingCallers !== 0) {
+    violate(`after close(): ${JSON.stringify(s)}`);
+  }
+  if (connector.created !== connector.closed || connector.open !== 0) {
+    violate(
+      `connector: ${connector.created} created, ${connector.closed} closed, ${connector.open} open`,
+    );
+  }
+  if (s.created !== connector.created) {
+    violate(
+      `stats.created ${s.created} but the connector handed out ${connector.created}`,
+    );
+  }
+  if (connector.unexpectedCloses !== 0 || inner.doubleCloses !== 0) {
+    violate(
+      `${connector.unexpectedCloses + inner.doubleCloses} connections closed twice`,
+    );
+  }
+  if (inner.open !== 0) violate(`${inner.open} connections leaked`);
+  if (inner.maxOpen > maxSize) {
+    violate(`${inner.maxOpen} connections open at once (maxSize ${maxSize})`);
+  }
+  if (connector.maxCreatesInFlight > maxConcurrentCreates) {
+    violate(
+      `${connector.maxCreatesInFlight} creates at once (maxConcurrentCreates ${maxConcurrentCreates})`,
+    );
+  }
+  if (connector.createsInFlight !== 0) {
+    violate(`${connector.createsInFlight} creates still in flight`);
+  }
+
+  return {
+    config,
+    runtime: runtimeName(),
+    elapsedSeconds,
+    calls,
+    settled,
+    outcomes,
+    closeOutcomes,
+    faults: faulty.faults,
+    connector,
+    statsAfterRun,
+    statsAfterClose,
+    waitP50Ms: waits.percentile(0.5),
+    waitP99Ms: waits.percentile(0.99),
+    maxPastDeadlineMs,
+    maxCallersOnOne,
+    maxOpen: inner.maxOpen,
+    maxCreatesInFlight: connector.maxCreatesInFlight,
+    samples,
+    heapBeforeBytes: 0,
+    heapAfterBytes: 0,
+    gc: "none",
+    violations,
+  };
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function list(counts: Record<string, number>): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0
+    ? "none"
+    : entries.map(([k, v]) => `${k} ${v}`).join(", ");
+}
+
+/**
+ * The report as one compact block of text.
+ *
+ * @param report What {@linkcode runSoak} returned.
+ * @returns Lines joined by newlines.
+ */
+export function formatSoakReport(report: SoakReport): string {
+  const { config: c, faults: f } = report;
+  const heapDelta = report.heapAfterBytes - report.heapBeforeBytes;
+  const pool = report.statsAfterClose;
+  return [
+    `soak (${report.runtime}): ${report.elapsedSeconds.toFixed(1)} s, ${c.callers} callers, seed ${c.seed}, ` +
+    `maxSize ${c.maxSize}, clientLimit ${c.clientLimit}`,
+    `  calls ${report.calls}, settled ${report.settled}: ${list(report.outcomes)}`,
+    `  close under load (${c.closeCallers} callers): ${list(report.closeOutcomes)}`,
+    `  faults injected ${f.total}: create ${f.createFailures}, ready ${f.readyFailures}, hang ${f.hangs}, ` +
+    `slow close ${f.slowCloses}, close throws ${f.closeThrows}, breaks ${f.breaks}`,
+    `  connections: created ${pool?.created}, closed ${pool?.closed}, failed opens ${pool?.failedOpens}; ` +
+    `max open ${report.maxOpen}/${c.maxSize}, max creates ${report.maxCreatesInFlight}/${c.maxConcurrentCreates}, ` +
+    `max callers on one ${report.maxCallersOnOne}/${c.clientLimit}`,
+    `  wait: p50 ${report.waitP50Ms} ms, p99 ${report.waitP99Ms} ms (pool's window p99 ${
+      report.statsAfterRun?.waitP99Ms.toFixed(1)
+    } ms); latest settle past a deadline ${report.maxPastDeadlineMs.toFixed(0)} ms`,
+    `  heap: before ${mb(report.heapBeforeBytes)}, after ${mb(report.heapAfterBytes)} (${
+      heapDelta >= 0 ? "+" : ""
+    }${mb(heapDelta)}; gc: ${report.gc})`,
+    `  violations: ${
+      report.violations.length === 0
+        ? "none"
+        : `\n    ${report.violations.join("\n    ")}`
+    }`,
+  ].join("\n");
+}
