@@ -340,20 +340,22 @@ export function helpText(): string {
     "Flags:",
   ];
   for (const [name, flag] of Object.entries(FLAGS)) {
-    const arg = flag.kind === "bool"
-      ? ""
-      : flag.kind === "path"
-      ? " <file>"
-      : " <n>";
+    const arg = ({
+      bool: "",
+      path: " <file>",
+      target: " <name>",
+      "ints+": " <list>",
+      creates: " <list>",
+    } as Partial<Record<Kind, string>>)[flag.kind] ?? " <n>";
     const current = defaults[flag.key];
     const shown = flag.kind === "bool"
       ? ""
       : current === undefined && flag.kind !== "creates"
       ? " (default none)"
       : ` (default ${showDefault(current)})`;
-    lines.push(`  ${(name + arg).padEnd(30)} ${flag.help}${shown}`);
+    lines.push(`  ${(name + arg).padEnd(32)} ${flag.help}${shown}`);
   }
-  lines.push(`  ${"--help, -h".padEnd(30)} Print this text`);
+  lines.push(`  ${"--help, -h".padEnd(32)} Print this text`);
   lines.push(
     "",
     "Environment for --azure: AZURE_COSMOS_ENDPOINT + AZURE_COSMOS_KEY",

@@ -169,174 +169,192 @@ export async function runCell(
   onProgress?: (progress: CellProgress) => void,
 ): Promise<CellRun> {
   const subject = await backend.open(settings, load.acquireTimeoutSeconds);
-  const wait = new SampleBuffer(8192);
-  const latency = new SampleBuffer(8192);
-  const random = seededRandom(load.seed);
-  const warmupMs = load.warmupSeconds * 1000;
-  const durationMs = load.durationSeconds * 1000;
-  const start = performance.now();
-  const windowStart = start + warmupMs;
-  const windowEnd = windowStart + durationMs;
-  let requests = 0;
-  let succeeded = 0;
-  let servedInWindow = 0;
-  let timeouts = 0;
-  let errors = 0;
-  let waited = 0;
-  let inFlight = 0;
-  let maxLagMs = 0;
-  let stopped = false;
-  let firstError: unknown;
-  let allSettled: (() => void) | undefined;
+  let subjectClosed = false;
+  try {
+    const wait = new SampleBuffer(8192);
+    const latency = new SampleBuffer(8192);
+    const random = seededRandom(load.seed);
+    const warmupMs = load.warmupSeconds * 1000;
+    const durationMs = load.durationSeconds * 1000;
+    const start = performance.now();
+    const windowStart = start + warmupMs;
+    const windowEnd = windowStart + durationMs;
+    let requests = 0;
+    let succeeded = 0;
+    let servedInWindow = 0;
+    let timeouts = 0;
+    let errors = 0;
+    let waited = 0;
+    let inFlight = 0;
+    let maxLagMs = 0;
+    let stopped = false;
+    let firstError: unknown;
+    let allSettled: (() => void) | undefined;
 
-  const launch = (): Promise<void> => {
-    const launchedAt = performance.now();
-    const measured = launchedAt >= windowStart && launchedAt < windowEnd;
-    if (measured) requests++;
-    inFlight++;
-    const onAcquired = () => {
-      if (!measured) return;
-      const waitedMs = performance.now() - launchedAt;
-      wait.push(waitedMs);
-      if (waitedMs >= WAITED_MS) waited++;
-    };
-    return subject.request(onAcquired).then(
-      () => {
-        const now = performance.now();
-        if (now >= windowStart && now < windowEnd) servedInWindow++;
-        if (measured) {
-          succeeded++;
-          latency.push(now - launchedAt);
-        }
-      },
-      (error: unknown) => {
+    const launch = (): Promise<void> => {
+      const launchedAt = performance.now();
+      const measured = launchedAt >= windowStart && launchedAt < windowEnd;
+      if (measured) requests++;
+      inFlight++;
+      const onAcquired = () => {
         if (!measured) return;
-        // A failed request's caller waited too: its time counts in the percentiles.
-        latency.push(performance.now() - launchedAt);
-        if (error instanceof ConnectionsExhausted) timeouts++;
-        else {
-          errors++;
-          firstError ??= error;
+        const waitedMs = performance.now() - launchedAt;
+        wait.push(waitedMs);
+        if (waitedMs >= WAITED_MS) waited++;
+      };
+      let request: Promise<void>;
+      try {
+        request = subject.request(onAcquired);
+      } catch (error) {
+        // A subject that throws instead of rejecting must not stop the launcher.
+        request = Promise.reject(error);
+      }
+      return request.then(
+        () => {
+          const now = performance.now();
+          if (now >= windowStart && now < windowEnd) servedInWindow++;
+          if (measured) {
+            succeeded++;
+            latency.push(now - launchedAt);
+          }
+        },
+        (error: unknown) => {
+          if (!measured) return;
+          // A failed request's caller waited too: its time counts in the percentiles.
+          latency.push(performance.now() - launchedAt);
+          if (error instanceof ConnectionsExhausted) timeouts++;
+          else {
+            errors++;
+            firstError ??= error;
+          }
+        },
+      ).finally(() => {
+        inFlight--;
+        if (inFlight === 0 && stopped) allSettled?.();
+      });
+    };
+
+    // Bursts land at 0, burstEvery, 2 x burstEvery, ... from the start of the warm-up.
+    let nextBurst = load.burst > 0 ? start : Infinity;
+    const burstEveryMs = load.burstEverySeconds * 1000;
+    const closedLoop = load.concurrency !== undefined;
+    const meanGapMs = closedLoop || load.rate <= 0
+      ? Infinity
+      : 1000 / load.rate;
+    let nextArrival = start +
+      (Number.isFinite(meanGapMs) ? -Math.log(1 - random()) * meanGapMs : 0);
+    let lastProgress = start;
+
+    // A closed-loop caller checks the clock itself and yields to the timers now
+    // and then: against an instant backend its requests settle in microtasks,
+    // which would otherwise starve the launcher's tick.
+    const loop = async (): Promise<void> => {
+      let yieldedAt = performance.now();
+      while (!stopped) {
+        await launch();
+        const now = performance.now();
+        if (now >= windowEnd) break;
+        if (now - yieldedAt >= 5) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          yieldedAt = performance.now();
         }
-      },
-    ).finally(() => {
-      inFlight--;
-      if (inFlight === 0 && stopped) allSettled?.();
-    });
-  };
-
-  // Bursts land at 0, burstEvery, 2 x burstEvery, ... from the start of the warm-up.
-  let nextBurst = load.burst > 0 ? start : Infinity;
-  const burstEveryMs = load.burstEverySeconds * 1000;
-  const closedLoop = load.concurrency !== undefined;
-  const meanGapMs = closedLoop || load.rate <= 0 ? Infinity : 1000 / load.rate;
-  let nextArrival = start +
-    (Number.isFinite(meanGapMs) ? -Math.log(1 - random()) * meanGapMs : 0);
-  let lastProgress = start;
-
-  // A closed-loop caller checks the clock itself and yields to the timers now
-  // and then: against an instant backend its requests settle in microtasks,
-  // which would otherwise starve the launcher's tick.
-  const loop = async (): Promise<void> => {
-    let yieldedAt = performance.now();
-    while (!stopped) {
-      await launch();
-      const now = performance.now();
-      if (now >= windowEnd) break;
-      if (now - yieldedAt >= 5) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        yieldedAt = performance.now();
       }
+    };
+    const loops: Promise<void>[] = [];
+    if (closedLoop) {
+      for (let i = 0; i < load.concurrency!; i++) loops.push(loop());
     }
-  };
-  const loops: Promise<void>[] = [];
-  if (closedLoop) {
-    for (let i = 0; i < load.concurrency!; i++) loops.push(loop());
-  }
 
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      if (now >= windowEnd) {
-        stopped = true;
-        resolve();
-        return;
-      }
-      while (nextBurst <= now) {
-        maxLagMs = Math.max(maxLagMs, now - nextBurst);
-        for (let i = 0; i < load.burst; i++) launch().catch(() => {});
-        nextBurst += burstEveryMs;
-      }
-      while (nextArrival <= now) {
-        maxLagMs = Math.max(maxLagMs, now - nextArrival);
-        launch().catch(() => {});
-        nextArrival += -Math.log(1 - random()) * meanGapMs;
-      }
-      if (onProgress !== undefined && now - lastProgress >= PROGRESS_EVERY_MS) {
-        lastProgress = now;
-        const inWarmup = now < windowStart;
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = performance.now();
+        if (now >= windowEnd) {
+          stopped = true;
+          resolve();
+          return;
+        }
+        while (nextBurst <= now) {
+          maxLagMs = Math.max(maxLagMs, now - nextBurst);
+          for (let i = 0; i < load.burst; i++) launch().catch(() => {});
+          nextBurst += burstEveryMs;
+        }
+        while (nextArrival <= now) {
+          maxLagMs = Math.max(maxLagMs, now - nextArrival);
+          launch().catch(() => {});
+          nextArrival += -Math.log(1 - random()) * meanGapMs;
+        }
+        if (
+          onProgress !== undefined && now - lastProgress >= PROGRESS_EVERY_MS
+        ) {
+          lastProgress = now;
+          const inWarmup = now < windowStart;
+          onProgress({
+            phase: inWarmup ? "warmup" : "measure",
+            seconds: (now - (inWarmup ? start : windowStart)) / 1000,
+            inFlight,
+          });
+        }
+        setTimeout(tick, 1);
+      };
+      tick();
+    });
+
+    // Every request launched ends by its acquire deadline or its operation.
+    const drainStart = performance.now();
+    const progressTimer = onProgress === undefined
+      ? undefined
+      : setInterval(() => {
         onProgress({
-          phase: inWarmup ? "warmup" : "measure",
-          seconds: (now - (inWarmup ? start : windowStart)) / 1000,
+          phase: "drain",
+          seconds: (performance.now() - drainStart) / 1000,
           inFlight,
         });
-      }
-      setTimeout(tick, 1);
-    };
-    tick();
-  });
+      }, PROGRESS_EVERY_MS);
+    if (inFlight > 0) {
+      await new Promise<void>((resolve) => (allSettled = resolve));
+    }
+    await Promise.all(loops);
+    if (progressTimer !== undefined) clearInterval(progressTimer);
 
-  // Every request launched ends by its acquire deadline or its operation.
-  const drainStart = performance.now();
-  const progressTimer = onProgress === undefined
-    ? undefined
-    : setInterval(() => {
-      onProgress({
-        phase: "drain",
-        seconds: (performance.now() - drainStart) / 1000,
-        inFlight,
+    const stats = subject.stats();
+    subjectClosed = true;
+    await subject.close();
+    if (errors > 0 && firstError !== undefined && succeeded === 0) {
+      throw new Error(`Every request failed in ${JSON.stringify(settings)}`, {
+        cause: firstError,
       });
-    }, PROGRESS_EVERY_MS);
-  if (inFlight > 0) {
-    await new Promise<void>((resolve) => (allSettled = resolve));
+    }
+    const waitSummary = backend.reportsAcquire ? wait.summary() : {
+      // The subject cannot see its lease: the pool's own wait window stands in.
+      count: stats.acquired,
+      min: NaN,
+      mean: NaN,
+      p50: stats.waitP50Ms,
+      p95: NaN,
+      p99: stats.waitP99Ms,
+      max: NaN,
+    };
+    return {
+      maxLagMs,
+      result: {
+        settings,
+        effectiveMaxConcurrentCreates: settings.maxConcurrentCreates ??
+          Math.max(1, Math.floor(settings.maxSize / 3)),
+        requests,
+        succeeded,
+        timeouts,
+        errors,
+        waited: backend.reportsAcquire ? waited : NaN,
+        opened: stats.created,
+        offeredRate: closedLoop ? 0 : requests / load.durationSeconds,
+        throughput: servedInWindow / load.durationSeconds,
+        seconds: load.durationSeconds,
+        wait: waitSummary,
+        latency: latency.summary(),
+      },
+    };
+  } finally {
+    // Whatever went wrong mid-run, the pool (and its sockets) must not outlive the cell.
+    if (!subjectClosed) await subject.close().catch(() => {});
   }
-  await Promise.all(loops);
-  if (progressTimer !== undefined) clearInterval(progressTimer);
-
-  const stats = subject.stats();
-  await subject.close();
-  if (errors > 0 && firstError !== undefined && succeeded === 0) {
-    throw new Error(`Every request failed in ${JSON.stringify(settings)}`, {
-      cause: firstError,
-    });
-  }
-  const waitSummary = backend.reportsAcquire ? wait.summary() : {
-    // The subject cannot see its lease: the pool's own wait window stands in.
-    count: stats.acquired,
-    min: NaN,
-    mean: NaN,
-    p50: stats.waitP50Ms,
-    p95: NaN,
-    p99: stats.waitP99Ms,
-    max: NaN,
-  };
-  return {
-    maxLagMs,
-    result: {
-      settings,
-      effectiveMaxConcurrentCreates: settings.maxConcurrentCreates ??
-        Math.max(1, Math.floor(settings.maxSize / 3)),
-      requests,
-      succeeded,
-      timeouts,
-      errors,
-      waited: backend.reportsAcquire ? waited : NaN,
-      opened: stats.created,
-      offeredRate: closedLoop ? 0 : requests / load.durationSeconds,
-      throughput: servedInWindow / load.durationSeconds,
-      seconds: load.durationSeconds,
-      wait: waitSummary,
-      latency: latency.summary(),
-    },
-  };
 }

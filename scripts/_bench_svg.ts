@@ -78,6 +78,15 @@ function niceTicks(min: number, max: number): number[] {
   return ticks;
 }
 
+/** The nearest 1, 2 or 5 times a power of ten below (or above) `value`. */
+function niceBound(value: number, direction: "down" | "up"): number {
+  const decade = Math.pow(10, Math.floor(Math.log10(value)));
+  const steps = [1, 2, 5, 10].map((step) => step * decade);
+  return direction === "down"
+    ? steps.filter((step) => step <= value).pop()!
+    : steps.find((step) => step >= value)!;
+}
+
 function seriesKey(cell: CellResult, varyCreates: boolean): string {
   const base = `clientLimit ${cell.settings.clientLimit}`;
   return varyCreates
@@ -130,11 +139,8 @@ export function renderChart(
   const values = measured.map((cell) => cell.latency.p99).concat(
     options.targetP99Ms,
   );
-  const yMin = Math.pow(10, Math.floor(Math.log10(Math.min(...values))));
-  const yMax = Math.pow(
-    10,
-    Math.ceil(Math.log10(Math.max(...values) * 1.0001)),
-  );
+  const yMin = niceBound(Math.min(...values) / 1.05, "down");
+  const yMax = niceBound(Math.max(...values) * 1.05, "up");
   const logSpan = Math.log10(yMax) - Math.log10(yMin) || 1;
   const y = (ms: number) =>
     PLOT.bottom -

@@ -4,15 +4,17 @@
  * `--azure` against the real account named in environment variables. Loaded
  * by dynamic import only, so the default run never loads an Azure SDK.
  *
- * Operations: Cosmos point reads; Service Bus `sendMessage`; Event Hubs
- * `sendEvent`. Against Azure, Cosmos reads an item that does not exist (a 404
- * costs one RU and writes nothing); Service Bus and Event Hubs do send, to the
- * queue and hub you name.
+ * Operations: Cosmos point reads; one Service Bus message or one event per
+ * send, through the managed client's lease (`getSender`, `getProducer`), so
+ * that the acquire wait is measured. Against Azure, Cosmos reads an item that
+ * does not exist (a 404 costs one RU and writes nothing); Service Bus and
+ * Event Hubs do send, to the queue and hub you name.
  *
  * @module
  */
 
 import { BenchArgsError, type BenchTarget } from "./_bench_args.ts";
+import type { PoolStats } from "../src/pool/stats.ts";
 import type { BenchBackend, BenchSubject } from "./_bench_runner.ts";
 import type { PoolSettings } from "./_bench_types.ts";
 
@@ -165,6 +167,157 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
 }
 
 /**
+ * A backend whose subject is a managed client; `send` takes a lease from its
+ * pool (reporting the moment it has one), sends once, and gives it back.
+ */
+function leasingBackend<
+  T extends { pool: { stats(): PoolStats }; close(): Promise<void> },
+>(
+  label: string,
+  make: (settings: PoolSettings, acquireTimeoutSeconds: number) => T,
+  send: (client: T, n: number, onAcquired: () => void) => Promise<void>,
+  closeBackend: () => Promise<void>,
+): BenchBackend {
+  return {
+    label,
+    reportsAcquire: true,
+    open(settings, acquireTimeoutSeconds): Promise<BenchSubject> {
+      const client = make(settings, acquireTimeoutSeconds);
+      let n = 0;
+      return Promise.resolve({
+        request: (onAcquired) => send(client, ++n, onAcquired),
+        stats: () => client.pool.stats(),
+        close: () => client.close(),
+      });
+    },
+    close: closeBackend,
+  };
+}
+
+async function serviceBusBackend(
+  options: TargetOptions,
+): Promise<BenchBackend> {
+  const { ManagedServiceBusSender, isServiceBusConnectionError } = await import(
+    "../src/clients/service_bus.ts"
+  );
+  type Sender = InstanceType<typeof ManagedServiceBusSender>;
+  // The lease path of the managed sender, so that the acquire wait is measured.
+  const send = async (sender: Sender, n: number, onAcquired: () => void) => {
+    const lease = await sender.getSender();
+    onAcquired();
+    try {
+      await lease.sender.sendMessages({ body: { bench: n } });
+    } catch (error) {
+      if (isServiceBusConnectionError(error)) lease.invalidate();
+      throw error;
+    } finally {
+      lease.release();
+    }
+  };
+  // Fail fast against a broken backend rather than retrying inside the SDK.
+  const clientOptions = {
+    retryOptions: { maxRetries: 0, timeoutInMs: 10_000 },
+  };
+  if (options.azure) {
+    const [connectionString, queueName] = required(
+      options.env,
+      ["SERVICEBUS_CONNECTION_STRING", "SERVICEBUS_QUEUE"],
+      "servicebus",
+    );
+    return leasingBackend(
+      `ManagedServiceBusSender against Azure Service Bus ${
+        hostOf(connectionString)
+      } ` +
+        `(queue ${queueName}): one message per send`,
+      (settings, acquireTimeoutSeconds) =>
+        new ManagedServiceBusSender({
+          connectionString,
+          queueName,
+          clientOptions,
+          ...poolOptions(settings, acquireTimeoutSeconds),
+        }),
+      send,
+      () => Promise.resolve(),
+    );
+  }
+  const { startAmqpBroker } = await import("../tests/servers/amqp_broker.ts");
+  const broker = await startAmqpBroker({ queues: ["bench"] });
+  return leasingBackend(
+    "ManagedServiceBusSender against a local AMQP broker (in this process): one message per send",
+    (settings, acquireTimeoutSeconds) =>
+      new ManagedServiceBusSender({
+        connectionString: broker.connectionString(),
+        queueName: "bench",
+        clientOptions,
+        ...poolOptions(settings, acquireTimeoutSeconds),
+      }),
+    send,
+    () => broker.stop(),
+  );
+}
+
+async function eventHubsBackend(
+  options: TargetOptions,
+): Promise<BenchBackend> {
+  const { ManagedEventHubProducer, isEventHubsConnectionError } = await import(
+    "../src/clients/event_hubs.ts"
+  );
+  type Producer = InstanceType<typeof ManagedEventHubProducer>;
+  // The lease path of the managed producer, so that the acquire wait is measured.
+  const send = async (hub: Producer, n: number, onAcquired: () => void) => {
+    const lease = await hub.getProducer();
+    onAcquired();
+    try {
+      await lease.producer.sendBatch([{ body: { bench: n } }]);
+    } catch (error) {
+      if (isEventHubsConnectionError(error)) lease.invalidate();
+      throw error;
+    } finally {
+      lease.release();
+    }
+  };
+  const clientOptions = {
+    retryOptions: { maxRetries: 0, timeoutInMs: 10_000 },
+  };
+  if (options.azure) {
+    const [connectionString, eventHubName] = required(
+      options.env,
+      ["EVENTHUB_CONNECTION_STRING", "EVENTHUB_NAME"],
+      "eventhubs",
+    );
+    return leasingBackend(
+      `ManagedEventHubProducer against Azure Event Hubs ${
+        hostOf(connectionString)
+      } ` +
+        `(hub ${eventHubName}): one event per send`,
+      (settings, acquireTimeoutSeconds) =>
+        new ManagedEventHubProducer({
+          connectionString,
+          eventHubName,
+          clientOptions,
+          ...poolOptions(settings, acquireTimeoutSeconds),
+        }),
+      send,
+      () => Promise.resolve(),
+    );
+  }
+  const { startAmqpBroker } = await import("../tests/servers/amqp_broker.ts");
+  const broker = await startAmqpBroker({ eventHubs: { bench: 4 } });
+  return leasingBackend(
+    "ManagedEventHubProducer against a local AMQP broker (in this process): one event per send",
+    (settings, acquireTimeoutSeconds) =>
+      new ManagedEventHubProducer({
+        connectionString: broker.connectionString(),
+        eventHubName: "bench",
+        clientOptions,
+        ...poolOptions(settings, acquireTimeoutSeconds),
+      }),
+    send,
+    () => broker.stop(),
+  );
+}
+
+/**
  * Opens the backend for `--target`.
  *
  * @param target The service.
@@ -180,9 +333,13 @@ export async function openTargetBackend(
   switch (target) {
     case "cosmos":
       return await cosmosBackend(options);
+    case "servicebus":
+      return await serviceBusBackend(options);
+    case "eventhubs":
+      return await eventHubsBackend(options);
     default:
       throw new BenchArgsError(
-        `Invalid --target: ${target} is not available yet`,
+        `Invalid --target: ${target} has no managed client to drive`,
       );
   }
 }

@@ -102,6 +102,19 @@ export const SOAK_DEFAULTS: SoakConfig = {
   heapToleranceBytes: 5 * 1024 * 1024,
 };
 
+/** What a run can be told besides its settings. */
+export interface SoakHooks {
+  /**
+   * The pool class to soak; a test passes a deliberately broken subclass to
+   * prove the checks catch it.
+   */
+  poolClass?: typeof ConnectionPool;
+  /** Called every `progressSeconds` with a one-line progress report. */
+  progress?: (line: string) => void;
+  /** How often to report progress; 0 for never. */
+  progressSeconds?: number;
+}
+
 /** What one soak run saw. */
 export interface SoakReport {
   config: SoakConfig;
@@ -303,11 +316,12 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
  */
 export async function runSoak(
   overrides: Partial<SoakConfig> = {},
+  hooks: SoakHooks = {},
 ): Promise<SoakReport> {
   const config: SoakConfig = { ...SOAK_DEFAULTS, ...overrides };
   const gc = findGc();
   const heapBeforeBytes = await heapUsed(gc?.run);
-  const report = await soak(config);
+  const report = await soak(config, hooks);
   report.heapBeforeBytes = heapBeforeBytes;
   report.heapAfterBytes = await heapUsed(gc?.run);
   report.gc = gc?.how ?? "none";
@@ -324,7 +338,10 @@ export async function runSoak(
   return report;
 }
 
-async function soak(config: SoakConfig): Promise<SoakReport> {
+async function soak(
+  config: SoakConfig,
+  hooks: SoakHooks,
+): Promise<SoakReport> {
   const random = seeded(config.seed);
   const violations: string[] = [];
   const violate = (message: string) => {
@@ -341,7 +358,8 @@ async function soak(config: SoakConfig): Promise<SoakReport> {
     random: seeded(config.seed ^ 0x85ebca6b),
   });
   const { maxSize, clientLimit, maxConcurrentCreates } = config;
-  const pool = new ConnectionPool(faulty, {
+  const Pool = hooks.poolClass ?? ConnectionPool;
+  const pool = new Pool(faulty, {
     maxSize,
     clientLimit,
     maxConcurrentCreates,
@@ -378,7 +396,9 @@ async function soak(config: SoakConfig): Promise<SoakReport> {
     }
     const holders = ++connection.holders;
     maxCallersOnOne = Math.max(maxCallersOnOne, holders);
-    if (holders > clientLimit || lease.shared.currentClientCount > clientLimit) {
+    if (
+      holders > clientLimit || lease.shared.currentClientCount > clientLimit
+    ) {
       violate(
         `connection #${connection.id} had ${holders} callers (clientLimit ${clientLimit})`,
       );
@@ -402,7 +422,9 @@ async function soak(config: SoakConfig): Promise<SoakReport> {
     if (FaultyConnector.isInjectedBreak(error)) return "break";
     violate(
       `a caller got an untyped error: ${
-        error instanceof Error ? `${error.name}: ${error.message}` : typeof error
+        error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : typeof error
       }`,
     );
     return "other";
@@ -467,8 +489,7 @@ async function soak(config: SoakConfig): Promise<SoakReport> {
   };
 
   const [minTimeout, maxTimeout] = config.timeoutSeconds;
-  const pickTimeout = () =>
-    minTimeout * (maxTimeout / minTimeout) ** random(); // log-uniform
+  const pickTimeout = () => minTimeout * (maxTimeout / minTimeout) ** random(); // log-uniform
 
   let samples = 0;
   const sampler = setInterval(() => {
@@ -495,6 +516,22 @@ async function soak(config: SoakConfig): Promise<SoakReport> {
 
   // Phase 1: callers loop until the time is up.
   const startedAt = performance.now();
+  const progressMs = (hooks.progressSeconds ?? 0) * 1000;
+  const progress = progressMs > 0 && hooks.progress !== undefined
+    ? setInterval(() => {
+      const s = pool.stats();
+      hooks.progress!(
+        `soak: ${
+          ((performance.now() - startedAt) / 1000).toFixed(0)
+        } s, ${calls} calls: ${
+          list(outcomes)
+        }; pool ready ${s.ready}, opening ${s.opening}, waiting ${s.waitingCallers}, ` +
+          `created ${s.created}, failed opens ${s.failedOpens}, heap ${
+            mb(process.memoryUsage().heapUsed)
+          }`,
+      );
+    }, progressMs)
+    : undefined;
   const callers: Promise<void>[] = [];
   for (let i = 0; i < config.callers; i++) {
     callers.push((async () => {
@@ -504,10 +541,13 @@ async function soak(config: SoakConfig): Promise<SoakReport> {
   await delay(config.seconds * 1000);
   stopping = true;
   clearInterval(outages);
+  clearInterval(progress);
   const settleMs = maxTimeout * 1000 + config.holdMsMax + 15_000;
   if (!await within(Promise.all(callers), settleMs)) {
     violate(
-      `${calls - settled} of ${calls} calls had not settled ${settleMs} ms after the stop`,
+      `${
+        calls - settled
+      } of ${calls} calls had not settled ${settleMs} ms after the stop`,
     );
   }
   const elapsedSeconds = (performance.now() - startedAt) / 1000;
@@ -516,7 +556,9 @@ async function soak(config: SoakConfig): Promise<SoakReport> {
 
   // Let opens and closes in flight finish (a hang ends at createTimeoutSeconds).
   if (!await within(faulty.whenIdle(), 15_000)) {
-    violate(`the connector still had ${faulty.counts.inFlight} calls in flight`);
+    violate(
+      `the connector still had ${faulty.counts.inFlight} calls in flight`,
+    );
   }
   await delay(0);
   const statsAfterRun = pool.stats();
@@ -557,7 +599,9 @@ async function soak(config: SoakConfig): Promise<SoakReport> {
     violate("close() or a caller of the close burst did not settle in 30 s");
   }
   if (!await within(faulty.whenIdle(), 15_000)) {
-    violate(`the connector still had ${faulty.counts.inFlight} calls in flight`);
+    violate(
+      `the connector still had ${faulty.counts.inFlight} calls in flight`,
+    );
   }
   if ((closeOutcomes.PoolClosed ?? 0) + (closeOutcomes.ok ?? 0) === 0) {
     violate("the close burst saw neither a served caller nor PoolClosed");
@@ -591,7 +635,9 @@ async function soak(config: SoakConfig): Promise<SoakReport> {
   }
   if (connector.unexpectedCloses !== 0 || inner.doubleCloses !== 0) {
     violate(
-      `${connector.unexpectedCloses + inner.doubleCloses} connections closed twice`,
+      `${
+        connector.unexpectedCloses + inner.doubleCloses
+      } connections closed twice`,
     );
   }
   if (inner.open !== 0) violate(`${inner.open} connections leaked`);
@@ -655,10 +701,16 @@ export function formatSoakReport(report: SoakReport): string {
   const heapDelta = report.heapAfterBytes - report.heapBeforeBytes;
   const pool = report.statsAfterClose;
   return [
-    `soak (${report.runtime}): ${report.elapsedSeconds.toFixed(1)} s, ${c.callers} callers, seed ${c.seed}, ` +
+    `soak (${report.runtime}): ${
+      report.elapsedSeconds.toFixed(1)
+    } s, ${c.callers} callers, seed ${c.seed}, ` +
     `maxSize ${c.maxSize}, clientLimit ${c.clientLimit}`,
-    `  calls ${report.calls}, settled ${report.settled}: ${list(report.outcomes)}`,
-    `  close under load (${c.closeCallers} callers): ${list(report.closeOutcomes)}`,
+    `  calls ${report.calls}, settled ${report.settled}: ${
+      list(report.outcomes)
+    }`,
+    `  close under load (${c.closeCallers} callers): ${
+      list(report.closeOutcomes)
+    }`,
     `  faults injected ${f.total}: create ${f.createFailures}, ready ${f.readyFailures}, hang ${f.hangs}, ` +
     `slow close ${f.slowCloses}, close throws ${f.closeThrows}, breaks ${f.breaks}`,
     `  connections: created ${pool?.created}, closed ${pool?.closed}, failed opens ${pool?.failedOpens}; ` +
@@ -666,10 +718,12 @@ export function formatSoakReport(report: SoakReport): string {
     `max callers on one ${report.maxCallersOnOne}/${c.clientLimit}`,
     `  wait: p50 ${report.waitP50Ms} ms, p99 ${report.waitP99Ms} ms (pool's window p99 ${
       report.statsAfterRun?.waitP99Ms.toFixed(1)
-    } ms); latest settle past a deadline ${report.maxPastDeadlineMs.toFixed(0)} ms`,
-    `  heap: before ${mb(report.heapBeforeBytes)}, after ${mb(report.heapAfterBytes)} (${
-      heapDelta >= 0 ? "+" : ""
-    }${mb(heapDelta)}; gc: ${report.gc})`,
+    } ms); latest settle past a deadline ${
+      report.maxPastDeadlineMs.toFixed(0)
+    } ms`,
+    `  heap: before ${mb(report.heapBeforeBytes)}, after ${
+      mb(report.heapAfterBytes)
+    } (${heapDelta >= 0 ? "+" : ""}${mb(heapDelta)}; gc: ${report.gc})`,
     `  violations: ${
       report.violations.length === 0
         ? "none"

@@ -13,8 +13,11 @@
  *    `npm install` in npm/ (skipped when the dependencies did not change) so
  *    Node and Bun can run the compiled tests.
  *
- * Usage: `deno run -A scripts/build_npm.ts [--check]`. `--check` then runs
- * publint and `attw --pack . --profile esm-only` on the package. The npm name
+ * Usage: `deno run -A scripts/build_npm.ts [--check] [--force]`. `--check`
+ * then runs publint and `attw --pack . --profile esm-only` on the package.
+ * The build is skipped when no input (deno.json, mod.ts, README.md, LICENSE,
+ * src/, tests/, scripts/) changed in size or mtime since the last one;
+ * `--force` rebuilds anyway. The npm name
  * defaults to azure-clients-toolbox; set NPM_NAME to override it.
  *
  * @module
@@ -29,6 +32,17 @@ const NPM_NAME = Deno.env.get("NPM_NAME") ?? "azure-clients-toolbox";
 const DESCRIPTION =
   "Pooled Azure SDK clients (Cosmos DB, Service Bus, Event Hubs) with a runtime-agnostic connection pool";
 const STAMP = `${OUT}node_modules/.azure-clients-toolbox-deps.json`;
+const BUILD_STAMP = `${OUT}node_modules/.azure-clients-toolbox-build.txt`;
+/** What the build reads: a change to any of these (size or mtime) rebuilds. */
+const INPUTS = [
+  "deno.json",
+  "mod.ts",
+  "README.md",
+  "LICENSE",
+  "src",
+  "tests",
+  "scripts",
+];
 
 interface DenoJson {
   name: string;
@@ -236,6 +250,38 @@ function emptyOut(): void {
   }
 }
 
+/** Size and mtime of every input file, plus the settings that shape the output. */
+function fingerprint(): string {
+  const lines = [`NPM_NAME=${NPM_NAME}`];
+  const visit = (path: string) => {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch {
+      return;
+    }
+    if (info.isDirectory) {
+      const names = [...Deno.readDirSync(path)].map((entry) => entry.name)
+        .sort();
+      for (const name of names) visit(`${path}/${name}`);
+    } else {
+      lines.push(
+        `${path.slice(ROOT.length)} ${info.size} ${info.mtime?.getTime()}`,
+      );
+    }
+  };
+  for (const input of INPUTS) visit(`${ROOT}${input}`);
+  return lines.join("\n");
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 function readJson(path: string): unknown {
   try {
     return JSON.parse(Deno.readTextFileSync(path));
@@ -244,14 +290,8 @@ function readJson(path: string): unknown {
   }
 }
 
-/**
- * Builds npm/ as described in the module doc.
- *
- * @param options `check` runs publint and attw after the build.
- */
-export async function buildNpm(
-  options: { check?: boolean } = {},
-): Promise<void> {
+/** Derives package.json, compiles into npm/ and installs its dependencies. */
+async function build(): Promise<void> {
   const started = performance.now();
   const deno = JSON.parse(
     Deno.readTextFileSync(`${ROOT}deno.json`),
@@ -259,8 +299,7 @@ export async function buildNpm(
   const exports = npmExports(deno.exports);
   const entries = Object.values(
     typeof deno.exports === "string" ? { ".": deno.exports } : deno.exports,
-  )
-    .map((path) => `${ROOT}${path.replace(/^\.\//, "")}`);
+  ).map((path) => `${ROOT}${path.replace(/^\.\//, "")}`);
   const tests = walkTs(`${ROOT}tests`);
 
   const [dependencies, testImports] = await Promise.all([
@@ -320,6 +359,7 @@ export async function buildNpm(
       "--no-audit",
       "--no-fund",
     ], OUT);
+    Deno.mkdirSync(`${OUT}node_modules`, { recursive: true });
     Deno.writeTextFileSync(STAMP, JSON.stringify(wanted));
     console.error(
       `build_npm: npm install in npm/ took ${
@@ -327,7 +367,30 @@ export async function buildNpm(
       } ms`,
     );
   }
+}
 
+/**
+ * Builds npm/ as described in the module doc, unless no input changed since
+ * the last build.
+ *
+ * @param options `check` runs publint and attw afterwards; `force` rebuilds
+ *   even if no input changed.
+ */
+export async function buildNpm(
+  options: { check?: boolean; force?: boolean } = {},
+): Promise<void> {
+  const inputs = fingerprint();
+  if (
+    !options.force && readText(BUILD_STAMP) === inputs &&
+    readText(`${OUT}package.json`) !== undefined
+  ) {
+    console.error(
+      "build_npm: npm/ is up to date (no input changed; --force rebuilds)",
+    );
+  } else {
+    await build();
+    Deno.writeTextFileSync(BUILD_STAMP, inputs);
+  }
   if (options.check) {
     await runOrThrow(await tool("publint"), ["--strict"], OUT);
     await runOrThrow(await tool("attw"), [
@@ -342,7 +405,10 @@ export async function buildNpm(
 
 if (import.meta.main) {
   try {
-    await buildNpm({ check: Deno.args.includes("--check") });
+    await buildNpm({
+      check: Deno.args.includes("--check"),
+      force: Deno.args.includes("--force"),
+    });
   } catch (error) {
     console.error((error as Error).message);
     Deno.exit(1);

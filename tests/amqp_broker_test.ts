@@ -7,6 +7,8 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import net from "node:net";
 import process from "node:process";
 import { ServiceBusClient } from "@azure/service-bus";
 import {
@@ -503,16 +505,26 @@ describe("startAmqpBroker", () => {
 
   it("stop() closes the connections clients still hold", async () => {
     const broker = await startAmqpBroker({ queues: ["q"] });
-    const client = new ServiceBusClient(broker.connectionString(), {
-      retryOptions,
-    });
+    // A raw socket: the SDKs' own close() can hang when the connection
+    // drops during it, which is not what this test is about.
+    const socket = net.connect(broker.port, "127.0.0.1");
+    const closed = new Promise<void>((resolve) =>
+      socket.once("close", () => resolve())
+    );
+    socket.on("error", () => {});
     try {
-      await client.createSender("q").sendMessages({ body: 1 });
+      // The broker answers an AMQP SASL header: it has accepted the socket.
+      const answered = new Promise<void>((resolve) =>
+        socket.once("data", () => resolve())
+      );
+      socket.write(Buffer.from([0x41, 0x4d, 0x51, 0x50, 3, 1, 0, 0]));
+      await answered;
       assert.equal(broker.counters.openConnections, 1);
       await broker.stop();
+      await closed;
       assert.equal(broker.counters.openConnections, 0);
     } finally {
-      await client.close();
+      socket.destroy();
       await broker.stop();
     }
   });

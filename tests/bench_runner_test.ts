@@ -110,6 +110,23 @@ describe("runCell", () => {
     assert.equal(fake.closed(), 1);
   });
 
+  it("counts a request that throws instead of rejecting, and still closes its subject", async () => {
+    const fake = fakeBackend(() => {
+      throw new ReferenceError("send is not defined");
+    });
+    await assert.rejects(
+      runCell(fake.backend, settings, {
+        ...load,
+        concurrency: undefined,
+        rate: 200,
+      }),
+      {
+        message: /^Every request failed/,
+      },
+    );
+    assert.equal(fake.closed(), 1);
+  });
+
   it("stops a closed loop on time even when requests settle in microtasks", async () => {
     const fake = fakeBackend(() => Promise.resolve());
     const { result } = await runCell(fake.backend, settings, load);

@@ -22,6 +22,7 @@
  * broker.messages("orders");            // stored messages, decoded, with sequence numbers and state
  * broker.events("telemetry");           // stored events, with partition ids and keys
  * broker.dropConnections();             // reset every open connection's socket (or { graceful: true })
+ * broker.dropConnectionsAfter(100);     // … once 100 messages/events are stored (a fault mid-run)
  * await broker.idle();                  // resolves when no connection is open (clients closed theirs)
  * broker.refuseTokens = true;           // CBS put-token answers 401
  * broker.handshakeDelayMs = 700;        // later connections wait 700 ms before being served
@@ -35,7 +36,8 @@
  *   accepted when non-empty. Replies go on the link named by `reply_to`.
  * - Sender links to a queue, an event hub (`<hub>`) or a partition
  *   (`<hub>/Partitions/<id>`); single (format 0) and batch (0x80013700)
- *   transfers; deliveries larger than `maxMessageSizeBytes` are rejected with
+ *   transfers; deliveries larger than `maxMessageSizeBytes` (queues) or
+ *   `maxEventSizeBytes` (event hubs) are rejected with
  *   `amqp:link:message-size-exceeded`, and sends beyond `maxQueueLength` with
  *   `amqp:resource-limit-exceeded`. Unknown entities detach with
  *   `amqp:not-found`.
@@ -129,10 +131,16 @@ export interface AmqpBrokerOptions {
    */
   maxDeliveryCount?: number;
   /**
-   * Largest transfer a sender link accepts, in bytes (advertised on attach).
+   * Largest transfer a queue sender link accepts, in bytes (advertised on
+   * attach; Service Bus standard tier's limit).
    * @default {262144}
    */
   maxMessageSizeBytes?: number;
+  /**
+   * Largest transfer an event hub sender link accepts, in bytes.
+   * @default {1048576}
+   */
+  maxEventSizeBytes?: number;
   /**
    * The SAS key name in `connectionString()`.
    * @default {"RootManageSharedAccessKey"}
@@ -273,6 +281,19 @@ export interface AmqpBroker {
    */
   dropConnections(options?: { graceful?: boolean }): number;
   /**
+   * Drops every connection (as `dropConnections`) once, right after the
+   * transfer that brings the stored total (`counters.messages +
+   * counters.events`) to `messages` or more: a fault at a known point of a
+   * run, without timers.
+   *
+   * @param messages The stored total that triggers the drop.
+   * @param options How to end the connections.
+   */
+  dropConnectionsAfter(
+    messages: number,
+    options?: { graceful?: boolean },
+  ): void;
+  /**
    * Resolves once no connection is open (at once if none is), so a test can
    * prove that a client closed its connections without sleeping.
    *
@@ -297,6 +318,12 @@ interface PendingReply {
 }
 
 const MANAGEMENT = "$management";
+
+// rhea learns that a socket is gone only from its 'end' or 'error' events, so
+// the broker destroys sockets with an error: otherwise rhea keeps the
+// connection's heartbeat timer running and the test process alive.
+const DROPPED = new Error("Connection dropped by the test broker");
+const STOPPED = new Error("Test broker stopped");
 
 function addressOf(terminus: unknown): string {
   if (terminus && typeof terminus === "object" && "address" in terminus) {
@@ -372,6 +399,7 @@ export async function startAmqpBroker(
   const lockDurationMs = options.lockDurationMs ?? 30_000;
   const maxDeliveryCount = options.maxDeliveryCount ?? 10;
   const maxMessageSizeBytes = options.maxMessageSizeBytes ?? 262_144;
+  const maxEventSizeBytes = options.maxEventSizeBytes ?? 1_048_576;
   const autoCreateQueues = options.autoCreateQueues ?? false;
   const useTls = options.tls ?? false;
 
@@ -410,6 +438,7 @@ export async function startAmqpBroker(
   const pendingReplies = new Map<Sender, PendingReply[]>();
   const draining = new Set<Sender>();
   const idleWaiters = new Set<() => void>();
+  let dropPlan: { at: number; options?: { graceful?: boolean } } | undefined;
 
   function createQueue(name: string): void {
     if (queues.has(name)) return;
@@ -809,11 +838,14 @@ export async function startAmqpBroker(
     const raw = format === 0
       ? messageCodec.encode(request as Record<string, unknown>)
       : Buffer.from(context.message as unknown as Uint8Array);
-    if (raw.length > maxMessageSizeBytes) {
+    const limit = info.kind === "eventhub"
+      ? maxEventSizeBytes
+      : maxMessageSizeBytes;
+    if (raw.length > limit) {
       reject(
         delivery,
         "amqp:link:message-size-exceeded",
-        `The received message (delivery-id:${delivery.id}, size:${raw.length} bytes) exceeds the limit (${maxMessageSizeBytes} bytes) currently allowed on the link.`,
+        `The received message (delivery-id:${delivery.id}, size:${raw.length} bytes) exceeds the limit (${limit} bytes) currently allowed on the link.`,
       );
       return;
     }
@@ -861,6 +893,34 @@ export async function startAmqpBroker(
       }
     }
     delivery.accept();
+    if (dropPlan && counters.messages + counters.events >= dropPlan.at) {
+      const planned = dropPlan.options;
+      dropPlan = undefined;
+      // Dropped right after the store: the acknowledgement may never leave,
+      // so a sender can see a failure for a message that was stored.
+      dropConnections(planned);
+    }
+  }
+
+  function dropConnections(dropOptions?: { graceful?: boolean }): number {
+    let count = 0;
+    for (const socket of [...sockets]) {
+      count++;
+      const connection = connections.get(socket);
+      if (dropOptions?.graceful && connection && !connection.is_closed()) {
+        connection.close({
+          condition: "amqp:connection:forced",
+          description: "The connection was closed by the test broker",
+        });
+        // Give the close frame a moment to leave, then make sure the socket goes.
+        const timer = setTimeout(() => socket.destroy(DROPPED), 50);
+        (timer as { unref?: () => void }).unref?.();
+      } else {
+        socket.destroy(DROPPED);
+      }
+    }
+    counters.dropped += count;
+    return count;
   }
 
   function onLinkOpen(context: EventContext, link: Sender | Receiver): void {
@@ -904,7 +964,7 @@ export async function startAmqpBroker(
       if (info.kind === "queue" || info.kind === "eventhub") {
         counters.senderAttaches++;
         local.max_message_size = info.kind === "eventhub"
-          ? Math.max(maxMessageSizeBytes, 1_048_576)
+          ? maxEventSizeBytes
           : maxMessageSizeBytes;
       }
       return;
@@ -1169,25 +1229,12 @@ export async function startAmqpBroker(
           }))
         );
     },
-    dropConnections(dropOptions?: { graceful?: boolean }): number {
-      let count = 0;
-      for (const socket of [...sockets]) {
-        count++;
-        const connection = connections.get(socket);
-        if (dropOptions?.graceful && connection && !connection.is_closed()) {
-          connection.close({
-            condition: "amqp:connection:forced",
-            description: "The connection was closed by the test broker",
-          });
-          // Give the close frame a moment to leave, then make sure the socket goes.
-          const timer = setTimeout(() => socket.destroy(), 50);
-          (timer as { unref?: () => void }).unref?.();
-        } else {
-          socket.destroy();
-        }
-      }
-      counters.dropped += count;
-      return count;
+    dropConnections,
+    dropConnectionsAfter(
+      messages: number,
+      dropOptions?: { graceful?: boolean },
+    ): void {
+      dropPlan = { at: messages, options: dropOptions };
     },
     idle(timeoutMs = 5000): Promise<void> {
       if (sockets.size === 0) return Promise.resolve();
@@ -1213,7 +1260,7 @@ export async function startAmqpBroker(
         for (const timer of delayed.values()) clearTimeout(timer);
         delayed.clear();
         for (const queue of queues.values()) queue.close();
-        for (const socket of sockets) socket.destroy();
+        for (const socket of sockets) socket.destroy(STOPPED);
         server.close(() => resolvePromise());
       });
       return stopped;

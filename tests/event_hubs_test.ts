@@ -1,0 +1,453 @@
+/**
+ * Tests of src/clients/event_hubs.ts through the real `@azure/event-hubs` SDK
+ * against the local AMQP broker (tests/servers/amqp_broker.ts). Reuse,
+ * recycling and recovery are proven with the broker's counters and the pool's
+ * stats, never with timing.
+ */
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { MessagingError } from "@azure/event-hubs";
+import {
+  EventHub,
+  isEventHubsConnectionError,
+  ManagedEventHubProducer,
+  type ManagedEventHubProducerOptions,
+} from "../src/clients/event_hubs.ts";
+import { ConnectionFailed, PoolClosed } from "../src/pool/errors.ts";
+import {
+  type AmqpBroker,
+  type AmqpBrokerOptions,
+  startAmqpBroker,
+} from "./servers/amqp_broker.ts";
+
+const clientOptions = { retryOptions: { maxRetries: 0, timeoutInMs: 2000 } };
+const KEY = "dGVzdC1icm9rZXIta2V5";
+
+async function withBroker(
+  options: AmqpBrokerOptions,
+  fn: (broker: AmqpBroker) => Promise<void>,
+): Promise<void> {
+  const broker = await startAmqpBroker(options);
+  try {
+    await fn(broker);
+  } finally {
+    await broker.stop();
+  }
+}
+
+function managed(
+  broker: AmqpBroker,
+  options: Partial<ManagedEventHubProducerOptions> = {},
+): ManagedEventHubProducer {
+  return new ManagedEventHubProducer({
+    connectionString: broker.connectionString(),
+    eventHubName: "hub",
+    clientOptions,
+    closeTimeoutSeconds: 1,
+    ...options,
+  });
+}
+
+describe("ManagedEventHubProducer", () => {
+  it("checks its options at construction and never echoes a key", () => {
+    const connectionString =
+      `Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=${KEY};UseDevelopmentEmulator=true`;
+    const cases: [Record<string, unknown>, RegExp, ErrorConstructor][] = [
+      [{ eventHubName: "hub" }, /no credential was given/, TypeError],
+      [{ connectionString }, /'eventHubName' is missing/, TypeError],
+      [
+        {
+          namespace: "ns.servicebus.windows.net",
+          connectionString,
+          eventHubName: "hub",
+        },
+        /'namespace' and 'connectionString'/,
+        TypeError,
+      ],
+      [
+        {
+          namespace: "ns.servicebus.windows.net",
+          credential: { nope: true },
+          eventHubName: "hub",
+        },
+        /'credential' must be a TokenCredential/,
+        TypeError,
+      ],
+      [
+        { connectionString, eventHubName: "hub", maxSize: 1.5 },
+        /maxSize/,
+        RangeError,
+      ],
+    ];
+    for (const [options, pattern, type] of cases) {
+      assert.throws(
+        () => new ManagedEventHubProducer(options as never),
+        (error: Error) => {
+          assert.ok(error instanceof type, `${error.name}: ${error.message}`);
+          assert.match(error.message, pattern);
+          assert.doesNotMatch(error.message, new RegExp(KEY));
+          return true;
+        },
+      );
+    }
+  });
+
+  it("reads the hub's properties on readiness without writing an event", async () => {
+    await withBroker({ eventHubs: { hub: 2 } }, async (broker) => {
+      const producer = managed(broker);
+      try {
+        assert.equal(await producer.pool.warm(1), 1);
+        const counters = broker.counters;
+        assert.equal(counters.connections, 1);
+        assert.equal(counters.managementRequests, 1);
+        assert.equal(counters.senderAttaches, 0);
+        assert.equal(counters.events, 0);
+      } finally {
+        await producer.close();
+      }
+    });
+  });
+
+  it("keeps a partition key on one partition and sends to a partition id", async () => {
+    await withBroker({ eventHubs: { hub: 4 } }, async (broker) => {
+      const producer = managed(broker);
+      try {
+        for (let i = 0; i < 6; i++) {
+          await producer.sendEvent({ i }, {
+            partitionKey: "device-7",
+            properties: { seq: i },
+            contentType: "application/json",
+          });
+        }
+        await producer.sendEvent("pinned", { partitionId: "3" });
+        const keyed = broker.events("hub").filter((e) =>
+          e.partitionKey === "device-7"
+        );
+        assert.deepEqual(
+          keyed.map((e) => e.body),
+          [0, 1, 2, 3, 4, 5].map((i) => ({ i })),
+        );
+        assert.equal(new Set(keyed.map((e) => e.partitionId)).size, 1);
+        assert.deepEqual(keyed.map((e) => e.applicationProperties.seq), [
+          0,
+          1,
+          2,
+          3,
+          4,
+          5,
+        ]);
+        assert.deepEqual(
+          broker.events("hub", "3").map((e) => e.body).filter((b) =>
+            b === "pinned"
+          ),
+          ["pinned"],
+        );
+        await assert.rejects(
+          producer.sendEvent("x", { partitionKey: "a", partitionId: "1" }),
+          TypeError,
+        );
+        assert.equal(broker.counters.connections, 1);
+      } finally {
+        await producer.close();
+      }
+    });
+  });
+
+  it("splits sendEvents into batches when one is full, and sends EventData as given", async () => {
+    await withBroker(
+      { eventHubs: { hub: 2 }, maxEventSizeBytes: 4096 },
+      async (broker) => {
+        const producer = managed(broker);
+        try {
+          const bodies = Array.from(
+            { length: 20 },
+            (_, i) => `${i}`.padEnd(600, "."),
+          );
+          const batches = await producer.sendEvents(bodies, {
+            partitionKey: "k",
+          });
+          assert.equal(batches, broker.counters.transfers);
+          assert.ok(batches >= 3 && batches < 20, `${batches} batches`);
+          assert.deepEqual(broker.events("hub").map((e) => e.body), bodies);
+          assert.equal(
+            await producer.sendEventData([
+              { body: "a", properties: { kind: "x" } },
+              { body: "b", messageId: "b-1" },
+            ], { partitionId: "1" }),
+            1,
+          );
+          const last = broker.events("hub", "1").slice(-2);
+          assert.deepEqual(last.map((e) => e.body), ["a", "b"]);
+          assert.deepEqual(last[0].applicationProperties, { kind: "x" });
+          assert.equal(last[1].message.message_id, "b-1");
+          // An event that fits no batch: a message-level error, the producer stays.
+          await assert.rejects(
+            producer.sendEvents(["x".repeat(5000)]),
+            (error: MessagingError) => error.code === "MessageTooLargeError",
+          );
+          await assert.rejects(
+            producer.sendEventData("nope" as never),
+            TypeError,
+          );
+          assert.equal(await producer.sendEvents([]), 0);
+          assert.equal(producer.pool.stats().created, 1);
+          assert.equal(producer.pool.stats().closed, 0);
+        } finally {
+          await producer.close();
+        }
+      },
+    );
+  });
+
+  it("serves 1,000 concurrent sends over at most maxSize connections, each event stored once", async () => {
+    await withBroker({ eventHubs: { hub: 4 } }, async (broker) => {
+      const producer = managed(broker, { maxSize: 2, clientLimit: 100 });
+      try {
+        await Promise.all(
+          Array.from({ length: 1000 }, (_, i) => producer.sendEvent({ i })),
+        );
+        assert.ok(broker.counters.connections <= 2);
+        assert.ok(producer.pool.stats().created <= 2);
+        const seen = broker.events("hub").map((e) =>
+          (e.body as { i: number }).i
+        );
+        assert.equal(seen.length, 1000);
+        assert.equal(new Set(seen).size, 1000);
+      } finally {
+        await producer.close();
+      }
+    });
+  });
+
+  it("recovers from dropped connections without losing a sent event or a caller's error", async () => {
+    await withBroker({ eventHubs: { hub: 2 } }, async (broker) => {
+      const producer = managed(broker, {
+        maxSize: 2,
+        clientOptions: { retryOptions: { maxRetries: 0, timeoutInMs: 1000 } },
+      });
+      try {
+        broker.dropConnectionsAfter(100);
+        const results = await Promise.allSettled(
+          Array.from(
+            { length: 300 },
+            (_, i) => producer.sendEvent({ i }),
+          ),
+        );
+        assert.ok(broker.counters.dropped > 0);
+        const stored = new Set(
+          broker.events("hub").map((e) => (e.body as { i: number }).i),
+        );
+        let failed = 0;
+        results.forEach((result, i) => {
+          if (result.status === "fulfilled") {
+            assert.ok(
+              stored.has(i),
+              `event ${i} was reported sent but is not stored`,
+            );
+          } else {
+            failed++;
+            // Every failure reaches its caller typed: a connection error from
+            // the SDK, or ConnectionFailed when a reopen failed during the drop.
+            const error = result.reason;
+            assert.ok(
+              error instanceof ConnectionFailed ||
+                isEventHubsConnectionError(error),
+              `${error?.name} ${error?.code} ${error?.message}`,
+            );
+          }
+        });
+        await Promise.all(
+          Array.from(
+            { length: 50 },
+            (_, i) => producer.sendEvent({ after: i }),
+          ),
+        );
+        if (failed > 0) assert.ok(producer.pool.stats().closed > 0);
+        assert.ok(broker.counters.connections > 1);
+      } finally {
+        await producer.close();
+      }
+      await broker.idle();
+    });
+  });
+
+  it("fails callers fast with ConnectionFailed for refused tokens and for an unknown hub", async () => {
+    await withBroker({ eventHubs: { hub: 1 } }, async (broker) => {
+      broker.refuseTokens = true;
+      const refused = managed(broker, { maxSize: 2 });
+      const unknown = managed(broker, { eventHubName: "nohub" });
+      try {
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, () => refused.sendEvent("x")),
+        );
+        for (const result of results) {
+          const error = (result as PromiseRejectedResult).reason;
+          assert.ok(error instanceof ConnectionFailed, String(error));
+          assert.equal(
+            (error.cause as MessagingError).code,
+            "UnauthorizedError",
+          );
+        }
+        assert.ok(
+          broker.counters.putTokens <= 2,
+          `${broker.counters.putTokens} put-tokens`,
+        );
+        broker.refuseTokens = false;
+        await assert.rejects(
+          unknown.sendEvent("x"),
+          (error: ConnectionFailed) =>
+            error instanceof ConnectionFailed &&
+            (error.cause as MessagingError).code ===
+              "MessagingEntityNotFoundError",
+        );
+        assert.equal(broker.counters.events, 0);
+      } finally {
+        await refused.close();
+        await unknown.close();
+      }
+    });
+  });
+
+  it("recycles a producer idle for maxIdleSeconds and closes everything on close()", async () => {
+    await withBroker({ eventHubs: { hub: 1 } }, async (broker) => {
+      const producer = managed(broker, { maxIdleSeconds: 0.2 });
+      await producer.sendEvent("first");
+      await broker.idle();
+      assert.equal(producer.pool.stats().closed, 1);
+      await producer.sendEvent("second");
+      assert.equal(broker.counters.connections, 2);
+      await producer.close();
+      await broker.idle();
+      const stats = producer.pool.stats();
+      assert.equal(stats.closed, stats.created);
+      await assert.rejects(producer.sendEvent("late"), PoolClosed);
+    });
+  });
+
+  it("passes abortSignal on: an aborted send writes nothing", async () => {
+    await withBroker({ eventHubs: { hub: 1 } }, async (broker) => {
+      const producer = managed(broker);
+      try {
+        const reason = new Error("stop");
+        await assert.rejects(
+          producer.sendEvents(["x"], {
+            abortSignal: AbortSignal.abort(reason),
+          }),
+          (error) => error === reason,
+        );
+        assert.equal(broker.counters.connections, 0);
+      } finally {
+        await producer.close();
+      }
+    });
+  });
+
+  it("connects with a TokenCredential over TLS", async () => {
+    const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    try {
+      await withBroker({ eventHubs: { hub: 2 }, tls: true }, async (broker) => {
+        const scopes: unknown[] = [];
+        const producer = new ManagedEventHubProducer({
+          namespace: broker.fullyQualifiedNamespace,
+          eventHubName: "hub",
+          credential: {
+            getToken: (scope) => {
+              scopes.push(scope);
+              return Promise.resolve({
+                token: "t",
+                expiresOnTimestamp: Date.now() + 3_600_000,
+              });
+            },
+          },
+          clientOptions,
+        });
+        try {
+          await producer.sendEvent("over tls");
+        } finally {
+          await producer.close();
+        }
+        assert.deepEqual(broker.events("hub").map((e) => e.body), ["over tls"]);
+        assert.ok(scopes.length >= 1);
+      });
+    } finally {
+      if (previous === undefined) {
+        delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      } else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previous;
+    }
+  });
+});
+
+describe("isEventHubsConnectionError", () => {
+  it("tells broken connections from message-level answers", () => {
+    const coded = (code: string) =>
+      Object.assign(new MessagingError(code), { code });
+    for (
+      const code of [
+        "ConnectionForcedError",
+        "ServiceCommunicationError",
+        "OperationTimeoutError",
+        "ServiceUnavailableError",
+        "UnauthorizedError",
+        "SystemError",
+      ]
+    ) {
+      assert.equal(isEventHubsConnectionError(coded(code)), true, code);
+    }
+    for (
+      const code of [
+        "MessageTooLargeError",
+        "QuotaExceededError",
+        "MessagingEntityNotFoundError",
+        "ServerBusyError",
+        "ArgumentError",
+      ]
+    ) {
+      assert.equal(isEventHubsConnectionError(coded(code)), false, code);
+    }
+    assert.equal(
+      isEventHubsConnectionError(
+        new Error("The underlying AMQP connection is closed."),
+      ),
+      true,
+    );
+  });
+});
+
+describe("EventHub", () => {
+  it("sends over one producer and closes it", async () => {
+    await withBroker({ eventHubs: { hub: 2 } }, async (broker) => {
+      const hub = new EventHub({
+        connectionString: broker.connectionString("hub"),
+        clientOptions,
+      });
+      try {
+        assert.equal(hub.eventHubName, "hub");
+        await hub.sendEvent("one", { partitionKey: "k" });
+        assert.equal(
+          await hub.sendEvents(["two", "three"], { partitionKey: "k" }),
+          1,
+        );
+        assert.equal(
+          await hub.sendEventData({ body: "four" }, { partitionKey: "k" }),
+          1,
+        );
+        const events = broker.events("hub");
+        assert.deepEqual(events.map((e) => e.body), [
+          "one",
+          "two",
+          "three",
+          "four",
+        ]);
+        assert.equal(new Set(events.map((e) => e.partitionId)).size, 1);
+        assert.equal(broker.counters.connections, 1);
+      } finally {
+        await hub.close();
+      }
+      await broker.idle();
+      await assert.rejects(hub.sendEvent("late"), /closed/);
+    });
+  });
+});
