@@ -28,6 +28,11 @@ import { ConnectionPool } from "../pool/connection_pool.ts";
 import type { Connector } from "../pool/connector.ts";
 import type { Lease } from "../pool/lease.ts";
 import type { CloseOptions } from "../pool/options.ts";
+import type {
+  NamedKeyCredential,
+  SASCredential,
+  TokenCredential,
+} from "@azure/core-auth";
 import {
   type AmqpCredential,
   checkAbortSignal,
@@ -115,13 +120,17 @@ export interface ServiceBusConnectionOptions {
    * `AzureNamedKeyCredential` or an `AzureSASCredential`.
    * @default {undefined}
    */
-  credential?: AmqpCredential;
+  credential?: TokenCredential | NamedKeyCredential | SASCredential;
   /**
    * Makes one credential per client; closing the client closes it when it
    * has a `close` method.
    * @default {undefined}
    */
-  credentialFactory?: () => AmqpCredential | Promise<AmqpCredential>;
+  credentialFactory?: () =>
+    | TokenCredential
+    | NamedKeyCredential
+    | SASCredential
+    | Promise<TokenCredential | NamedKeyCredential | SASCredential>;
   /**
    * Passed to every `ServiceBusClient` (retry options, web sockets, user
    * agent).

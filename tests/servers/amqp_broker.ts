@@ -49,6 +49,17 @@
  * - Event Hubs `$management` READ of hub and partition properties, and
  *   consumer links with offset, sequence-number and time selector filters.
  *
+ * ## Notes for tests
+ * - `handshakeDelayMs` holds a new socket before any AMQP byte is read, so
+ *   the whole handshake (SASL, open, CBS, attach) starts that much later.
+ * - Close SDK clients before `stop()`. An SDK `close()` that runs while its
+ *   connection drops can hang for good (rhea-promise drops the link-close
+ *   promise on a disconnect); the managed clients bound it with
+ *   `closeTimeoutSeconds`.
+ * - Every broker timer is unref'd or cleared by `stop()`, and sockets are
+ *   destroyed with an error so that rhea clears its heartbeat timers: a
+ *   stopped broker never keeps the process alive.
+ *
  * @module
  */
 
