@@ -65,3 +65,37 @@ export type {
   ManagedCosmosOptions,
   Operation,
 } from "./src/clients/cosmos.ts";
+
+// Service Bus
+export {
+  isServiceBusConnectionError,
+  ManagedServiceBusSender,
+  ServiceBus,
+  ServiceBusQueueReceiver,
+  ServiceBusSenderConnector,
+} from "./src/clients/service_bus.ts";
+export type {
+  ManagedServiceBusSenderOptions,
+  ReceiverOptions,
+  SenderLease,
+  SendMessageOptions,
+  SendMessagesOptions,
+  ServiceBusConnectionOptions,
+  ServiceBusOptions,
+} from "./src/clients/service_bus.ts";
+
+// Event Hubs
+export {
+  EventHub,
+  EventHubProducerConnector,
+  isEventHubsConnectionError,
+  ManagedEventHubProducer,
+} from "./src/clients/event_hubs.ts";
+export type {
+  EventHubConnectionOptions,
+  EventHubOptions,
+  ManagedEventHubProducerOptions,
+  ProducerLease,
+  SendEventOptions,
+  SendEventsOptions,
+} from "./src/clients/event_hubs.ts";

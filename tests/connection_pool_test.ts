@@ -531,18 +531,22 @@ describe("ConnectionPool rule 6: invalidate", () => {
 });
 
 describe("ConnectionPool rule 7: failing opens back off and fail callers fast", () => {
-  it("gives waiting callers ConnectionFailed with the connector's error as cause, at once", async () => {
+  it("gives waiting callers ConnectionFailed with the connector's error as cause after one quick retry", async () => {
     const connector = new ManualConnector();
     const cause = new Error("ECONNREFUSED");
     connector.createError = cause;
-    const { pool } = newPool(connector, { acquireTimeoutSeconds: 60 });
+    const { pool, clock } = newPool(connector, { acquireTimeoutSeconds: 60 });
     const callers = Array.from({ length: 5 }, () => track(pool.get()));
     await flushMicrotasks();
+    assert.equal(connector.createCalls, 1, "one open for five callers");
+    assert.ok(callers.every((c) => !c.settled), "one failure alone is retried");
+    await clock.tickAsync(100); // the longest first backoff
+    assert.equal(connector.createCalls, 2);
     for (const caller of callers) {
       assert.ok(caller.error instanceof ConnectionFailed);
       assert.equal((caller.error as Error).cause, cause);
     }
-    assert.equal(connector.createCalls, 1, "one open for five callers");
+    assert.equal(clock.now(), 100, "failed long before the 60 s deadline");
     await pool.close();
   });
 
@@ -553,13 +557,17 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
       initialBackoffSeconds: 1,
       maxBackoffSeconds: 8,
     });
+    const first = track(pool.get());
+    await clock.tickAsync(1000);
+    assert.ok(first.error instanceof ConnectionFailed);
+    assert.equal(connector.createCalls, 2);
     await assert.rejects(pool.get(), ConnectionFailed);
     await assert.rejects(pool.get(), ConnectionFailed);
-    assert.equal(connector.createCalls, 1);
-    await clock.tickAsync(1000); // the longest first backoff (jitter is 50-100 %)
+    assert.equal(connector.createCalls, 2, "no open while backing off");
+    await clock.tickAsync(2000); // the longest second backoff
     connector.createError = undefined;
     const lease = await pool.get();
-    assert.equal(connector.createCalls, 2);
+    assert.equal(connector.createCalls, 3);
     lease.release();
     await pool.close();
   });
@@ -575,19 +583,21 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
         maxBackoffSeconds: 4,
       });
       const attempts: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        for (;;) {
-          const before = connector.createCalls;
-          await pool.get().catch(() => {});
-          if (connector.createCalls > before) break;
-          await clock.tickAsync(10);
+      let caller = track(pool.get());
+      let seen = 0;
+      while (attempts.length < 6) {
+        await flushMicrotasks();
+        while (seen < connector.createCalls) {
+          seen++;
+          attempts.push(clock.now());
         }
-        attempts.push(clock.now());
+        if (caller.settled) caller = track(pool.get());
+        await clock.tickAsync(10);
       }
       const gaps = attempts.slice(1).map((t, i) =>
-        Math.round((t - attempts[i]!) / 10) * 10
+        Math.round((t - attempts[i]!) / 100) * 100
       );
-      assert.deepEqual(gaps, [1000, 2000, 4000, 4000]);
+      assert.deepEqual(gaps, [1000, 2000, 4000, 4000, 4000]);
       await pool.close();
     } finally {
       Math.random = random;
@@ -597,11 +607,12 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
   it("counts ready() answering false as a failed open and closes that connection", async () => {
     const connector = new ManualConnector();
     connector.readyAnswer = false;
-    const { pool } = newPool(connector);
-    await assert.rejects(pool.get(), ConnectionFailed);
-    await flushMicrotasks();
-    assert.equal(connector.connections[0]!.closeCount, 1);
-    assert.equal(pool.stats().failedOpens, 1);
+    const { pool, clock } = newPool(connector);
+    const caller = track(pool.get());
+    await clock.tickAsync(100);
+    assert.ok(caller.error instanceof ConnectionFailed);
+    assert.deepEqual(connector.connections.map((c) => c.closeCount), [1, 1]);
+    assert.equal(pool.stats().failedOpens, 2);
     await pool.close();
   });
 
@@ -612,13 +623,14 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
     await flushMicrotasks();
     assert.equal(connector.pendingCreates.length, 1);
     await clock.tickAsync(2000);
-    assert.ok(caller.error instanceof ConnectionFailed);
-    assert.equal(((caller.error as Error).cause as Error).name, "TimeoutError");
     assert.equal(
       connector.pendingCreates.length,
       0,
       "the create saw the abort",
     );
+    await clock.tickAsync(100 + 2000); // the retry after the first backoff times out too
+    assert.ok(caller.error instanceof ConnectionFailed);
+    assert.equal(((caller.error as Error).cause as Error).name, "TimeoutError");
     await pool.close();
   });
 

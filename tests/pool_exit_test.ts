@@ -68,7 +68,7 @@ describe("ConnectionPool in a process that never closes it", () => {
         create: () => Promise.reject(new Error("down")),
         ready: () => Promise.resolve(true),
         close: () => Promise.resolve(),
-      }, { initialBackoffSeconds: 60, maxBackoffSeconds: 60 });
+      }, { initialBackoffSeconds: 0.05, maxBackoffSeconds: 60 });
       const error = await pool.get().catch((e) => e);
       console.log("caller got:", error.name);
     `);

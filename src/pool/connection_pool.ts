@@ -37,6 +37,9 @@ type Slot<C> = ConnectionRecord<C>;
 
 let poolCount = 0;
 
+/** Consecutive failed opens after which callers get `ConnectionFailed` at once. */
+const FAIL_FAST_AFTER = 2;
+
 /** Lease handed to one caller; `release` and `invalidate` act once. */
 class PooledLease<C> implements Lease<C> {
   readonly #slot: Slot<C>;
@@ -902,12 +905,15 @@ export class ConnectionPool<C> implements AsyncDisposable {
   }
 
   /**
-   * Whether the last opens failed, we are backing off, and no connection is
-   * ready or opening: then waiting is pointless and the caller fails fast.
+   * Whether waiting is pointless, so callers fail fast (rule 7): the last
+   * opens failed at least `FAIL_FAST_AFTER` times in a row, the pool is
+   * backing off, and no connection is ready or opening. One failure alone
+   * keeps callers waiting for the quick retry after the first backoff, so a
+   * single dropped connection does not fail every queued caller.
    */
   #nothingCanServe(now: number): boolean {
-    return this.#consecutiveFailures > 0 && now < this.#backoffUntil &&
-      this.#opening === 0 &&
+    return this.#consecutiveFailures >= FAIL_FAST_AFTER &&
+      now < this.#backoffUntil && this.#opening === 0 &&
       this.#heap.length === 0;
   }
 
