@@ -286,7 +286,23 @@ export class ConnectionPool<C> implements AsyncDisposable {
         return this.#run(fn, new PooledLease(slot, this.#releaseBound));
       }
     }
-    return this.get(options).then((lease) => this.#run(fn, lease));
+    return this.#useAfterWait(fn, options);
+  }
+
+  /** `use` for a caller that may wait: one async frame, no promise adopted from a `then` callback. */
+  async #useAfterWait<T>(
+    fn: (connection: C, lease: Lease<C>) => T | Promise<T>,
+    options: GetOptions | undefined,
+  ): Promise<T> {
+    const lease = await this.get(options);
+    try {
+      return await fn(lease.connection, lease);
+    } catch (error) {
+      if (this.#isConnectionError(error)) lease.invalidate();
+      throw error;
+    } finally {
+      lease.release();
+    }
   }
 
   async #run<T>(
