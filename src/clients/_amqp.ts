@@ -1,7 +1,7 @@
 /**
  * What the Service Bus and Event Hubs clients share (internal; never
  * re-exported): where the namespace is and how to authenticate, the
- * classification of AMQP errors, pool options, and a bounded close.
+ * classification of AMQP errors, and a bounded close.
  *
  * @module
  */
@@ -14,11 +14,12 @@ import {
   type SASCredential,
   type TokenCredential,
 } from "@azure/core-auth";
-import type { Clock } from "../pool/clock.ts";
-import type { ConnectionPoolOptions } from "../pool/options.ts";
+import { logger } from "../log.ts";
 import {
   describeValue,
+  errorLabel,
   exactlyOne,
+  forbidFields,
   parseConnectionString,
   requireFunction,
   requireName,
@@ -186,6 +187,46 @@ export function resolveAmqpConnection(
   };
 }
 
+/** A resolved AMQP client: the connection, the SDK's options, the close bound. */
+export interface ResolvedAmqpClient<O> extends ResolvedAmqpConnection {
+  /** Passed to every SDK client. */
+  clientOptions: O;
+  /** How long closing one SDK client may take. */
+  closeTimeoutMs: number;
+}
+
+/**
+ * Checks the options of a Service Bus or Event Hubs client: the connection
+ * ({@linkcode resolveAmqpConnection}), `clientOptions` and
+ * `closeTimeoutSeconds` (default 10).
+ *
+ * @param owner The class being constructed, for messages.
+ * @param given The options bag.
+ * @param entityOption `"queueName"` or `"eventHubName"`.
+ * @returns The resolved options.
+ * @throws {TypeError} When an option is missing or invalid.
+ * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
+ */
+export function resolveAmqpClient<O extends object>(
+  owner: string,
+  given: unknown,
+  entityOption: "queueName" | "eventHubName",
+): ResolvedAmqpClient<O> {
+  const connection = resolveAmqpConnection(owner, given, entityOption);
+  const options = given as { clientOptions?: O; closeTimeoutSeconds?: number };
+  forbidFields(owner, "clientOptions", options.clientOptions, []);
+  return {
+    ...connection,
+    clientOptions: options.clientOptions ?? ({} as O),
+    closeTimeoutMs: positiveSecondsMs(
+      owner,
+      "closeTimeoutSeconds",
+      options.closeTimeoutSeconds,
+      10,
+    ),
+  };
+}
+
 /**
  * Makes the credential for one client: the shared one, or a new one from the
  * factory (checked by shape).
@@ -319,62 +360,7 @@ export function isAmqpConnectionError(error: unknown): boolean {
   return false;
 }
 
-/**
- * A short label for an error in a log line: its name and code, never its
- * message (which may quote a request).
- *
- * @param error The error.
- * @returns For example `ServiceBusError ServiceTimeout`.
- */
-export function errorLabel(error: unknown): string {
-  if (typeof error !== "object" || error === null) return String(error);
-  const { name, code } = error as { name?: unknown; code?: unknown };
-  return code === undefined ? String(name) : `${String(name)} ${String(code)}`;
-}
-
-// ---- pool options and close ---------------------------------------------
-
-/** The pool options both managed AMQP clients take. */
-export interface AmqpPoolFields {
-  clientLimit?: number;
-  maxSize?: number;
-  maxIdleSeconds?: number;
-  maxLifespanSeconds?: number;
-  maxConcurrentCreates?: number;
-  acquireTimeoutSeconds?: number;
-  createTimeoutSeconds?: number;
-  initialBackoffSeconds?: number;
-  maxBackoffSeconds?: number;
-  name?: string;
-  clock?: Clock;
-}
-
-/**
- * Picks the pool's options out of a managed client's options. The pool checks
- * each value and throws a `RangeError` naming the option.
- *
- * @param options The client's options.
- * @param defaults The client's defaults (idle time, pool name).
- * @returns The pool options, without the classifier and logger.
- */
-export function poolOptionsOf(
-  options: AmqpPoolFields,
-  defaults: { maxIdleSeconds: number; name: string },
-): ConnectionPoolOptions {
-  return {
-    clientLimit: options.clientLimit ?? 100,
-    maxSize: options.maxSize ?? 10,
-    maxIdleSeconds: options.maxIdleSeconds ?? defaults.maxIdleSeconds,
-    maxLifespanSeconds: options.maxLifespanSeconds,
-    maxConcurrentCreates: options.maxConcurrentCreates,
-    acquireTimeoutSeconds: options.acquireTimeoutSeconds ?? 60,
-    createTimeoutSeconds: options.createTimeoutSeconds ?? 30,
-    initialBackoffSeconds: options.initialBackoffSeconds,
-    maxBackoffSeconds: options.maxBackoffSeconds,
-    name: options.name ?? defaults.name,
-    clock: options.clock,
-  };
-}
+// ---- close and operation checks ------------------------------------------
 
 /**
  * Checks an optional positive number of seconds.
@@ -431,6 +417,42 @@ export async function settleWithin(
     return await Promise.race([work.then(() => true as const), late]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Closes one SDK client within `closeTimeoutMs` (see
+ * {@linkcode settleWithin}), then the credential the library made for it.
+ * Failures are logged by label, never thrown: the client is gone either way.
+ *
+ * @param what Who is closing, for log lines (an endpoint host, no secret).
+ * @param close Starts the close.
+ * @param credential A credential made by `credentialFactory`, or `undefined`.
+ * @param closeTimeoutMs How long the close may take.
+ * @returns When the close settled or was given up on.
+ */
+export async function closeAmqpClient(
+  what: string,
+  close: () => Promise<unknown>,
+  credential: AmqpCredential | undefined,
+  closeTimeoutMs: number,
+): Promise<void> {
+  try {
+    if (!await settleWithin(close(), closeTimeoutMs)) {
+      logger.warning(
+        `${what}: close did not finish within ${closeTimeoutMs} ms; given up`,
+      );
+    }
+  } catch (error) {
+    logger.info(`${what}: close failed: ${errorLabel(error)}`);
+  } finally {
+    try {
+      await closeCredential(credential);
+    } catch (error) {
+      logger.info(
+        `${what}: closing its credential failed: ${errorLabel(error)}`,
+      );
+    }
   }
 }
 

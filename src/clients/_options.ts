@@ -4,7 +4,8 @@
  * Every check throws a `TypeError` or `RangeError` whose message names the
  * client and the option. Values that may be secrets (keys, connection
  * strings, or a string passed in the wrong place) are never echoed: a message
- * describes them ("a string of 87 characters") instead.
+ * describes them ("a string of 87 characters") instead, and a log line labels
+ * an error by its name and code, never its message.
  *
  * @module
  */
@@ -29,6 +30,19 @@ export function describeValue(value: unknown): string {
   if (typeof value === "object") return "an object";
   if (typeof value === "function") return "a function";
   return String(value);
+}
+
+/**
+ * A short label for an error in a log line: its name and code, never its
+ * message (which may quote a request).
+ *
+ * @param error The error.
+ * @returns For example `ServiceBusError ServiceTimeout`.
+ */
+export function errorLabel(error: unknown): string {
+  if (typeof error !== "object" || error === null) return String(error);
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return code === undefined ? String(name) : `${String(name)} ${String(code)}`;
 }
 
 /**

@@ -23,14 +23,14 @@ import {
   type CosmosClientOptions,
   type PatchOperation,
 } from "@azure/cosmos";
-import { logger, poolLogger } from "../log.ts";
+import { logger } from "../log.ts";
 import { type Clock, systemClock } from "../pool/clock.ts";
 import { ConnectionPool } from "../pool/connection_pool.ts";
 import type { Connector } from "../pool/connector.ts";
 import { PoolClosed } from "../pool/errors.ts";
-import type { Lease } from "../pool/lease.ts";
 import type { CloseOptions } from "../pool/options.ts";
 import {
+  errorLabel,
   exactlyOne,
   forbidFields,
   parseConnectionString,
@@ -41,6 +41,8 @@ import {
   requireTokenCredential,
   requireUrl,
 } from "./_options.ts";
+import { namedLease, poolCallOptions } from "./_lease.ts";
+import { poolOptionsOf } from "./_pool_options.ts";
 
 // ---- errors ------------------------------------------------------------
 
@@ -302,12 +304,6 @@ function resolveConnection(owner: string, given: unknown): ResolvedConnection {
   };
 }
 
-function errorLabel(error: unknown): string {
-  if (typeof error !== "object" || error === null) return String(error);
-  const { name, code } = error as { name?: unknown; code?: unknown };
-  return code === undefined ? String(name) : `${String(name)} ${String(code)}`;
-}
-
 // ---- connector -----------------------------------------------------------
 
 /** What a client owns and must release with it. */
@@ -527,20 +523,6 @@ export interface CosmosOperationOptions {
   timeoutSeconds?: number;
 }
 
-function poolLease(lease: Lease<Container>): ContainerLease {
-  return {
-    get container() {
-      return lease.connection;
-    },
-    get released() {
-      return lease.released;
-    },
-    release: () => lease.release(),
-    invalidate: () => lease.invalidate(),
-    [Symbol.asyncDispose]: () => lease[Symbol.asyncDispose](),
-  };
-}
-
 // ---- ManagedCosmos ---------------------------------------------------------
 
 /**
@@ -684,25 +666,17 @@ export class ManagedCosmos implements AsyncDisposable {
   constructor(options: ManagedCosmosOptions) {
     const settings = resolveConnection("ManagedCosmos", options);
     this.connector = new CosmosConnector(options);
-    const lifespan = options.maxLifespanSeconds === null
-      ? undefined
-      : options.maxLifespanSeconds ?? 60;
-    this.pool = new ConnectionPool(this.connector, {
-      clientLimit: options.clientLimit ?? 100,
-      maxSize: options.maxSize ?? 10,
-      maxIdleSeconds: options.maxIdleSeconds ?? 30,
-      maxLifespanSeconds: lifespan,
-      maxConcurrentCreates: options.maxConcurrentCreates,
-      acquireTimeoutSeconds: options.acquireTimeoutSeconds ?? 60,
-      createTimeoutSeconds: options.createTimeoutSeconds ?? 10,
-      initialBackoffSeconds: options.initialBackoffSeconds,
-      maxBackoffSeconds: options.maxBackoffSeconds,
-      isConnectionError: isCosmosConnectionError,
-      logger: poolLogger,
-      name: options.name ??
-        `cosmos:${settings.host}/${settings.dbname}/${settings.containerName}`,
-      clock: options.clock,
-    });
+    this.pool = new ConnectionPool(
+      this.connector,
+      poolOptionsOf(options, {
+        maxIdleSeconds: 30,
+        maxLifespanSeconds: 60,
+        createTimeoutSeconds: 10,
+        name:
+          `cosmos:${settings.host}/${settings.dbname}/${settings.containerName}`,
+        isConnectionError: isCosmosConnectionError,
+      }),
+    );
   }
 
   /**
@@ -729,10 +703,10 @@ export class ManagedCosmos implements AsyncDisposable {
     fn: (container: Container) => T | Promise<T>,
     options?: CosmosOperationOptions,
   ): Promise<T> {
-    return this.pool.use((container) => fn(container), {
-      signal: options?.abortSignal,
-      timeoutSeconds: options?.timeoutSeconds,
-    });
+    return this.pool.use(
+      (container) => fn(container),
+      poolCallOptions(options),
+    );
   }
 
   /**
@@ -755,11 +729,8 @@ export class ManagedCosmos implements AsyncDisposable {
   async getContainerClient(
     options?: CosmosOperationOptions,
   ): Promise<ContainerLease> {
-    const lease = await this.pool.get({
-      signal: options?.abortSignal,
-      timeoutSeconds: options?.timeoutSeconds,
-    });
-    return poolLease(lease);
+    const lease = await this.pool.get(poolCallOptions(options));
+    return namedLease(lease, "container");
   }
 
   /**

@@ -19,11 +19,10 @@ import {
   EventHubProducerClient,
   MessagingError,
 } from "@azure/event-hubs";
-import { logger, poolLogger } from "../log.ts";
+import { logger } from "../log.ts";
 import type { Clock } from "../pool/clock.ts";
 import { ConnectionPool } from "../pool/connection_pool.ts";
 import type { Connector } from "../pool/connector.ts";
-import type { Lease } from "../pool/lease.ts";
 import type { CloseOptions } from "../pool/options.ts";
 import type {
   NamedKeyCredential,
@@ -33,17 +32,15 @@ import type {
 import {
   type AmqpCredential,
   checkAbortSignal,
-  closeCredential,
+  closeAmqpClient,
   credentialFor,
-  errorLabel,
   isAmqpConnectionError,
-  poolOptionsOf,
-  positiveSecondsMs,
-  resolveAmqpConnection,
-  type ResolvedAmqpConnection,
-  settleWithin,
+  resolveAmqpClient,
+  type ResolvedAmqpClient,
 } from "./_amqp.ts";
-import { describeValue, forbidFields } from "./_options.ts";
+import { namedLease, poolCallOptions } from "./_lease.ts";
+import { describeValue } from "./_options.ts";
+import { poolOptionsOf } from "./_pool_options.ts";
 
 // ---- errors ------------------------------------------------------------
 
@@ -145,25 +142,10 @@ export interface EventHubConnectionOptions {
 }
 
 /** The resolved options of the Event Hubs clients. */
-interface ResolvedEventHub extends ResolvedAmqpConnection {
-  clientOptions: EventHubClientOptions;
-  closeTimeoutMs: number;
-}
+type ResolvedEventHub = ResolvedAmqpClient<EventHubClientOptions>;
 
 function resolveEventHub(owner: string, given: unknown): ResolvedEventHub {
-  const connection = resolveAmqpConnection(owner, given, "eventHubName");
-  const options = given as EventHubConnectionOptions;
-  forbidFields(owner, "clientOptions", options.clientOptions, []);
-  return {
-    ...connection,
-    clientOptions: options.clientOptions ?? {},
-    closeTimeoutMs: positiveSecondsMs(
-      owner,
-      "closeTimeoutSeconds",
-      options.closeTimeoutSeconds,
-      10,
-    ),
-  };
+  return resolveAmqpClient(owner, given, "eventHubName");
 }
 
 async function openProducer(
@@ -195,23 +177,12 @@ async function closeProducer(
   credential: AmqpCredential | undefined,
   closeTimeoutMs: number,
 ): Promise<void> {
-  try {
-    if (!await settleWithin(producer.close(), closeTimeoutMs)) {
-      logger.warning(
-        `${what}: close did not finish within ${closeTimeoutMs} ms; given up`,
-      );
-    }
-  } catch (error) {
-    logger.info(`${what}: close failed: ${errorLabel(error)}`);
-  } finally {
-    try {
-      await closeCredential(credential);
-    } catch (error) {
-      logger.info(
-        `${what}: closing its credential failed: ${errorLabel(error)}`,
-      );
-    }
-  }
+  await closeAmqpClient(
+    what,
+    () => producer.close(),
+    credential,
+    closeTimeoutMs,
+  );
 }
 
 // ---- events ----------------------------------------------------------------
@@ -598,20 +569,6 @@ export interface ProducerLease extends AsyncDisposable {
   invalidate(): void;
 }
 
-function producerLease(lease: Lease<EventHubProducerClient>): ProducerLease {
-  return {
-    get producer() {
-      return lease.connection;
-    },
-    get released() {
-      return lease.released;
-    },
-    release: () => lease.release(),
-    invalidate: () => lease.invalidate(),
-    [Symbol.asyncDispose]: () => lease[Symbol.asyncDispose](),
-  };
-}
-
 /**
  * A pool of Event Hubs producers: callers share up to `maxSize` producers
  * (AMQP connections), at most `clientLimit` at a time each. A producer is
@@ -668,14 +625,14 @@ export class ManagedEventHubProducer implements AsyncDisposable {
   constructor(options: ManagedEventHubProducerOptions) {
     const settings = resolveEventHub("ManagedEventHubProducer", options);
     this.connector = new EventHubProducerConnector(options);
-    this.pool = new ConnectionPool(this.connector, {
-      ...poolOptionsOf(options, {
+    this.pool = new ConnectionPool(
+      this.connector,
+      poolOptionsOf(options, {
         maxIdleSeconds: 220,
         name: `eventhubs:${settings.host}/${settings.entity}`,
+        isConnectionError: isEventHubsConnectionError,
       }),
-      isConnectionError: isEventHubsConnectionError,
-      logger: poolLogger,
-    });
+    );
   }
 
   /**
@@ -779,7 +736,7 @@ export class ManagedEventHubProducer implements AsyncDisposable {
     if (events.length === 0) return 0;
     return await this.pool.use(
       (producer) => sendBatched(producer, events, options),
-      { signal: options?.abortSignal, timeoutSeconds: options?.timeoutSeconds },
+      poolCallOptions(options),
     );
   }
 
@@ -805,10 +762,7 @@ export class ManagedEventHubProducer implements AsyncDisposable {
     fn: (producer: EventHubProducerClient) => T | Promise<T>,
     options?: { abortSignal?: AbortSignal; timeoutSeconds?: number },
   ): Promise<T> {
-    return this.pool.use((producer) => fn(producer), {
-      signal: options?.abortSignal,
-      timeoutSeconds: options?.timeoutSeconds,
-    });
+    return this.pool.use((producer) => fn(producer), poolCallOptions(options));
   }
 
   /**
@@ -830,11 +784,9 @@ export class ManagedEventHubProducer implements AsyncDisposable {
   async getProducer(
     options?: { abortSignal?: AbortSignal; timeoutSeconds?: number },
   ): Promise<ProducerLease> {
-    return producerLease(
-      await this.pool.get({
-        signal: options?.abortSignal,
-        timeoutSeconds: options?.timeoutSeconds,
-      }),
+    return namedLease(
+      await this.pool.get(poolCallOptions(options)),
+      "producer",
     );
   }
 

@@ -22,11 +22,10 @@ import {
   type ServiceBusReceiver,
   type ServiceBusSender,
 } from "@azure/service-bus";
-import { logger, poolLogger } from "../log.ts";
+import { logger } from "../log.ts";
 import type { Clock } from "../pool/clock.ts";
 import { ConnectionPool } from "../pool/connection_pool.ts";
 import type { Connector } from "../pool/connector.ts";
-import type { Lease } from "../pool/lease.ts";
 import type { CloseOptions } from "../pool/options.ts";
 import type {
   NamedKeyCredential,
@@ -36,17 +35,16 @@ import type {
 import {
   type AmqpCredential,
   checkAbortSignal,
-  closeCredential,
+  closeAmqpClient,
   credentialFor,
-  errorLabel,
   isAmqpConnectionError,
-  poolOptionsOf,
   positiveSecondsMs,
-  resolveAmqpConnection,
-  type ResolvedAmqpConnection,
-  settleWithin,
+  resolveAmqpClient,
+  type ResolvedAmqpClient,
 } from "./_amqp.ts";
-import { describeValue, forbidFields } from "./_options.ts";
+import { namedLease, poolCallOptions } from "./_lease.ts";
+import { describeValue, errorLabel } from "./_options.ts";
+import { poolOptionsOf } from "./_pool_options.ts";
 
 // ---- errors ------------------------------------------------------------
 
@@ -146,25 +144,10 @@ export interface ServiceBusConnectionOptions {
 }
 
 /** The resolved options of the Service Bus clients. */
-interface ResolvedServiceBus extends ResolvedAmqpConnection {
-  clientOptions: ServiceBusClientOptions;
-  closeTimeoutMs: number;
-}
+type ResolvedServiceBus = ResolvedAmqpClient<ServiceBusClientOptions>;
 
 function resolveServiceBus(owner: string, given: unknown): ResolvedServiceBus {
-  const connection = resolveAmqpConnection(owner, given, "queueName");
-  const options = given as ServiceBusConnectionOptions;
-  forbidFields(owner, "clientOptions", options.clientOptions, []);
-  return {
-    ...connection,
-    clientOptions: options.clientOptions ?? {},
-    closeTimeoutMs: positiveSecondsMs(
-      owner,
-      "closeTimeoutSeconds",
-      options.closeTimeoutSeconds,
-      10,
-    ),
-  };
+  return resolveAmqpClient(owner, given, "queueName");
 }
 
 /** One client and what it owns. */
@@ -194,33 +177,21 @@ async function closeClient(
   closables: { close(): Promise<void> }[],
   closeTimeoutMs: number,
 ): Promise<void> {
-  const work = (async () => {
-    for (const closable of closables) {
-      try {
-        await closable.close();
-      } catch (error) {
-        logger.info(`${what}: closing a link failed: ${errorLabel(error)}`);
+  await closeAmqpClient(
+    what,
+    async () => {
+      for (const closable of closables) {
+        try {
+          await closable.close();
+        } catch (error) {
+          logger.info(`${what}: closing a link failed: ${errorLabel(error)}`);
+        }
       }
-    }
-    await owned.client.close();
-  })();
-  try {
-    if (!await settleWithin(work, closeTimeoutMs)) {
-      logger.warning(
-        `${what}: close did not finish within ${closeTimeoutMs} ms; given up`,
-      );
-    }
-  } catch (error) {
-    logger.info(`${what}: close failed: ${errorLabel(error)}`);
-  } finally {
-    try {
-      await closeCredential(owned.credential);
-    } catch (error) {
-      logger.info(
-        `${what}: closing its credential failed: ${errorLabel(error)}`,
-      );
-    }
-  }
+      await owned.client.close();
+    },
+    owned.credential,
+    closeTimeoutMs,
+  );
 }
 
 // ---- messages ------------------------------------------------------------
@@ -640,20 +611,6 @@ export interface SenderLease extends AsyncDisposable {
   invalidate(): void;
 }
 
-function senderLease(lease: Lease<ServiceBusSender>): SenderLease {
-  return {
-    get sender() {
-      return lease.connection;
-    },
-    get released() {
-      return lease.released;
-    },
-    release: () => lease.release(),
-    invalidate: () => lease.invalidate(),
-    [Symbol.asyncDispose]: () => lease[Symbol.asyncDispose](),
-  };
-}
-
 /**
  * A pool of Service Bus queue senders: callers share up to `maxSize` clients
  * (AMQP connections), at most `clientLimit` at a time each. A client is opened
@@ -712,14 +669,14 @@ export class ManagedServiceBusSender implements AsyncDisposable {
   constructor(options: ManagedServiceBusSenderOptions) {
     const settings = resolveServiceBus("ManagedServiceBusSender", options);
     this.connector = new ServiceBusSenderConnector(options);
-    this.pool = new ConnectionPool(this.connector, {
-      ...poolOptionsOf(options, {
+    this.pool = new ConnectionPool(
+      this.connector,
+      poolOptionsOf(options, {
         maxIdleSeconds: 200,
         name: `servicebus:${settings.host}/${settings.entity}`,
+        isConnectionError: isServiceBusConnectionError,
       }),
-      isConnectionError: isServiceBusConnectionError,
-      logger: poolLogger,
-    });
+    );
   }
 
   /**
@@ -751,7 +708,7 @@ export class ManagedServiceBusSender implements AsyncDisposable {
     const delay = delayMs(options);
     await this.pool.use(
       (sender) => sendOne(sender, message, delay, options?.abortSignal),
-      { signal: options?.abortSignal, timeoutSeconds: options?.timeoutSeconds },
+      poolCallOptions(options),
     );
   }
 
@@ -789,7 +746,7 @@ export class ManagedServiceBusSender implements AsyncDisposable {
     const messages = bodies.map((body) => toMessage(body, options));
     return await this.pool.use(
       (sender) => sendBatched(sender, messages, options?.abortSignal),
-      { signal: options?.abortSignal, timeoutSeconds: options?.timeoutSeconds },
+      poolCallOptions(options),
     );
   }
 
@@ -815,10 +772,7 @@ export class ManagedServiceBusSender implements AsyncDisposable {
     fn: (sender: ServiceBusSender) => T | Promise<T>,
     options?: { abortSignal?: AbortSignal; timeoutSeconds?: number },
   ): Promise<T> {
-    return this.pool.use((sender) => fn(sender), {
-      signal: options?.abortSignal,
-      timeoutSeconds: options?.timeoutSeconds,
-    });
+    return this.pool.use((sender) => fn(sender), poolCallOptions(options));
   }
 
   /**
@@ -840,12 +794,7 @@ export class ManagedServiceBusSender implements AsyncDisposable {
   async getSender(
     options?: { abortSignal?: AbortSignal; timeoutSeconds?: number },
   ): Promise<SenderLease> {
-    return senderLease(
-      await this.pool.get({
-        signal: options?.abortSignal,
-        timeoutSeconds: options?.timeoutSeconds,
-      }),
-    );
+    return namedLease(await this.pool.get(poolCallOptions(options)), "sender");
   }
 
   /**
