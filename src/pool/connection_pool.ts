@@ -279,7 +279,11 @@ export class ConnectionPool<C> implements AsyncDisposable {
     options?: GetOptions,
   ): Promise<T> {
     // Fast path: a ready connection has room, so run fn without first awaiting a resolved lease.
-    if (options === undefined && this.#queue.length === 0 && !this.#isClosed) {
+    if (
+      this.#queue.length === 0 && !this.#isClosed &&
+      (options === undefined ||
+        (options.signal === undefined && options.timeoutSeconds === undefined))
+    ) {
       const slot = this.#takeReady();
       if (slot !== undefined) {
         this.#afterImmediateAcquire();
