@@ -55,17 +55,22 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/**
+ * Throws the error for a bad option: a `RangeError` for a number out of range
+ * (`numeric` checks), a `TypeError` for a value of the wrong type.
+ */
 function fail(
   what: string,
   option: string,
   expected: string,
   value: unknown,
+  numeric = false,
 ): never {
   const message =
     `Cannot ${what} as '${option}' must be ${expected}: received ${
       describe(value)
     }`;
-  throw typeof value === "number"
+  throw numeric && typeof value === "number"
     ? new RangeError(message)
     : new TypeError(message);
 }
@@ -87,7 +92,7 @@ export function positiveInteger(
 ): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    fail(what, option, "a positive integer", value);
+    fail(what, option, "a positive integer", value, true);
   }
   return value;
 }
@@ -113,7 +118,13 @@ export function positiveSeconds(
     typeof value !== "number" || !Number.isFinite(value) || value <= 0 ||
     value * 1000 > 2 ** 31 - 1
   ) {
-    fail(what, option, "a positive number of seconds below 2147483", value);
+    fail(
+      what,
+      option,
+      "a positive number of seconds below 2147483",
+      value,
+      true,
+    );
   }
   return value * 1000;
 }
