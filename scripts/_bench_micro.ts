@@ -22,6 +22,8 @@ import { textTable } from "./_bench_report.ts";
 export const CAPACITY = 1000;
 /** Operations in one measured batch, whatever the concurrency. */
 export const BATCH_OPS = 20_000;
+/** Unmeasured batches run first on every subject and concurrency. */
+export const WARM_UP_BATCHES = 5;
 /** The concurrencies measured. */
 export const CONCURRENCIES: readonly number[] = [1, 100, 10_000];
 
@@ -226,7 +228,7 @@ export interface MicroRow {
 }
 
 /**
- * Measures every subject at every concurrency: one warm-up batch, then `runs`
+ * Measures every subject at every concurrency: `WARM_UP_BATCHES` warm-up batches, then `runs`
  * batches; the median batch counts.
  *
  * @param options Runs, batch size, concurrencies.
@@ -255,7 +257,11 @@ export async function microRatios(
       // A fresh subject per concurrency, so no queue state carries over.
       const open = await subject.open();
       try {
-        await runBatch(open.cycle, concurrency, ops);
+        // Warm-up: enough batches for the JIT to settle (one was not: the
+        // first measured batches then ran at a third of the final speed).
+        for (let warmUp = 0; warmUp < WARM_UP_BATCHES; warmUp++) {
+          await runBatch(open.cycle, concurrency, ops);
+        }
         const rates: number[] = [];
         for (let run = 0; run < runs; run++) {
           const start = performance.now();
