@@ -378,16 +378,20 @@ describe("FaultyConnector under a ConnectionPool", () => {
       initialBackoffSeconds: 1,
       maxBackoffSeconds: 1,
     });
-    for (const kind of ["create", "ready"]) {
-      await assert.rejects(pool.use(() => {}), (error: Error) => {
-        assert.ok(error instanceof ConnectionFailed);
-        assert.ok(error.cause instanceof InjectedFault);
-        assert.equal((error.cause as InjectedFault).kind, kind);
-        return true;
-      });
-      await clock.tickAsync(1000);
-    }
+    // One failed open keeps the caller waiting for the retry; the second
+    // failure in a row fails it fast, with the last fault as the cause.
+    const first = track(pool.use(() => {}));
+    await clock.tickAsync(1000);
+    assert.ok(first.error instanceof ConnectionFailed);
+    assert.ok(first.error.cause instanceof InjectedFault);
+    assert.equal((first.error.cause as InjectedFault).kind, "ready");
+    // During the backoff a newcomer fails at once, without an open.
     await assert.rejects(pool.use(() => {}), ConnectionFailed);
+    assert.equal(faulty.counts.creates, 2);
+    await clock.tickAsync(1000);
+    const third = track(pool.use(() => {}));
+    await flushMicrotasks();
+    assert.ok(third.error instanceof ConnectionFailed, "ready answered false");
     await clock.tickAsync(1000);
     assert.equal(await pool.use((conn) => conn.id), 3);
     await pool.close();
@@ -399,16 +403,28 @@ describe("FaultyConnector under a ConnectionPool", () => {
 
   it("has a hung open aborted by createTimeoutSeconds", async () => {
     const clock = new FakeClock();
-    const faulty = new FaultyConnector(new Inner(), { script: ["hang"] });
+    const faulty = new FaultyConnector(new Inner(), {
+      script: ["hang", "hang"],
+    });
     const pool = new ConnectionPool(faulty, {
       clock,
       createTimeoutSeconds: 5,
       acquireTimeoutSeconds: 60,
+      initialBackoffSeconds: 1,
+      maxBackoffSeconds: 1,
     });
     const caller = track(pool.get());
     await clock.tickAsync(4999);
-    assert.equal(caller.settled, false);
+    assert.equal(faulty.counts.createsInFlight, 1);
     await clock.tickAsync(1);
+    assert.equal(faulty.counts.createsInFlight, 0, "the hang was aborted");
+    assert.equal(
+      caller.settled,
+      false,
+      "one failure: the caller waits for the retry",
+    );
+    await clock.tickAsync(1000 + 5000); // the backoff, then the second hang
+    assert.equal(faulty.counts.creates, 2);
     assert.ok(caller.error instanceof ConnectionFailed);
     assert.equal((caller.error.cause as Error).name, "TimeoutError");
     assert.equal(faulty.counts.createsInFlight, 0);

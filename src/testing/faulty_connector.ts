@@ -259,17 +259,19 @@ function nonNegativeCount(what: string, value: unknown): number {
  *   create: () => Promise.resolve({ id: 1 }),
  *   ready: () => Promise.resolve(true),
  *   close: () => Promise.resolve(),
- * }, { script: ["fail"] });
+ * }, { script: ["fail", "fail"] });
  * const pool = new ConnectionPool(faulty, { clock });
- * await assert.rejects(pool.use(() => {}), (error: Error) => {
+ * const caller = pool.use(() => {});
+ * await clock.tickAsync(1000); // the retry after the first backoff fails too
+ * await assert.rejects(caller, (error: Error) => {
  *   assert.equal(error.name, "ConnectionFailed");
  *   assert.ok(error.cause instanceof InjectedFault);
  *   return true;
  * });
- * await clock.tickAsync(1000); // past the backoff
+ * await clock.tickAsync(1000); // past the next backoff
  * assert.equal(await pool.use((conn) => conn.id), 1);
  * await pool.close();
- * assert.equal(faulty.faults.createFailures, 1);
+ * assert.equal(faulty.faults.createFailures, 2);
  * assert.equal(faulty.counts.open, 0);
  * ```
  *
