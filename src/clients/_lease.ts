@@ -20,11 +20,15 @@ export interface PoolCallOptions {
  * Turns a managed client's operation options into the pool's.
  *
  * @param options The caller's abort signal and acquire timeout.
- * @returns The options for `pool.use` or `pool.get`.
+ * @returns The options for `pool.use` or `pool.get`, or `undefined` when none is set.
  */
 export function poolCallOptions(
   options: PoolCallOptions | undefined,
-): GetOptions {
+): GetOptions | undefined {
+  // No options at all lets the pool take its fastest path.
+  if (
+    options?.abortSignal === undefined && options?.timeoutSeconds === undefined
+  ) return undefined;
   return {
     signal: options?.abortSignal,
     timeoutSeconds: options?.timeoutSeconds,

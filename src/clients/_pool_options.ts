@@ -38,6 +38,14 @@ export interface PoolDefaults {
 }
 
 /**
+ * The default only for a missing value: `null` (or any other wrong value)
+ * goes through to the pool, which names it in a `TypeError`.
+ */
+function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+/**
  * Picks the pool's options out of a managed client's options, with the
  * client's defaults, its classifier and the library's pool logger.
  *
@@ -51,9 +59,9 @@ export function poolOptionsOf(
 ): ConnectionPoolOptions {
   const lifespan = options.maxLifespanSeconds;
   return {
-    clientLimit: options.clientLimit ?? 100,
-    maxSize: options.maxSize ?? 10,
-    maxIdleSeconds: options.maxIdleSeconds ?? defaults.maxIdleSeconds,
+    clientLimit: orDefault(options.clientLimit, 100),
+    maxSize: orDefault(options.maxSize, 10),
+    maxIdleSeconds: orDefault(options.maxIdleSeconds, defaults.maxIdleSeconds),
     // Without a default, a null reaches the pool, which rejects it.
     maxLifespanSeconds: lifespan === undefined
       ? defaults.maxLifespanSeconds
@@ -61,14 +69,16 @@ export function poolOptionsOf(
       ? undefined
       : lifespan as number | undefined,
     maxConcurrentCreates: options.maxConcurrentCreates,
-    acquireTimeoutSeconds: options.acquireTimeoutSeconds ?? 60,
-    createTimeoutSeconds: options.createTimeoutSeconds ??
+    acquireTimeoutSeconds: orDefault(options.acquireTimeoutSeconds, 60),
+    createTimeoutSeconds: orDefault(
+      options.createTimeoutSeconds,
       defaults.createTimeoutSeconds ?? 30,
+    ),
     initialBackoffSeconds: options.initialBackoffSeconds,
     maxBackoffSeconds: options.maxBackoffSeconds,
     isConnectionError: defaults.isConnectionError,
     logger: poolLogger,
-    name: options.name ?? defaults.name,
+    name: orDefault(options.name, defaults.name),
     clock: options.clock,
   };
 }

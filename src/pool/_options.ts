@@ -296,6 +296,22 @@ export function resolveGetTimeout(
   options: GetOptions,
   fallbackMs: number,
 ): number {
+  if (
+    typeof options !== "object" || options === null || Array.isArray(options)
+  ) {
+    throw new TypeError(
+      `Cannot acquire a connection as 'options' must be an object: received ${
+        describe(options)
+      }`,
+    );
+  }
+  for (const key in options) {
+    if (key !== "signal" && key !== "timeoutSeconds") {
+      throw new TypeError(
+        `Cannot acquire a connection as '${key}' is not an option: known options are signal, timeoutSeconds`,
+      );
+    }
+  }
   const { signal, timeoutSeconds } = options;
   if (
     signal !== undefined &&

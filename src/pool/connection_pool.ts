@@ -17,6 +17,7 @@ import type {
   CloseOptions,
   ConnectionPoolOptions,
   GetOptions,
+  PoolLogger,
 } from "./options.ts";
 import {
   positiveSeconds,
@@ -146,6 +147,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
   readonly #connector: Connector<C>;
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
+  /** The caller's logger, each method guarded so a throwing logger cannot break the pool. */
+  readonly #logger: PoolLogger | undefined;
   readonly #id: string;
   /** Every connection counted against maxSize: opening, ready, draining, closing. */
   readonly #slots = new Set<Slot<C>>();
@@ -215,6 +218,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     this.#connector = connector;
     this.#options = resolvePoolOptions(options);
     this.#clock = this.#options.clock;
+    this.#logger = guardedLogger(this.#options.logger);
     this.#id = this.#options.name ?? `pool#${++poolCount}`;
     this.#headroom = Math.max(1, Math.ceil(this.#options.clientLimit / 2));
     this.#lastNow = this.#clock.now();
@@ -279,11 +283,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     options?: GetOptions,
   ): Promise<T> {
     // Fast path: a ready connection has room, so run fn without first awaiting a resolved lease.
-    if (
-      this.#queue.length === 0 && !this.#isClosed &&
-      (options === undefined ||
-        (options.signal === undefined && options.timeoutSeconds === undefined))
-    ) {
+    if (options === undefined && this.#queue.length === 0 && !this.#isClosed) {
       const slot = this.#takeReady();
       if (slot !== undefined) {
         this.#afterImmediateAcquire();
@@ -569,8 +569,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
       this.#active++;
       this.#acquired++;
       this.#heap.update(slot);
-      if (this.#options.logger) {
-        this.#options.logger.verbose(
+      if (this.#logger) {
+        this.#logger.verbose(
           `${this.#id} conn#${slot.id} acquired (${slot.clients} callers)`,
         );
       }
@@ -596,7 +596,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     if (waiter.deadline < this.#deadlineAt) {
       this.#armDeadlineTimer(waiter.deadline, now);
     }
-    this.#options.logger?.verbose(
+    this.#logger?.verbose(
       `${this.#id} caller waits (${this.#queue.length} waiting)`,
     );
     this.#openAsNeeded();
@@ -675,7 +675,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       } ms; ` +
       `${full} of ${this.#heap.length} ready connections at clientLimit ${clientLimit}, ` +
       `${this.#opening} opening, ${this.#slots.size} of maxSize ${this.#options.maxSize} held`;
-    this.#options.logger?.warning(message);
+    this.#logger?.warning(message);
     return new ConnectionsExhausted(
       message,
       this.#lastOpenError === undefined
@@ -709,7 +709,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     try {
       return classify(error) === true;
     } catch (classifierError) {
-      this.#options.logger?.error(
+      this.#logger?.error(
         `${this.#id} isConnectionError threw`,
         classifierError,
       );
@@ -724,7 +724,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     if (slot.state !== "ready") return;
     this.#heap.delete(slot);
     this.#spare -= this.#options.clientLimit - slot.clients;
-    this.#options.logger?.info(
+    this.#logger?.info(
       `${this.#id} conn#${slot.id} retired (${reason}), ${slot.clients} callers left`,
     );
     slot.state = "draining";
@@ -738,11 +738,11 @@ export class ConnectionPool<C> implements AsyncDisposable {
     if (slot.state === "closing" || slot.state === "closed") return;
     slot.state = "closing";
     const connection = slot.connection as C;
-    this.#options.logger?.info(`${this.#id} conn#${slot.id} closing`);
+    this.#logger?.info(`${this.#id} conn#${slot.id} closing`);
     // not awaited: the slot stays counted against maxSize until close settles
     this.#callConnector(() => this.#connector.close(connection)).catch(
       (error) => {
-        this.#options.logger?.error(
+        this.#logger?.error(
           `${this.#id} conn#${slot.id} close failed`,
           errorName(error),
         );
@@ -806,10 +806,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
     };
     this.#slots.add(slot);
     this.#opening++;
-    this.#options.logger?.info(`${this.#id} conn#${slot.id} opening`);
+    this.#logger?.info(`${this.#id} conn#${slot.id} opening`);
     // not awaited: #open settles the slot itself and never rejects
     this.#open(slot).catch((error) =>
-      this.#options.logger?.error(`${this.#id} open bookkeeping failed`, error)
+      this.#logger?.error(`${this.#id} open bookkeeping failed`, error)
     );
   }
 
@@ -869,7 +869,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     this.#lastOpenError = undefined;
     this.#spare += this.#options.clientLimit;
     this.#heap.push(slot);
-    this.#options.logger?.info(`${this.#id} conn#${slot.id} ready`);
+    this.#logger?.info(`${this.#id} conn#${slot.id} ready`);
     this.#scheduleMaintenance(slot.idleSince + this.#options.maxIdleMs);
     if (this.#options.maxLifespanMs !== Infinity) {
       this.#scheduleMaintenance(slot.createdAt + this.#options.maxLifespanMs);
@@ -893,7 +893,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       // Jittered (half to full ceiling) so that many pools do not retry in step (rule 7).
       this.#backoffUntil = this.#now() +
         ceiling * (0.5 + Math.random() / 2);
-      this.#options.logger?.warning(
+      this.#logger?.warning(
         `${this.#id} conn#${slot.id} failed to open (${
           errorName(error)
         }); next attempt in at least ${Math.round(ceiling / 2)} ms`,
@@ -905,6 +905,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
       slot.state = "closed";
       this.#slots.delete(slot);
       this.#afterSlotGone();
+    } else if (closing) {
+      this.#afterSlotGone(); // only an orphaned create may be left: close() need not wait for it
     }
     if (closing) return;
     // Callers that nothing could serve soon get the failure now, not at their deadline (rule 7).
@@ -1071,7 +1073,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
   // ---- closing ---------------------------------------------------------
 
   async #shutDown(graceMs: number): Promise<void> {
-    this.#options.logger?.info(`${this.#id} closing`);
+    this.#logger?.info(`${this.#id} closing`);
     for (
       const timer of [
         this.#deadlineTimer,
@@ -1101,7 +1103,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       if (slot.state === "opening") slot.controller?.abort(closed);
       else if (slot.state === "ready") this.#retire(slot, "pool closing");
     }
-    if (this.#slots.size === 0) return;
+    if (this.#slots.size === this.#orphanPending.size) return;
     if (graceMs === Infinity) return await empty;
     let graceTimer: unknown;
     const graceOver = new Promise<void>((resolve) => {
@@ -1109,21 +1111,57 @@ export class ConnectionPool<C> implements AsyncDisposable {
     });
     await Promise.race([empty, graceOver]);
     this.#clock.clearTimeout(graceTimer);
-    if (this.#slots.size === 0) return;
+    if (this.#slots.size === this.#orphanPending.size) return;
     // Grace is over: close connections under the callers still holding them.
     for (const slot of [...this.#slots]) {
       if (slot.state === "draining") {
-        this.#options.logger?.warning(
+        this.#logger?.warning(
           `${this.#id} conn#${slot.id} closed with ${slot.clients} callers still holding it`,
         );
         this.#closeSlot(slot);
       }
     }
-    await empty;
+    // A connector close that never settles must not hold close() forever:
+    // wait one more grace period for the closes, then give up on them.
+    const closesOver = new Promise<void>((resolve) => {
+      graceTimer = this.#clock.setTimeout(resolve, graceMs);
+    });
+    await Promise.race([empty, closesOver]);
+    this.#clock.clearTimeout(graceTimer);
+    if (this.#slots.size > this.#orphanPending.size) {
+      this.#logger?.warning(
+        `${this.#id} closed with ${this.#slots.size} connection closes unsettled after ${
+          graceMs * 2
+        } ms`,
+      );
+    }
   }
 }
 
 function errorName(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return typeof error;
+  // A connector's error is not trusted: its getters may throw.
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    return typeof error;
+  } catch {
+    return "an error that could not be described";
+  }
+}
+
+function guardedLogger(logger: PoolLogger | undefined): PoolLogger | undefined {
+  if (logger === undefined) return undefined;
+  const guard =
+    (method: (...args: unknown[]) => void) => (...args: unknown[]) => {
+      try {
+        method.apply(logger, args);
+      } catch {
+        // A broken logger must not break the pool; there is nowhere to report it.
+      }
+    };
+  return {
+    error: guard(logger.error),
+    warning: guard(logger.warning),
+    info: guard(logger.info),
+    verbose: guard(logger.verbose),
+  };
 }
