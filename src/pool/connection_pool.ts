@@ -293,20 +293,12 @@ export class ConnectionPool<C> implements AsyncDisposable {
     return this.#useAfterWait(fn, options);
   }
 
-  /** `use` for a caller that may wait: one async frame, no promise adopted from a `then` callback. */
+  /** `use` for a caller that may wait. */
   async #useAfterWait<T>(
     fn: (connection: C, lease: Lease<C>) => T | Promise<T>,
     options: GetOptions | undefined,
   ): Promise<T> {
-    const lease = await this.get(options);
-    try {
-      return await fn(lease.connection, lease);
-    } catch (error) {
-      if (this.#isConnectionError(error)) lease.invalidate();
-      throw error;
-    } finally {
-      lease.release();
-    }
+    return await this.#run(fn, await this.get(options));
   }
 
   async #run<T>(
