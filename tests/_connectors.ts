@@ -6,6 +6,7 @@
  */
 
 import type { Connector } from "../src/pool/connector.ts";
+import { flushMicrotasks } from "../src/testing/fake_clock.ts";
 
 /** A connection handed out by {@linkcode ManualConnector}. */
 export class TestConnection {
@@ -103,6 +104,15 @@ export class ManualConnector implements Connector<TestConnection> {
     if (pending === undefined) throw new Error("no create is pending");
     const connection = this.#newConnection();
     pending.resolve(connection);
+    return connection;
+  }
+
+  /** Lets the oldest parked open finish: its create, then its readiness. */
+  async openOne(): Promise<TestConnection> {
+    const connection = this.finishCreate();
+    await flushMicrotasks();
+    this.finishReady();
+    await flushMicrotasks();
     return connection;
   }
 

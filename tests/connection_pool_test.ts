@@ -119,10 +119,7 @@ describe("ConnectionPool rule 2: no waiting for a handshake while a ready connec
     });
     const first = track(pool.get());
     await flushMicrotasks();
-    connector.finishCreate();
-    await flushMicrotasks();
-    connector.finishReady();
-    await flushMicrotasks();
+    await connector.openOne();
     assert.equal(first.settled, true);
     const second = await pool.get();
     const third = await pool.get(); // spare drops below half a connection: an open starts
@@ -646,10 +643,7 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
     });
     const first = track(pool.get());
     await flushMicrotasks();
-    connector.finishCreate();
-    await flushMicrotasks();
-    connector.finishReady();
-    await flushMicrotasks();
+    await connector.openOne();
     assert.equal(connector.pendingCreates.length, 1, "opened ahead of demand");
     return {
       connector,
