@@ -1,12 +1,13 @@
 /**
- * Pooled Azure SDK clients: a connection pool in which each connection is
- * shared by many concurrent callers, and managed clients for Cosmos DB,
- * Service Bus and Event Hubs built on it, so an application pays the
- * connection set-up (TLS, auth, AMQP handshake) once, not per operation.
+ * The connection pool of `azure-clients-toolbox`: each connection is shared by
+ * many concurrent callers, so an application pays the connection set-up (TLS,
+ * auth, AMQP handshake) once, not per operation. This entry point loads no
+ * Azure SDK; the managed clients live in `./cosmos`, `./service-bus` and
+ * `./event-hubs`, the test helpers in `./testing`.
  *
  * @example A pool of shared connections
  * ```ts
- * import { ConnectionPool } from "./mod.ts";
+ * import { ConnectionPool } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const pool = new ConnectionPool({
@@ -45,57 +46,3 @@ export {
   PoolClosed,
   PoolError,
 } from "./src/pool/errors.ts";
-
-// Cosmos DB
-export {
-  Cosmos,
-  CosmosConnector,
-  isCosmosConnectionError,
-  ManagedCosmos,
-  PatchOp,
-  SimpleCosmos,
-  toPatchOperations,
-} from "./src/clients/cosmos.ts";
-export type {
-  ContainerLease,
-  CosmosClientExtraOptions,
-  CosmosConnectionOptions,
-  CosmosOperationOptions,
-  CosmosOptions,
-  ManagedCosmosOptions,
-  Operation,
-} from "./src/clients/cosmos.ts";
-
-// Service Bus
-export {
-  isServiceBusConnectionError,
-  ManagedServiceBusSender,
-  ServiceBus,
-  ServiceBusQueueReceiver,
-  ServiceBusSenderConnector,
-} from "./src/clients/service_bus.ts";
-export type {
-  ManagedServiceBusSenderOptions,
-  ReceiverOptions,
-  SenderLease,
-  SendMessageOptions,
-  SendMessagesOptions,
-  ServiceBusConnectionOptions,
-  ServiceBusOptions,
-} from "./src/clients/service_bus.ts";
-
-// Event Hubs
-export {
-  EventHub,
-  EventHubProducerConnector,
-  isEventHubsConnectionError,
-  ManagedEventHubProducer,
-} from "./src/clients/event_hubs.ts";
-export type {
-  EventHubConnectionOptions,
-  EventHubOptions,
-  ManagedEventHubProducerOptions,
-  ProducerLease,
-  SendEventOptions,
-  SendEventsOptions,
-} from "./src/clients/event_hubs.ts";

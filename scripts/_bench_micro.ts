@@ -14,7 +14,7 @@
 import { createPool } from "generic-pool";
 import { Pool as TarnPool } from "tarn";
 import { ConnectionPool } from "../src/pool/connection_pool.ts";
-import { Semaphore } from "../src/pool/semaphore.ts";
+import { Semaphore } from "./semaphore.ts";
 import { formatCount } from "./_bench_format.ts";
 import { textTable } from "./_bench_report.ts";
 

@@ -68,7 +68,7 @@ function hostOf(endpointOrConnectionString: string): string {
 
 async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
   const [{ ManagedCosmos }, { CosmosClient }] = await Promise.all([
-    import("../src/clients/cosmos.ts"),
+    import("../src/cosmos/mod.ts"),
     import("@azure/cosmos"),
   ]);
   const connectionPolicy = { enableEndpointDiscovery: false };
@@ -113,7 +113,7 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
     };
   }
   const { startCosmosServer, EMULATOR_KEY } = await import(
-    "../tests/servers/cosmos_server.ts"
+    "../src/testing/servers/cosmos_server.ts"
   );
   const server = await startCosmosServer();
   const dbname = "bench";
@@ -198,7 +198,7 @@ async function serviceBusBackend(
   options: TargetOptions,
 ): Promise<BenchBackend> {
   const { ManagedServiceBusSender, isServiceBusConnectionError } = await import(
-    "../src/clients/service_bus.ts"
+    "../src/service_bus/mod.ts"
   );
   type Sender = InstanceType<typeof ManagedServiceBusSender>;
   // The lease path of the managed sender, so that the acquire wait is measured.
@@ -240,7 +240,7 @@ async function serviceBusBackend(
       () => Promise.resolve(),
     );
   }
-  const { startAmqpBroker } = await import("../tests/servers/amqp_broker.ts");
+  const { startAmqpBroker } = await import("../src/testing/servers/amqp_broker.ts");
   const broker = await startAmqpBroker({ queues: ["bench"] });
   return leasingBackend(
     "ManagedServiceBusSender against a local AMQP broker (in this process): one message per send",
@@ -260,7 +260,7 @@ async function eventHubsBackend(
   options: TargetOptions,
 ): Promise<BenchBackend> {
   const { ManagedEventHubProducer, isEventHubsConnectionError } = await import(
-    "../src/clients/event_hubs.ts"
+    "../src/event_hubs/mod.ts"
   );
   type Producer = InstanceType<typeof ManagedEventHubProducer>;
   // The lease path of the managed producer, so that the acquire wait is measured.
@@ -301,7 +301,7 @@ async function eventHubsBackend(
       () => Promise.resolve(),
     );
   }
-  const { startAmqpBroker } = await import("../tests/servers/amqp_broker.ts");
+  const { startAmqpBroker } = await import("../src/testing/servers/amqp_broker.ts");
   const broker = await startAmqpBroker({ eventHubs: { bench: 4 } });
   return leasingBackend(
     "ManagedEventHubProducer against a local AMQP broker (in this process): one event per send",

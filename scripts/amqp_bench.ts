@@ -17,9 +17,9 @@
 import process from "node:process";
 import { EventHubProducerClient } from "@azure/event-hubs";
 import { ServiceBusClient } from "@azure/service-bus";
-import { ManagedEventHubProducer } from "../src/clients/event_hubs.ts";
-import { ManagedServiceBusSender } from "../src/clients/service_bus.ts";
-import { startAmqpBroker } from "../tests/servers/amqp_broker.ts";
+import { ManagedEventHubProducer } from "../src/event_hubs/mod.ts";
+import { ManagedServiceBusSender } from "../src/service_bus/mod.ts";
+import { startAmqpBroker } from "../src/testing/servers/amqp_broker.ts";
 
 const slowDelayMs = Number(process.env.AMQP_BENCH_DELAY_MS ?? 700);
 const slowN = Number(process.env.AMQP_BENCH_SLOW_N ?? 3);

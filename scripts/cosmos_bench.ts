@@ -23,11 +23,11 @@
  */
 
 import { CosmosClient } from "@azure/cosmos";
-import { ManagedCosmos } from "../src/clients/cosmos.ts";
+import { ManagedCosmos } from "../src/cosmos/mod.ts";
 import {
   EMULATOR_KEY,
   startCosmosServer,
-} from "../tests/servers/cosmos_server.ts";
+} from "../src/testing/servers/cosmos_server.ts";
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = Deno.env.get(name);

@@ -20,7 +20,7 @@ import {
   type AmqpBroker,
   type AmqpBrokerOptions,
   startAmqpBroker,
-} from "./servers/amqp_broker.ts";
+} from "../src/testing/servers/amqp_broker.ts";
 
 const retryOptions = { maxRetries: 0, timeoutInMs: 5000 };
 

@@ -13,24 +13,24 @@ import type { Agent as HttpsAgent } from "node:https";
 import {
   isCosmosConnectionError,
   ManagedCosmos,
-} from "../src/clients/cosmos.ts";
+} from "../src/cosmos/mod.ts";
 import {
   ConnectionFailed,
   ConnectionsExhausted,
   PoolClosed,
 } from "../src/pool/errors.ts";
-import { EMULATOR_KEY, startCosmosServer } from "./servers/cosmos_server.ts";
+import { EMULATOR_KEY, startCosmosServer } from "../src/testing/servers/cosmos_server.ts";
 import {
   isServiceBusConnectionError,
   ManagedServiceBusSender,
   ServiceBus,
-} from "../src/clients/service_bus.ts";
+} from "../src/service_bus/mod.ts";
 import {
   isEventHubsConnectionError,
   ManagedEventHubProducer,
-} from "../src/clients/event_hubs.ts";
+} from "../src/event_hubs/mod.ts";
 import type { PoolStats } from "../src/pool/stats.ts";
-import { type AmqpBroker, startAmqpBroker } from "./servers/amqp_broker.ts";
+import { type AmqpBroker, startAmqpBroker } from "../src/testing/servers/amqp_broker.ts";
 
 const CYCLES = Number(process.env.BACKEND_SOAK_CYCLES ?? 3);
 

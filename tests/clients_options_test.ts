@@ -11,7 +11,7 @@ import {
   requireSecret,
   requireTokenCredential,
   requireUrl,
-} from "../src/clients/_options.ts";
+} from "../src/managed/_checks.ts";
 
 const SECRET = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs=";
 

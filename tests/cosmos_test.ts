@@ -13,14 +13,14 @@ import {
   PatchOp,
   SimpleCosmos,
   toPatchOperations,
-} from "../src/clients/cosmos.ts";
+} from "../src/cosmos/mod.ts";
 import { ConnectionFailed, PoolClosed, PoolError } from "../src/pool/errors.ts";
 import { FakeClock, flushMicrotasks } from "../src/testing/mod.ts";
 import {
   type CosmosTestServer,
   EMULATOR_KEY,
   startCosmosServer,
-} from "./servers/cosmos_server.ts";
+} from "../src/testing/servers/cosmos_server.ts";
 
 const DB = "toolbox";
 const CONTAINER = "items";

@@ -15,9 +15,9 @@ import {
 } from "../src/pool/errors.ts";
 import type { ConnectionPoolOptions, PoolLogger } from "../src/pool/options.ts";
 import { FakeClock, flushMicrotasks } from "../src/testing/fake_clock.ts";
-import { ManagedCosmos } from "../src/clients/cosmos.ts";
-import { ManagedServiceBusSender } from "../src/clients/service_bus.ts";
-import { ManagedEventHubProducer } from "../src/clients/event_hubs.ts";
+import { ManagedCosmos } from "../src/cosmos/mod.ts";
+import { ManagedServiceBusSender } from "../src/service_bus/mod.ts";
+import { ManagedEventHubProducer } from "../src/event_hubs/mod.ts";
 import { track } from "./_connectors.ts";
 
 // ---- option fuzzing ----------------------------------------------------------

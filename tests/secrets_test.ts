@@ -16,23 +16,23 @@ import {
   CosmosConnector,
   ManagedCosmos,
   SimpleCosmos,
-} from "../src/clients/cosmos.ts";
+} from "../src/cosmos/mod.ts";
 import {
   type CosmosTestServer,
   startCosmosServer,
-} from "./servers/cosmos_server.ts";
+} from "../src/testing/servers/cosmos_server.ts";
 import { AzureNamedKeyCredential } from "@azure/core-auth";
 import {
   ManagedServiceBusSender,
   ServiceBus,
   ServiceBusSenderConnector,
-} from "../src/clients/service_bus.ts";
+} from "../src/service_bus/mod.ts";
 import {
   EventHub,
   EventHubProducerConnector,
   ManagedEventHubProducer,
-} from "../src/clients/event_hubs.ts";
-import { type AmqpBroker, startAmqpBroker } from "./servers/amqp_broker.ts";
+} from "../src/event_hubs/mod.ts";
+import { type AmqpBroker, startAmqpBroker } from "../src/testing/servers/amqp_broker.ts";
 
 /** A base64 account key that appears nowhere else ("SecretKey-Do-Not-Leak-0123456789"). */
 const COSMOS_KEY = "U2VjcmV0S2V5LURvLU5vdC1MZWFrLTAxMjM0NTY3ODk=";

@@ -14,13 +14,13 @@ import {
   ManagedServiceBusSender,
   type ManagedServiceBusSenderOptions,
   ServiceBus,
-} from "../src/clients/service_bus.ts";
+} from "../src/service_bus/mod.ts";
 import { ConnectionFailed, PoolClosed } from "../src/pool/errors.ts";
 import {
   type AmqpBroker,
   type AmqpBrokerOptions,
   startAmqpBroker,
-} from "./servers/amqp_broker.ts";
+} from "../src/testing/servers/amqp_broker.ts";
 
 const clientOptions = { retryOptions: { maxRetries: 0, timeoutInMs: 2000 } };
 const KEY = "dGVzdC1icm9rZXIta2V5";

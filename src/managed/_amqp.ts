@@ -14,7 +14,7 @@ import {
   type SASCredential,
   type TokenCredential,
 } from "@azure/core-auth";
-import { logger } from "../log.ts";
+import { logger } from "./log.ts";
 import {
   describeValue,
   errorLabel,
@@ -24,7 +24,7 @@ import {
   requireFunction,
   requireName,
   requireOptions,
-} from "./_options.ts";
+} from "./_checks.ts";
 
 /** What the AMQP SDK clients accept as a credential. */
 export type AmqpCredential =

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { poolLogger } from "../log.ts";
+import { poolLogger } from "./log.ts";
 import type { ConnectionPoolOptions } from "../pool/options.ts";
 
 /** The pool options every managed client takes. */

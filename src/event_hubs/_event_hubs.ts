@@ -19,7 +19,7 @@ import {
   EventHubProducerClient,
   MessagingError,
 } from "@azure/event-hubs";
-import { logger } from "../log.ts";
+import { logger } from "../managed/log.ts";
 import type { Clock } from "../pool/clock.ts";
 import { ConnectionPool } from "../pool/connection_pool.ts";
 import type { Connector } from "../pool/connector.ts";
@@ -37,10 +37,10 @@ import {
   isAmqpConnectionError,
   resolveAmqpClient,
   type ResolvedAmqpClient,
-} from "./_amqp.ts";
-import { namedLease, poolCallOptions } from "./_lease.ts";
-import { describeValue } from "./_options.ts";
-import { poolOptionsOf } from "./_pool_options.ts";
+} from "../managed/_amqp.ts";
+import { namedLease, poolCallOptions } from "../managed/_lease.ts";
+import { describeValue } from "../managed/_checks.ts";
+import { poolOptionsOf } from "../managed/_pool_options.ts";
 
 // ---- errors ------------------------------------------------------------
 
@@ -58,7 +58,7 @@ import { poolOptionsOf } from "./_pool_options.ts";
  *
  * @example Classifying errors
  * ```ts
- * import { isEventHubsConnectionError } from "./event_hubs.ts";
+ * import { isEventHubsConnectionError } from "./_event_hubs.ts";
  * import { MessagingError } from "@azure/event-hubs";
  * import assert from "node:assert/strict";
  *
@@ -81,7 +81,7 @@ export function isEventHubsConnectionError(error: unknown): boolean {
  *
  * @example Options with a connection string
  * ```ts
- * import type { EventHubConnectionOptions } from "./event_hubs.ts";
+ * import type { EventHubConnectionOptions } from "./_event_hubs.ts";
  * import assert from "node:assert/strict";
  *
  * const options: EventHubConnectionOptions = {
@@ -193,7 +193,7 @@ async function closeProducer(
  *
  * @example Keeping a device's events in order
  * ```ts
- * import type { SendEventsOptions } from "./event_hubs.ts";
+ * import type { SendEventsOptions } from "./_event_hubs.ts";
  * import assert from "node:assert/strict";
  *
  * const options: SendEventsOptions = { partitionKey: "device-7" };
@@ -230,7 +230,7 @@ export interface SendEventsOptions {
  *
  * @example An event with properties
  * ```ts
- * import type { SendEventOptions } from "./event_hubs.ts";
+ * import type { SendEventOptions } from "./_event_hubs.ts";
  * import assert from "node:assert/strict";
  *
  * const options: SendEventOptions = {
@@ -354,7 +354,7 @@ function eventList(
  *
  * @example Making a producer without opening it
  * ```ts
- * import { EventHubProducerConnector } from "./event_hubs.ts";
+ * import { EventHubProducerConnector } from "./_event_hubs.ts";
  * import assert from "node:assert/strict";
  *
  * const connector = new EventHubProducerConnector({
@@ -474,7 +474,7 @@ export class EventHubProducerConnector
  *
  * @example Tuning the pool
  * ```ts
- * import type { ManagedEventHubProducerOptions } from "./event_hubs.ts";
+ * import type { ManagedEventHubProducerOptions } from "./_event_hubs.ts";
  * import assert from "node:assert/strict";
  *
  * const options: ManagedEventHubProducerOptions = {
@@ -580,7 +580,7 @@ export interface ProducerLease extends AsyncDisposable {
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
- * import { ManagedEventHubProducer } from "./event_hubs.ts";
+ * import { ManagedEventHubProducer } from "./_event_hubs.ts";
  * import assert from "node:assert/strict";
  *
  * const hub = new ManagedEventHubProducer({
@@ -594,7 +594,7 @@ export interface ProducerLease extends AsyncDisposable {
  *
  * @example Sending (needs an Event Hubs namespace)
  * ```ts ignore
- * import { ManagedEventHubProducer } from "./event_hubs.ts";
+ * import { ManagedEventHubProducer } from "./_event_hubs.ts";
  * import { DefaultAzureCredential } from "@azure/identity";
  *
  * const hub = new ManagedEventHubProducer({
@@ -818,7 +818,7 @@ export class ManagedEventHubProducer implements AsyncDisposable {
  *
  * @example A producer for one hub
  * ```ts
- * import type { EventHubOptions } from "./event_hubs.ts";
+ * import type { EventHubOptions } from "./_event_hubs.ts";
  * import assert from "node:assert/strict";
  *
  * const options: EventHubOptions = {
@@ -836,7 +836,7 @@ export type EventHubOptions = EventHubConnectionOptions;
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
- * import { EventHub } from "./event_hubs.ts";
+ * import { EventHub } from "./_event_hubs.ts";
  * import assert from "node:assert/strict";
  *
  * const hub = new EventHub({

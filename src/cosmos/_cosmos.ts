@@ -23,7 +23,7 @@ import {
   type CosmosClientOptions,
   type PatchOperation,
 } from "@azure/cosmos";
-import { logger } from "../log.ts";
+import { logger } from "../managed/log.ts";
 import { type Clock, systemClock } from "../pool/clock.ts";
 import { ConnectionPool } from "../pool/connection_pool.ts";
 import type { Connector } from "../pool/connector.ts";
@@ -40,9 +40,9 @@ import {
   requireSecret,
   requireTokenCredential,
   requireUrl,
-} from "./_options.ts";
-import { namedLease, poolCallOptions } from "./_lease.ts";
-import { poolOptionsOf } from "./_pool_options.ts";
+} from "../managed/_checks.ts";
+import { namedLease, poolCallOptions } from "../managed/_lease.ts";
+import { poolOptionsOf } from "../managed/_pool_options.ts";
 
 // ---- errors ------------------------------------------------------------
 
@@ -95,7 +95,7 @@ const CONNECTION_ERROR_MESSAGE =
  *
  * @example Classifying errors
  * ```ts
- * import { isCosmosConnectionError } from "./cosmos.ts";
+ * import { isCosmosConnectionError } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
@@ -156,7 +156,7 @@ export type CosmosClientExtraOptions = Omit<
  *
  * @example Options with an account key
  * ```ts
- * import type { CosmosConnectionOptions } from "./cosmos.ts";
+ * import type { CosmosConnectionOptions } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const options: CosmosConnectionOptions = {
@@ -322,7 +322,7 @@ interface Owned {
  *
  * @example Opening one container client by hand
  * ```ts
- * import { CosmosConnector } from "./cosmos.ts";
+ * import { CosmosConnector } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const connector = new CosmosConnector({
@@ -502,7 +502,7 @@ export interface ContainerLease extends AsyncDisposable {
  *
  * @example Bounding an operation
  * ```ts
- * import type { CosmosOperationOptions } from "./cosmos.ts";
+ * import type { CosmosOperationOptions } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const options: CosmosOperationOptions = { abortSignal: AbortSignal.timeout(5000) };
@@ -532,7 +532,7 @@ export interface CosmosOperationOptions {
  *
  * @example Tuning the pool
  * ```ts
- * import type { ManagedCosmosOptions } from "./cosmos.ts";
+ * import type { ManagedCosmosOptions } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const options: ManagedCosmosOptions = {
@@ -615,7 +615,7 @@ export interface ManagedCosmosOptions extends CosmosConnectionOptions {
  *
  * @example Constructing and closing (no request is sent)
  * ```ts
- * import { ManagedCosmos } from "./cosmos.ts";
+ * import { ManagedCosmos } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const cosmos = new ManagedCosmos({
@@ -632,7 +632,7 @@ export interface ManagedCosmosOptions extends CosmosConnectionOptions {
  *
  * @example Using a container (needs a Cosmos account)
  * ```ts ignore
- * import { ManagedCosmos } from "./cosmos.ts";
+ * import { ManagedCosmos } from "./_cosmos.ts";
  * import { DefaultAzureCredential } from "@azure/identity";
  *
  * const cosmos = new ManagedCosmos({
@@ -761,7 +761,7 @@ export class ManagedCosmos implements AsyncDisposable {
  *
  * @example A ten-minute client lifespan
  * ```ts
- * import type { CosmosOptions } from "./cosmos.ts";
+ * import type { CosmosOptions } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const options: CosmosOptions = {
@@ -803,7 +803,7 @@ interface Generation {
  *
  * @example Sharing one client (no request is sent)
  * ```ts
- * import { Cosmos } from "./cosmos.ts";
+ * import { Cosmos } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const cosmos = new Cosmos({
@@ -1034,7 +1034,7 @@ export class Cosmos implements AsyncDisposable {
  *
  * @example Opening and closing (no request is sent)
  * ```ts
- * import { SimpleCosmos } from "./cosmos.ts";
+ * import { SimpleCosmos } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const cosmos = new SimpleCosmos({
@@ -1142,7 +1142,7 @@ export class SimpleCosmos implements AsyncDisposable {
  *
  * @example Naming an operation
  * ```ts
- * import { PatchOp } from "./cosmos.ts";
+ * import { PatchOp } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(PatchOp.Incr, "incr");
@@ -1166,7 +1166,7 @@ export type PatchOp = (typeof PatchOp)[keyof typeof PatchOp];
  *
  * @example A list of operations
  * ```ts
- * import { type Operation, PatchOp } from "./cosmos.ts";
+ * import { type Operation, PatchOp } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const ops: Operation[] = [
@@ -1206,7 +1206,7 @@ function checkPath(index: number, field: string, path: unknown): string {
  *
  * @example Patching an item
  * ```ts
- * import { PatchOp, toPatchOperations } from "./cosmos.ts";
+ * import { PatchOp, toPatchOperations } from "./_cosmos.ts";
  * import assert from "node:assert/strict";
  *
  * const ops = toPatchOperations([

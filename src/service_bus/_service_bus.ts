@@ -22,7 +22,7 @@ import {
   type ServiceBusReceiver,
   type ServiceBusSender,
 } from "@azure/service-bus";
-import { logger } from "../log.ts";
+import { logger } from "../managed/log.ts";
 import type { Clock } from "../pool/clock.ts";
 import { ConnectionPool } from "../pool/connection_pool.ts";
 import type { Connector } from "../pool/connector.ts";
@@ -41,10 +41,10 @@ import {
   positiveSecondsMs,
   resolveAmqpClient,
   type ResolvedAmqpClient,
-} from "./_amqp.ts";
-import { namedLease, poolCallOptions } from "./_lease.ts";
-import { describeValue, errorLabel } from "./_options.ts";
-import { poolOptionsOf } from "./_pool_options.ts";
+} from "../managed/_amqp.ts";
+import { namedLease, poolCallOptions } from "../managed/_lease.ts";
+import { describeValue, errorLabel } from "../managed/_checks.ts";
+import { poolOptionsOf } from "../managed/_pool_options.ts";
 
 // ---- errors ------------------------------------------------------------
 
@@ -61,7 +61,7 @@ import { poolOptionsOf } from "./_pool_options.ts";
  *
  * @example Classifying errors
  * ```ts
- * import { isServiceBusConnectionError } from "./service_bus.ts";
+ * import { isServiceBusConnectionError } from "./_service_bus.ts";
  * import { ServiceBusError } from "@azure/service-bus";
  * import assert from "node:assert/strict";
  *
@@ -84,7 +84,7 @@ export function isServiceBusConnectionError(error: unknown): boolean {
  *
  * @example Options with a connection string
  * ```ts
- * import type { ServiceBusConnectionOptions } from "./service_bus.ts";
+ * import type { ServiceBusConnectionOptions } from "./_service_bus.ts";
  * import assert from "node:assert/strict";
  *
  * const options: ServiceBusConnectionOptions = {
@@ -203,7 +203,7 @@ async function closeClient(
  *
  * @example A delayed message with properties
  * ```ts
- * import type { SendMessageOptions } from "./service_bus.ts";
+ * import type { SendMessageOptions } from "./_service_bus.ts";
  * import assert from "node:assert/strict";
  *
  * const options: SendMessageOptions = {
@@ -283,7 +283,7 @@ export interface SendMessageOptions {
  *
  * @example Messages with a shared content type
  * ```ts
- * import type { SendMessagesOptions } from "./service_bus.ts";
+ * import type { SendMessagesOptions } from "./_service_bus.ts";
  * import assert from "node:assert/strict";
  *
  * const options: SendMessagesOptions = { contentType: "application/json" };
@@ -402,7 +402,7 @@ function checkSendOptions(options: SendMessageOptions | undefined): void {
  *
  * @example Making a sender without opening it
  * ```ts
- * import { ServiceBusSenderConnector } from "./service_bus.ts";
+ * import { ServiceBusSenderConnector } from "./_service_bus.ts";
  * import assert from "node:assert/strict";
  *
  * const connector = new ServiceBusSenderConnector({
@@ -516,7 +516,7 @@ export class ServiceBusSenderConnector implements Connector<ServiceBusSender> {
  *
  * @example Tuning the pool
  * ```ts
- * import type { ManagedServiceBusSenderOptions } from "./service_bus.ts";
+ * import type { ManagedServiceBusSenderOptions } from "./_service_bus.ts";
  * import assert from "node:assert/strict";
  *
  * const options: ManagedServiceBusSenderOptions = {
@@ -622,7 +622,7 @@ export interface SenderLease extends AsyncDisposable {
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
- * import { ManagedServiceBusSender } from "./service_bus.ts";
+ * import { ManagedServiceBusSender } from "./_service_bus.ts";
  * import assert from "node:assert/strict";
  *
  * const sender = new ManagedServiceBusSender({
@@ -637,7 +637,7 @@ export interface SenderLease extends AsyncDisposable {
  *
  * @example Sending (needs a Service Bus namespace)
  * ```ts ignore
- * import { ManagedServiceBusSender } from "./service_bus.ts";
+ * import { ManagedServiceBusSender } from "./_service_bus.ts";
  * import { DefaultAzureCredential } from "@azure/identity";
  *
  * const sender = new ManagedServiceBusSender({
@@ -825,7 +825,7 @@ export class ManagedServiceBusSender implements AsyncDisposable {
  *
  * @example Receiving five at a time
  * ```ts
- * import type { ReceiverOptions } from "./service_bus.ts";
+ * import type { ReceiverOptions } from "./_service_bus.ts";
  * import assert from "node:assert/strict";
  *
  * const options: ReceiverOptions = { maxMessages: 5, maxWaitTimeSeconds: 2 };
@@ -1038,7 +1038,7 @@ export class ServiceBusQueueReceiver implements AsyncDisposable {
  *
  * @example A client for one queue
  * ```ts
- * import type { ServiceBusOptions } from "./service_bus.ts";
+ * import type { ServiceBusOptions } from "./_service_bus.ts";
  * import assert from "node:assert/strict";
  *
  * const options: ServiceBusOptions = {
@@ -1058,7 +1058,7 @@ export type ServiceBusOptions = ServiceBusConnectionOptions;
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
- * import { ServiceBus } from "./service_bus.ts";
+ * import { ServiceBus } from "./_service_bus.ts";
  * import assert from "node:assert/strict";
  *
  * const bus = new ServiceBus({
