@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BinaryHeap } from "../src/pool/binary_heap.ts";
-import { seededRandom } from "./_random.ts";
+import { seededRandom } from "./_seeded.ts";
 
 describe("BinaryHeap", () => {
   it("pops elements in comparison order", () => {

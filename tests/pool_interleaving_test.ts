@@ -15,7 +15,7 @@ import {
 } from "../src/pool/errors.ts";
 import type { Lease } from "../src/pool/lease.ts";
 import { FakeClock, flushMicrotasks } from "../src/testing/fake_clock.ts";
-import { seededRandom, withSeededMathRandom } from "./_random.ts";
+import { seededRandom, withSeededMathRandom } from "./_seeded.ts";
 
 class Conn {
   proved = false;

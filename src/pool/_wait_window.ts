@@ -4,6 +4,8 @@
  * @module
  */
 
+import { percentile } from "./_percentile.ts";
+
 /** A ring of the last `size` wait times; recording is O(1), reading sorts a copy. */
 export class WaitWindow {
   readonly #samples: Float64Array;
@@ -25,10 +27,6 @@ export class WaitWindow {
   percentiles(...fractions: number[]): number[] {
     if (this.#count === 0) return fractions.map(() => 0);
     const sorted = this.#samples.slice(0, this.#count).sort();
-    return fractions.map((p) =>
-      sorted[
-        Math.min(this.#count - 1, Math.max(0, Math.ceil(p * this.#count) - 1))
-      ]!
-    );
+    return fractions.map((p) => percentile(sorted, p * 100));
   }
 }

@@ -25,3 +25,4 @@ export type {
   FaultStep,
   FaultyConnectorOptions,
 } from "./faulty_connector.ts";
+export { seededRandom } from "./seeded_random.ts";
