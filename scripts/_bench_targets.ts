@@ -240,7 +240,9 @@ async function serviceBusBackend(
       () => Promise.resolve(),
     );
   }
-  const { startAmqpBroker } = await import("../src/testing/servers/amqp_broker.ts");
+  const { startAmqpBroker } = await import(
+    "../src/testing/servers/amqp_broker.ts"
+  );
   const broker = await startAmqpBroker({ queues: ["bench"] });
   return leasingBackend(
     "ManagedServiceBusSender against a local AMQP broker (in this process): one message per send",
@@ -301,7 +303,9 @@ async function eventHubsBackend(
       () => Promise.resolve(),
     );
   }
-  const { startAmqpBroker } = await import("../src/testing/servers/amqp_broker.ts");
+  const { startAmqpBroker } = await import(
+    "../src/testing/servers/amqp_broker.ts"
+  );
   const broker = await startAmqpBroker({ eventHubs: { bench: 4 } });
   return leasingBackend(
     "ManagedEventHubProducer against a local AMQP broker (in this process): one event per send",

@@ -457,7 +457,10 @@ async function soak(
     let outcome: string;
     try {
       if (random() < config.leaseRate) {
-        const lease = await pool.get({ signal, timeoutSeconds });
+        const lease = await pool.get({
+          abortSignal: signal,
+          acquireTimeoutSeconds: timeoutSeconds,
+        });
         onLease(lease.connection, lease, startedAt);
         try {
           await hold(lease.connection);
@@ -472,7 +475,7 @@ async function soak(
         await pool.use(async (connection, lease) => {
           onLease(connection, lease, startedAt);
           await hold(connection);
-        }, { signal, timeoutSeconds });
+        }, { abortSignal: signal, acquireTimeoutSeconds: timeoutSeconds });
       }
       outcome = "ok";
     } catch (error) {

@@ -10,16 +10,16 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import type { Agent } from "@azure/cosmos";
 import type { Agent as HttpsAgent } from "node:https";
-import {
-  isCosmosConnectionError,
-  ManagedCosmos,
-} from "../src/cosmos/mod.ts";
+import { isCosmosConnectionError, ManagedCosmos } from "../src/cosmos/mod.ts";
 import {
   ConnectionFailed,
   ConnectionsExhausted,
   PoolClosed,
 } from "../src/pool/errors.ts";
-import { EMULATOR_KEY, startCosmosServer } from "../src/testing/servers/cosmos_server.ts";
+import {
+  EMULATOR_KEY,
+  startCosmosServer,
+} from "../src/testing/servers/cosmos_server.ts";
 import {
   isServiceBusConnectionError,
   ManagedServiceBusSender,
@@ -30,7 +30,10 @@ import {
   ManagedEventHubProducer,
 } from "../src/event_hubs/mod.ts";
 import type { PoolStats } from "../src/pool/stats.ts";
-import { type AmqpBroker, startAmqpBroker } from "../src/testing/servers/amqp_broker.ts";
+import {
+  type AmqpBroker,
+  startAmqpBroker,
+} from "../src/testing/servers/amqp_broker.ts";
 
 const CYCLES = Number(process.env.BACKEND_SOAK_CYCLES ?? 3);
 

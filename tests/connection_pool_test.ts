@@ -352,7 +352,7 @@ describe("ConnectionPool rule 4: FIFO waiters, woken and never polled, each ends
     });
     const holder = await pool.get();
     const patient = track(pool.get());
-    const hasty = track(pool.get({ timeoutSeconds: 0.5 }));
+    const hasty = track(pool.get({ acquireTimeoutSeconds: 0.5 }));
     await clock.tickAsync(500);
     assert.ok(hasty.error instanceof ConnectionsExhausted);
     assert.equal(patient.settled, false);
@@ -369,7 +369,7 @@ describe("ConnectionPool rule 4: FIFO waiters, woken and never polled, each ends
     const holder = await pool.get();
     const controller = new AbortController();
     const reason = new Error("caller gave up");
-    const aborted = track(pool.get({ signal: controller.signal }));
+    const aborted = track(pool.get({ abortSignal: controller.signal }));
     const next = track(pool.get());
     controller.abort(reason);
     await flushMicrotasks();
@@ -387,7 +387,7 @@ describe("ConnectionPool rule 4: FIFO waiters, woken and never polled, each ends
     const connector = new ManualConnector();
     const { pool } = newPool(connector);
     await assert.rejects(
-      pool.get({ signal: AbortSignal.abort("no") }),
+      pool.get({ abortSignal: AbortSignal.abort("no") }),
       (e) => e === "no",
     );
     assert.equal(connector.createCalls, 0);
@@ -849,11 +849,19 @@ describe("ConnectionPool rule 9: options checked at construction", () => {
     assert.ok(callers.every((c) => c.error instanceof PoolClosed));
   });
 
-  it("refuses a bad timeoutSeconds or signal on get", async () => {
+  it("refuses a bad acquireTimeoutSeconds or abortSignal on get, and names the replacement of a 0.1 option", async () => {
     const { pool } = newPool(new ManualConnector());
-    await assert.rejects(pool.get({ timeoutSeconds: -1 }), RangeError);
-    await assert.rejects(pool.get({ signal: "nope" as never }), TypeError);
+    await assert.rejects(pool.get({ acquireTimeoutSeconds: -1 }), RangeError);
+    await assert.rejects(pool.get({ abortSignal: "nope" as never }), TypeError);
     await assert.rejects(pool.close({ timeoutSeconds: 0 }), RangeError);
+    await assert.rejects(
+      pool.get({ signal: AbortSignal.abort() } as never),
+      /'signal' is not an option: it was renamed 'abortSignal'/,
+    );
+    await assert.rejects(
+      pool.get({ timeoutSeconds: 1 } as never),
+      /'timeoutSeconds' is not an option: it was renamed 'acquireTimeoutSeconds'/,
+    );
     await pool.close();
   });
 });

@@ -264,7 +264,7 @@ describe("ConnectionPool option fuzzing", () => {
     );
   });
 
-  it("refuses a bad timeoutSeconds or signal on get, by name, as a rejection", async () => {
+  it("refuses a bad acquireTimeoutSeconds or abortSignal on get, by name, as a rejection", async () => {
     const pool = new ConnectionPool(connector(), { clock: new FakeClock() });
     for (const [label, value] of VALUES) {
       if (
@@ -273,20 +273,21 @@ describe("ConnectionPool option fuzzing", () => {
       ) continue;
       let promise: Promise<unknown> | undefined;
       assert.doesNotThrow(() => {
-        promise = pool.get({ timeoutSeconds: value as number });
-      }, `get({ timeoutSeconds: ${label} }) must reject, not throw`);
+        promise = pool.get({ acquireTimeoutSeconds: value as number });
+      }, `get({ acquireTimeoutSeconds: ${label} }) must reject, not throw`);
       await assert.rejects(
         promise!,
         (e: Error) =>
           (e instanceof RangeError || e instanceof TypeError) &&
-          e.message.includes("'timeoutSeconds'"),
+          e.message.includes("'acquireTimeoutSeconds'"),
         label,
       );
     }
     for (const signal of ["x", 5, {}, { aborted: "no" }]) {
       await assert.rejects(
-        pool.get({ signal: signal as unknown as AbortSignal }),
-        (e: Error) => e instanceof TypeError && e.message.includes("'signal'"),
+        pool.get({ abortSignal: signal as unknown as AbortSignal }),
+        (e: Error) =>
+          e instanceof TypeError && e.message.includes("'abortSignal'"),
       );
     }
     assert.equal(pool.stats().created, 0, "no bad acquire opened anything");

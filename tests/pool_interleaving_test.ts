@@ -154,12 +154,15 @@ async function runSeed(
 
   const spawn = () => {
     const caller: Caller = { settled: false };
-    const options: { signal?: AbortSignal; timeoutSeconds?: number } = {};
+    const options: {
+      abortSignal?: AbortSignal;
+      acquireTimeoutSeconds?: number;
+    } = {};
     if (random() < 0.15) {
       caller.controller = new AbortController();
-      options.signal = caller.controller.signal;
+      options.abortSignal = caller.controller.signal;
     }
-    if (random() < 0.2) options.timeoutSeconds = 0.1 + random() * 3;
+    if (random() < 0.2) options.acquireTimeoutSeconds = 0.1 + random() * 3;
     callers.push(caller);
     pool.get(options).then((lease) => {
       caller.settled = true;

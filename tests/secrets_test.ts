@@ -32,7 +32,10 @@ import {
   EventHubProducerConnector,
   ManagedEventHubProducer,
 } from "../src/event_hubs/mod.ts";
-import { type AmqpBroker, startAmqpBroker } from "../src/testing/servers/amqp_broker.ts";
+import {
+  type AmqpBroker,
+  startAmqpBroker,
+} from "../src/testing/servers/amqp_broker.ts";
 
 /** A base64 account key that appears nowhere else ("SecretKey-Do-Not-Leak-0123456789"). */
 const COSMOS_KEY = "U2VjcmV0S2V5LURvLU5vdC1MZWFrLTAxMjM0NTY3ODk=";

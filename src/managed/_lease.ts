@@ -30,8 +30,8 @@ export function poolCallOptions(
     options?.abortSignal === undefined && options?.timeoutSeconds === undefined
   ) return undefined;
   return {
-    signal: options?.abortSignal,
-    timeoutSeconds: options?.timeoutSeconds,
+    abortSignal: options?.abortSignal,
+    acquireTimeoutSeconds: options?.timeoutSeconds,
   };
 }
 

@@ -283,6 +283,12 @@ export function resolvePoolOptions(
   };
 }
 
+/** Acquire options of 0.1 and the names that replaced them. */
+const RENAMED_GET_OPTIONS: Record<string, string | undefined> = {
+  signal: "abortSignal",
+  timeoutSeconds: "acquireTimeoutSeconds",
+};
+
 /**
  * Validates one acquire's options and returns its timeout in milliseconds.
  *
@@ -306,20 +312,24 @@ export function resolveGetTimeout(
     );
   }
   for (const key in options) {
-    if (key !== "signal" && key !== "timeoutSeconds") {
+    if (key !== "abortSignal" && key !== "acquireTimeoutSeconds") {
+      const renamed = RENAMED_GET_OPTIONS[key];
       throw new TypeError(
-        `Cannot acquire a connection as '${key}' is not an option: known options are signal, timeoutSeconds`,
+        renamed === undefined
+          ? `Cannot acquire a connection as '${key}' is not an option: known options are abortSignal, acquireTimeoutSeconds`
+          : `Cannot acquire a connection as '${key}' is not an option: it was renamed '${renamed}'`,
       );
     }
   }
-  const { signal, timeoutSeconds } = options;
+  const { abortSignal: signal, acquireTimeoutSeconds: timeoutSeconds } =
+    options;
   if (
     signal !== undefined &&
     (typeof signal !== "object" || signal === null ||
       typeof signal.aborted !== "boolean")
   ) {
     throw new TypeError(
-      `Cannot acquire a connection as 'signal' must be an AbortSignal: received ${
+      `Cannot acquire a connection as 'abortSignal' must be an AbortSignal: received ${
         describe(signal)
       }`,
     );
@@ -327,7 +337,7 @@ export function resolveGetTimeout(
   if (timeoutSeconds === undefined) return fallbackMs;
   return positiveSeconds(
     "acquire a connection",
-    "timeoutSeconds",
+    "acquireTimeoutSeconds",
     timeoutSeconds,
     0,
   );

@@ -136,7 +136,7 @@ class PooledLease<C> implements Lease<C> {
  *   close: () => Promise.resolve(),
  * });
  * {
- *   await using lease = await pool.get({ timeoutSeconds: 5 });
+ *   await using lease = await pool.get({ acquireTimeoutSeconds: 5 });
  *   lease.connection.set("k", "v");
  *   assert.equal(lease.shared.currentClientCount, 1);
  * }
@@ -337,7 +337,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
    *   close: () => Promise.resolve(),
    * }, { clientLimit: 1, maxSize: 1 });
    * const first = await pool.get();
-   * await assert.rejects(pool.get({ timeoutSeconds: 0.01 }), { name: "ConnectionsExhausted" });
+   * await assert.rejects(pool.get({ acquireTimeoutSeconds: 0.01 }), { name: "ConnectionsExhausted" });
    * first.release();
    * await pool.close();
    * ```
@@ -351,7 +351,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       } catch (error) {
         return Promise.reject(error);
       }
-      signal = options.signal;
+      signal = options.abortSignal;
       if (signal?.aborted) return Promise.reject(signal.reason);
     }
     if (this.#isClosed) return Promise.reject(new PoolClosed(this.#id));

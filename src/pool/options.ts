@@ -128,22 +128,26 @@ export interface ConnectionPoolOptions {
  * import type { GetOptions } from "./options.ts";
  * import assert from "node:assert/strict";
  *
- * const options: GetOptions = { signal: AbortSignal.timeout(1000), timeoutSeconds: 5 };
- * assert.equal(options.timeoutSeconds, 5);
+ * const options: GetOptions = {
+ *   abortSignal: AbortSignal.timeout(1000),
+ *   acquireTimeoutSeconds: 5,
+ * };
+ * assert.equal(options.acquireTimeoutSeconds, 5);
  * ```
  */
 export interface GetOptions {
   /**
    * Aborting it removes the caller from the queue; the acquire rejects with
-   * `signal.reason`.
+   * `abortSignal.reason`, unchanged.
    * @default {undefined}
    */
-  signal?: AbortSignal;
+  abortSignal?: AbortSignal;
   /**
-   * Overrides the pool's `acquireTimeoutSeconds` for this caller.
-   * @default {acquireTimeoutSeconds}
+   * Overrides the pool's `acquireTimeoutSeconds` for this caller: how long
+   * the acquire (not the work done with the connection) may wait.
+   * @default {the pool's acquireTimeoutSeconds}
    */
-  timeoutSeconds?: number;
+  acquireTimeoutSeconds?: number;
 }
 
 /**
