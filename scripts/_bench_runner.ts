@@ -326,7 +326,7 @@ export async function runCell(
     }
     const waitSummary = backend.reportsAcquire ? wait.summary() : {
       // The subject cannot see its lease: the pool's own wait window stands in.
-      count: stats.acquired,
+      count: stats.callersServed,
       min: NaN,
       mean: NaN,
       p50: stats.waitP50Ms,
@@ -345,7 +345,7 @@ export async function runCell(
         timeouts,
         errors,
         waited: backend.reportsAcquire ? waited : NaN,
-        opened: stats.created,
+        opened: stats.connectionsCreated,
         offeredRate: closedLoop ? 0 : requests / load.durationSeconds,
         throughput: servedInWindow / load.durationSeconds,
         seconds: load.durationSeconds,

@@ -189,7 +189,7 @@ export class SimulatedConnector implements Connector<SimulatedConnection> {
  * let acquired = false;
  * await subject.request(() => (acquired = true));
  * assert.equal(acquired, true);
- * assert.equal(subject.stats().created, 1);
+ * assert.equal(subject.stats().connectionsCreated, 1);
  * await subject.close();
  * await backend.close();
  * ```

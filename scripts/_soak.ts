@@ -33,6 +33,9 @@ import {
 } from "../src/pool/errors.ts";
 import type { Lease } from "../src/pool/lease.ts";
 import type { PoolStats } from "../src/pool/stats.ts";
+import { bound } from "../src/pool/_bound.ts";
+import { nearestRank } from "../src/pool/_percentile.ts";
+import { seededRandom } from "../src/testing/seeded_random.ts";
 import {
   type ConnectorCounts,
   type FaultCounts,
@@ -152,18 +155,6 @@ export interface SoakReport {
   violations: string[];
 }
 
-/** A deterministic pseudo-random source (mulberry32) in [0, 1). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The name and version of the running runtime. */
 export function runtimeName(): string {
   const g = globalThis as {
@@ -263,7 +254,11 @@ class SoakInner implements Connector<SoakConnection> {
   }
 }
 
-/** Counts of waits in 1 ms buckets, for percentiles without keeping samples. */
+/**
+ * Counts of waits in 1 ms buckets, for percentiles without keeping millions of
+ * samples; a percentile is the upper edge of the bucket holding the shared
+ * nearest rank.
+ */
 class WaitHistogram {
   readonly #buckets = new Uint32Array(60_001);
   #count = 0;
@@ -271,9 +266,10 @@ class WaitHistogram {
     this.#buckets[Math.min(this.#buckets.length - 1, Math.floor(ms))]++;
     this.#count++;
   }
+  /** The `p`th percentile (p in (0, 100]) rounded up to whole ms; 0 when empty. */
   percentile(p: number): number {
     if (this.#count === 0) return 0;
-    const rank = Math.ceil(this.#count * p);
+    const rank = nearestRank(this.#count, p);
     let seen = 0;
     for (let ms = 0; ms < this.#buckets.length; ms++) {
       seen += this.#buckets[ms];
@@ -291,20 +287,17 @@ const delay = (ms: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Waits for `promise`, or gives up after `ms` and says so.
+ * Waits for `promise` to settle either way, or gives up after `ms` and says so.
  *
  * @returns Whether `promise` settled in time.
  */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true, () => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  // ref: the soak waits on purpose, the process must not exit meanwhile.
+  return bound(promise.then(() => true, () => true), {
+    timeoutMs: ms,
+    ref: true,
+  })
+    .catch(() => false);
 }
 
 /**
@@ -342,12 +335,12 @@ async function soak(
   config: SoakConfig,
   hooks: SoakHooks,
 ): Promise<SoakReport> {
-  const random = seeded(config.seed);
+  const random = seededRandom(config.seed);
   const violations: string[] = [];
   const violate = (message: string) => {
     if (violations.length < 20) violations.push(message);
   };
-  const inner = new SoakInner(seeded(config.seed ^ 0x9e3779b9));
+  const inner = new SoakInner(seededRandom(config.seed ^ 0x9e3779b9));
   const faulty = new FaultyConnector(inner, {
     createFailureRate: config.createFailureRate,
     readyFailureRate: config.readyFailureRate,
@@ -355,7 +348,7 @@ async function soak(
     closeThrowRate: config.closeThrowRate,
     breakRate: config.breakRate,
     slowCloseSeconds: config.slowCloseSeconds,
-    random: seeded(config.seed ^ 0x85ebca6b),
+    random: seededRandom(config.seed ^ 0x85ebca6b),
   });
   const { maxSize, clientLimit, maxConcurrentCreates } = config;
   const Pool = hooks.poolClass ?? ConnectionPool;
@@ -499,10 +492,13 @@ async function soak(
     samples++;
     const s = pool.stats();
     if (s.size > maxSize) violate(`size ${s.size} above maxSize ${maxSize}`);
-    if (s.opening > maxConcurrentCreates) {
-      violate(`${s.opening} opens above maxConcurrentCreates`);
+    if (s.openingConnections > maxConcurrentCreates) {
+      violate(`${s.openingConnections} opens above maxConcurrentCreates`);
     }
-    if (s.ready + s.opening + s.draining + s.closing !== s.size) {
+    if (
+      s.readyConnections + s.openingConnections + s.drainingConnections +
+          s.closingConnections !== s.size
+    ) {
       violate(`stats do not add up: ${JSON.stringify(s)}`);
     }
     if (s.activeCallers > maxSize * clientLimit) {
@@ -528,8 +524,8 @@ async function soak(
           ((performance.now() - startedAt) / 1000).toFixed(0)
         } s, ${calls} calls: ${
           list(outcomes)
-        }; pool ready ${s.ready}, opening ${s.opening}, waiting ${s.waitingCallers}, ` +
-          `created ${s.created}, failed opens ${s.failedOpens}, heap ${
+        }; pool ready ${s.readyConnections}, opening ${s.openingConnections}, waiting ${s.waitingCallers}, ` +
+          `created ${s.connectionsCreated}, failed opens ${s.opensFailed}, heap ${
             mb(process.memoryUsage().heapUsed)
           }`,
       );
@@ -575,13 +571,17 @@ async function soak(
     };
     expect("activeCallers", s.activeCallers, 0);
     expect("waitingCallers", s.waitingCallers, 0);
-    expect("opening", s.opening, 0);
-    expect("acquired", s.acquired, acquired);
-    expect("timeouts", s.timeouts, outcomes.ConnectionsExhausted ?? 0);
-    expect("created", s.created, faulty.counts.created);
+    expect("openingConnections", s.openingConnections, 0);
+    expect("callersServed", s.callersServed, acquired);
     expect(
-      "failedOpens",
-      s.failedOpens,
+      "callersTimedOut",
+      s.callersTimedOut,
+      outcomes.ConnectionsExhausted ?? 0,
+    );
+    expect("connectionsCreated", s.connectionsCreated, faulty.counts.created);
+    expect(
+      "opensFailed",
+      s.opensFailed,
       faultsAtStop.createFailures + faultsAtStop.readyFailures +
         faultsAtStop.hangs + inner.aborted,
     );
@@ -620,8 +620,10 @@ async function soak(
   const statsAfterClose = pool.stats();
   const connector = faulty.counts;
   const s = statsAfterClose;
-  if (s.created !== s.closed) {
-    violate(`after close(): created ${s.created} but closed ${s.closed}`);
+  if (s.connectionsCreated !== s.connectionsClosed) {
+    violate(
+      `after close(): created ${s.connectionsCreated} but closed ${s.connectionsClosed}`,
+    );
   }
   if (s.size !== 0 || s.activeCallers !== 0 || s.waitingCallers !== 0) {
     violate(`after close(): ${JSON.stringify(s)}`);
@@ -631,9 +633,9 @@ async function soak(
       `connector: ${connector.created} created, ${connector.closed} closed, ${connector.open} open`,
     );
   }
-  if (s.created !== connector.created) {
+  if (s.connectionsCreated !== connector.created) {
     violate(
-      `stats.created ${s.created} but the connector handed out ${connector.created}`,
+      `stats.connectionsCreated ${s.connectionsCreated} but the connector handed out ${connector.created}`,
     );
   }
   if (connector.unexpectedCloses !== 0 || inner.doubleCloses !== 0) {
@@ -668,8 +670,8 @@ async function soak(
     connector,
     statsAfterRun,
     statsAfterClose,
-    waitP50Ms: waits.percentile(0.5),
-    waitP99Ms: waits.percentile(0.99),
+    waitP50Ms: waits.percentile(50),
+    waitP99Ms: waits.percentile(99),
     maxPastDeadlineMs,
     maxCallersOnOne,
     maxOpen: inner.maxOpen,
@@ -716,7 +718,7 @@ export function formatSoakReport(report: SoakReport): string {
     }`,
     `  faults injected ${f.total}: create ${f.createFailures}, ready ${f.readyFailures}, hang ${f.hangs}, ` +
     `slow close ${f.slowCloses}, close throws ${f.closeThrows}, breaks ${f.breaks}`,
-    `  connections: created ${pool?.created}, closed ${pool?.closed}, failed opens ${pool?.failedOpens}; ` +
+    `  connections: created ${pool?.connectionsCreated}, closed ${pool?.connectionsClosed}, failed opens ${pool?.opensFailed}; ` +
     `max open ${report.maxOpen}/${c.maxSize}, max creates ${report.maxCreatesInFlight}/${c.maxConcurrentCreates}, ` +
     `max callers on one ${report.maxCallersOnOne}/${c.clientLimit}`,
     `  wait: p50 ${report.waitP50Ms} ms, p99 ${report.waitP99Ms} ms (pool's window p99 ${

@@ -212,7 +212,7 @@ describe("backend soak: ManagedCosmos while the Cosmos server is stopped and res
           `acknowledged writes ${written.size}, after the last restart ${
             [...written.values()].filter((e) => e === epoch).length
           }, lost ${lost.length}`,
-          `  clients created ${stats.created}, failed opens ${stats.failedOpens}, TLS connections ${server.tlsConnections}`,
+          `  clients created ${stats.connectionsCreated}, failed opens ${stats.opensFailed}, TLS connections ${server.tlsConnections}`,
         ].join("\n"),
       );
       assert.equal(log.settled, log.started, "every call settled");
@@ -236,7 +236,11 @@ describe("backend soak: ManagedCosmos while the Cosmos server is stopped and res
       await server.close();
     }
     const stats = cosmos.pool.stats();
-    assert.equal(stats.created, stats.closed, "every client closed");
+    assert.equal(
+      stats.connectionsCreated,
+      stats.connectionsClosed,
+      "every client closed",
+    );
     assert.equal(destroyed.size, agents.length, "every agent destroyed");
   });
 });
@@ -340,7 +344,7 @@ async function soakAmqp(
           : `, received ${received.length} (lost ${
             atConsumer!.lost.length
           }, duplicated ${atConsumer!.duplicated.length})`),
-        `  clients created ${stats.created}, failed opens ${stats.failedOpens}, broker connections ${broker.counters.connections}`,
+        `  clients created ${stats.connectionsCreated}, failed opens ${stats.opensFailed}, broker connections ${broker.counters.connections}`,
       ].join("\n"),
     );
     assert.equal(log.settled, log.started, "every send settled");
@@ -366,7 +370,11 @@ async function soakAmqp(
     await broker.stop();
   }
   const stats = target.stats();
-  assert.equal(stats.created, stats.closed, "every client closed");
+  assert.equal(
+    stats.connectionsCreated,
+    stats.connectionsClosed,
+    "every client closed",
+  );
 }
 
 const amqpRetry = { retryOptions: { maxRetries: 0, timeoutInMs: 2000 } };

@@ -42,8 +42,8 @@ function fakeBackend(
         },
         stats: () =>
           ({
-            created: 2,
-            acquired: calls,
+            connectionsCreated: 2,
+            callersServed: calls,
             waitP50Ms: 0.5,
             waitP99Ms: 3,
           }) as PoolStats,

@@ -103,13 +103,13 @@ describe("simulatedBackend", () => {
     );
     const stats = subject.stats();
     assert.equal(acquired, 12);
-    assert.equal(stats.acquired, 12);
+    assert.equal(stats.callersServed, 12);
     assert.ok(
-      stats.created >= 1 && stats.created <= 3,
-      `created ${stats.created}`,
+      stats.connectionsCreated >= 1 && stats.connectionsCreated <= 3,
+      `created ${stats.connectionsCreated}`,
     );
     await subject.close();
-    assert.equal(subject.stats().closedPool, true);
+    assert.equal(subject.stats().isClosed, true);
     await backend.close();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { BinaryHeap } from "../src/pool/binary_heap.ts";
+import { BinaryHeap } from "../src/pool/_binary_heap.ts";
 import { seededRandom } from "./_seeded.ts";
 
 describe("BinaryHeap", () => {

@@ -6,6 +6,7 @@ import {
   ConnectionsExhausted,
   PoolClosed,
 } from "../src/pool/errors.ts";
+import type { Connector } from "../src/pool/connector.ts";
 import type { Lease } from "../src/pool/lease.ts";
 import type { Clock } from "../src/pool/clock.ts";
 import { FakeClock, flushMicrotasks } from "../src/testing/fake_clock.ts";
@@ -321,7 +322,7 @@ describe("ConnectionPool rule 4: FIFO waiters, woken and never polled, each ends
       (waiter.error as Error).message,
       /waited 1000 ms; 1 of 1 ready connections at clientLimit 1/,
     );
-    assert.equal(pool.stats().timeouts, 1);
+    assert.equal(pool.stats().callersTimedOut, 1);
     holder.release();
     await pool.close();
   });
@@ -609,7 +610,20 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
     await clock.tickAsync(100);
     assert.ok(caller.error instanceof ConnectionFailed);
     assert.deepEqual(connector.connections.map((c) => c.closeCount), [1, 1]);
-    assert.equal(pool.stats().failedOpens, 2);
+    assert.equal(pool.stats().opensFailed, 2);
+    await pool.close();
+  });
+
+  it("serves callers on a connection whose ready() resolved nothing", async () => {
+    const connector: Connector<{ id: number }> = {
+      create: () => Promise.resolve({ id: 1 }),
+      ready: () => Promise.resolve(), // a Promise<void> means ready
+      close: () => Promise.resolve(),
+    };
+    const pool = new ConnectionPool(connector, { clock: new FakeClock() });
+    assert.equal(await pool.use((conn) => conn.id), 1);
+    assert.equal(pool.stats().opensFailed, 0);
+    assert.equal(pool.readyConnectionCount, 1);
     await pool.close();
   });
 
@@ -742,7 +756,7 @@ describe("ConnectionPool rule 8: close", () => {
   it("closes an idle pool with no connection at once", async () => {
     const { pool } = newPool(new ManualConnector());
     await pool.close();
-    assert.equal(pool.stats().closedPool, true);
+    assert.equal(pool.stats().isClosed, true);
     await assert.rejects(pool.warm(1), PoolClosed);
   });
 
@@ -754,7 +768,7 @@ describe("ConnectionPool rule 8: close", () => {
     const { pool } = newPool(connector);
     await pool.use(() => {});
     await pool.close();
-    assert.equal(pool.stats().closed, 1);
+    assert.equal(pool.stats().connectionsClosed, 1);
   });
 });
 
@@ -882,15 +896,15 @@ describe("ConnectionPool stats and warm", () => {
     const exhausted = track(pool.get());
     await clock.tickAsync(1000);
     const stats = pool.stats();
-    assert.equal(stats.created, 1);
-    assert.equal(stats.acquired, 2);
-    assert.equal(stats.timeouts, 1);
+    assert.equal(stats.connectionsCreated, 1);
+    assert.equal(stats.callersServed, 2);
+    assert.equal(stats.callersTimedOut, 1);
     assert.equal(stats.activeCallers, 1);
     assert.equal(stats.waitP99Ms, 10);
     assert.ok(exhausted.error instanceof ConnectionsExhausted);
     (waiter.value as Lease<TestConnection>).release();
     await pool.close();
-    assert.equal(pool.stats().closed, 1);
+    assert.equal(pool.stats().connectionsClosed, 1);
   });
 
   it("warms up to maxSize connections and rejects on a failed open", async () => {

@@ -202,8 +202,11 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       const stats = cosmos.pool.stats();
       assert.ok(maxPerClient <= 50, `a client had ${maxPerClient} callers`);
       assert.ok(active.size <= 4, `${active.size} clients were used`);
-      assert.ok(stats.created <= 4, `${stats.created} clients were created`);
-      assert.equal(stats.failedOpens, 0);
+      assert.ok(
+        stats.connectionsCreated <= 4,
+        `${stats.connectionsCreated} clients were created`,
+      );
+      assert.equal(stats.opensFailed, 0);
       const tls = server.tlsConnections - tlsBefore;
       // 1 003 operations; each client's own agent keeps at most 2 sockets.
       assert.ok(
@@ -264,9 +267,9 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
         await flushMicrotasks();
         // One quick retry after the first backoff, then callers fail fast (pool rule 7).
         const stats = cosmos.pool.stats();
-        assert.equal(stats.failedOpens, 2);
-        assert.equal(stats.created, 2);
-        assert.equal(stats.closed, 2);
+        assert.equal(stats.opensFailed, 2);
+        assert.equal(stats.connectionsCreated, 2);
+        assert.equal(stats.connectionsClosed, 2);
         assert.equal(stats.size, 0);
         assert.equal(agents.destroyed.size, 2);
       } finally {
@@ -332,9 +335,9 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       }
       assert.deepEqual(codes, [409, 404, 412]);
       const stats = cosmos.pool.stats();
-      assert.equal(stats.created, 1);
-      assert.equal(stats.closed, 0);
-      assert.equal(stats.ready, 1);
+      assert.equal(stats.connectionsCreated, 1);
+      assert.equal(stats.connectionsClosed, 0);
+      assert.equal(stats.readyConnections, 1);
       assert.equal(agents.destroyed.size, 0);
     } finally {
       await cosmos.close();
@@ -416,7 +419,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       for (const container of broken) {
         assert.ok(!after.has(container), "a broken client was used again");
       }
-      assert.ok(cosmos.pool.stats().created > 2);
+      assert.ok(cosmos.pool.stats().connectionsCreated > 2);
     } finally {
       await cosmos.close();
     }
@@ -485,7 +488,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     assert.equal(clock.pendingTimers, 0);
     assert.equal(agents.destroyed.size, agents.created.length);
     const stats = cosmos.pool.stats();
-    assert.equal(stats.closed, stats.created);
+    assert.equal(stats.connectionsClosed, stats.connectionsCreated);
     await server.waitForOpenSockets(0);
     await assert.rejects(cosmos.use((c) => c), PoolClosed);
     await assert.rejects(cosmos.getContainerClient(), PoolClosed);

@@ -192,8 +192,8 @@ describe("ManagedEventHubProducer", () => {
             TypeError,
           );
           assert.equal(await producer.sendEvents([]), 0);
-          assert.equal(producer.pool.stats().created, 1);
-          assert.equal(producer.pool.stats().closed, 0);
+          assert.equal(producer.pool.stats().connectionsCreated, 1);
+          assert.equal(producer.pool.stats().connectionsClosed, 0);
         } finally {
           await producer.close();
         }
@@ -209,7 +209,7 @@ describe("ManagedEventHubProducer", () => {
           Array.from({ length: 1000 }, (_, i) => producer.sendEvent({ i })),
         );
         assert.ok(broker.counters.connections <= 2);
-        assert.ok(producer.pool.stats().created <= 2);
+        assert.ok(producer.pool.stats().connectionsCreated <= 2);
         const seen = broker.events("hub").map((e) =>
           (e.body as { i: number }).i
         );
@@ -264,7 +264,7 @@ describe("ManagedEventHubProducer", () => {
             (_, i) => producer.sendEvent({ after: i }),
           ),
         );
-        if (failed > 0) assert.ok(producer.pool.stats().closed > 0);
+        if (failed > 0) assert.ok(producer.pool.stats().connectionsClosed > 0);
         assert.ok(broker.counters.connections > 1);
       } finally {
         await producer.close();
@@ -315,13 +315,13 @@ describe("ManagedEventHubProducer", () => {
       const producer = managed(broker, { maxIdleSeconds: 0.2 });
       await producer.sendEvent("first");
       await broker.idle();
-      assert.equal(producer.pool.stats().closed, 1);
+      assert.equal(producer.pool.stats().connectionsClosed, 1);
       await producer.sendEvent("second");
       assert.equal(broker.counters.connections, 2);
       await producer.close();
       await broker.idle();
       const stats = producer.pool.stats();
-      assert.equal(stats.closed, stats.created);
+      assert.equal(stats.connectionsClosed, stats.connectionsCreated);
       await assert.rejects(producer.sendEvent("late"), PoolClosed);
     });
   });

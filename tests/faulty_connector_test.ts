@@ -395,7 +395,7 @@ describe("FaultyConnector under a ConnectionPool", () => {
     await clock.tickAsync(1000);
     assert.equal(await pool.use((conn) => conn.id), 3);
     await pool.close();
-    assert.equal(pool.stats().failedOpens, 3);
+    assert.equal(pool.stats().opensFailed, 3);
     assert.equal(faulty.counts.created, 3);
     assert.equal(faulty.counts.closed, 3, "failed readies are closed too");
     assert.equal(faulty.counts.unexpectedCloses, 0);
@@ -483,7 +483,10 @@ describe("FaultyConnector under a ConnectionPool", () => {
     assert.equal(closing.settled, true);
     assert.equal(closing.error, undefined);
     assert.equal(faulty.faults.closeThrows, 3);
-    assert.equal(pool.stats().closed, pool.stats().created);
+    assert.equal(
+      pool.stats().connectionsClosed,
+      pool.stats().connectionsCreated,
+    );
     assert.equal(faulty.counts.open, 0);
     assert.equal(faulty.counts.unexpectedCloses, 0);
   });

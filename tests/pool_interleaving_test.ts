@@ -316,12 +316,12 @@ async function runSeed(
   }
   const stats = pool.stats();
   assert.equal(
-    stats.created,
+    stats.connectionsCreated,
     connector.created.length,
     `${where()}: created count`,
   );
   assert.equal(
-    stats.closed,
+    stats.connectionsClosed,
     connector.created.length,
     `${where()}: closed count`,
   );

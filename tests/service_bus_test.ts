@@ -233,8 +233,8 @@ describe("ManagedServiceBusSender", () => {
           );
           assert.equal(await sender.sendMessages([]), 0);
           const stats = sender.pool.stats();
-          assert.equal(stats.created, 1);
-          assert.equal(stats.closed, 0);
+          assert.equal(stats.connectionsCreated, 1);
+          assert.equal(stats.connectionsClosed, 0);
         } finally {
           await sender.close();
         }
@@ -259,7 +259,7 @@ describe("ManagedServiceBusSender", () => {
             })),
         );
         assert.ok(broker.counters.connections <= 3);
-        assert.ok(sender.pool.stats().created <= 3);
+        assert.ok(sender.pool.stats().connectionsCreated <= 3);
         assert.equal(broker.counters.messages, 2000);
         await using receiver = await bus.receiver({
           receiveMode: "receiveAndDelete",
@@ -299,7 +299,7 @@ describe("ManagedServiceBusSender", () => {
         broker.maxQueueLength = Infinity;
         await sender.sendMessage("fits again");
         assert.equal(broker.counters.connections, 1);
-        assert.equal(sender.pool.stats().closed, 0);
+        assert.equal(sender.pool.stats().connectionsClosed, 0);
       } finally {
         await sender.close();
       }
@@ -349,7 +349,9 @@ describe("ManagedServiceBusSender", () => {
           ),
         );
         const stats = sender.pool.stats();
-        if (failed > 0) assert.ok(stats.closed > 0, JSON.stringify(stats));
+        if (failed > 0) {
+          assert.ok(stats.connectionsClosed > 0, JSON.stringify(stats));
+        }
         assert.ok(broker.counters.connections > 1);
       } finally {
         await sender.close();
@@ -397,7 +399,7 @@ describe("ManagedServiceBusSender", () => {
         await sender.sendMessage("first");
         // The pool's idle timer closes the connection: the broker sees it go.
         await broker.idle();
-        assert.equal(sender.pool.stats().closed, 1);
+        assert.equal(sender.pool.stats().connectionsClosed, 1);
         await sender.sendMessage("second");
         assert.equal(broker.counters.connections, 2);
         assert.deepEqual(broker.messages("q").map((m) => m.body), [
@@ -420,7 +422,7 @@ describe("ManagedServiceBusSender", () => {
       await sender.close();
       await broker.idle();
       const stats = sender.pool.stats();
-      assert.equal(stats.closed, stats.created);
+      assert.equal(stats.connectionsClosed, stats.connectionsCreated);
       await assert.rejects(sender.sendMessage("late"), PoolClosed);
     });
   });

@@ -41,7 +41,7 @@ describe("pool soak", () => {
       assert.ok((report.outcomes.ok ?? 0) > 0, "some callers were served");
       assert.ok(report.faults.total > 0, "faults were injected");
       const closed = report.statsAfterClose!;
-      assert.equal(closed.created, closed.closed);
+      assert.equal(closed.connectionsCreated, closed.connectionsClosed);
       assert.equal(report.connector.open, 0);
       assert.ok(report.maxOpen <= report.config.maxSize);
       assert.ok(report.maxCallersOnOne <= report.config.clientLimit);

@@ -1,6 +1,8 @@
 /**
- * Validation of the pool's options (rule 9): once, at construction, with a
- * message that names the option and the value received.
+ * Validation of the pool's options: once, at construction, so a bad option
+ * (`clientLimit: 0`, `maxSize: -1`, `NaN`, a fraction where a count is meant)
+ * throws before any work, with a message that names the option and the value
+ * received.
  *
  * @module
  */

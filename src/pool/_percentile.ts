@@ -17,12 +17,28 @@
  * @throws {RangeError} When `p` is not in (0, 100].
  */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) {
+    nearestRank(0, p); // still refuses a bad p
+    return NaN;
+  }
+  return sorted[nearestRank(sorted.length, p) - 1];
+}
+
+/**
+ * The 1-based rank of the nearest-rank `p`th percentile among `count` sorted
+ * samples, for a caller that keeps counts rather than samples (a histogram).
+ *
+ * @param count How many samples there are.
+ * @param p The percentile, in (0, 100].
+ * @returns The rank, in 1..count (0 when `count` is 0).
+ * @throws {RangeError} When `p` is not in (0, 100].
+ */
+export function nearestRank(count: number, p: number): number {
   if (!(p > 0 && p <= 100)) {
     throw new RangeError(
       `Cannot compute a percentile as 'p' must be in (0, 100]: received ${p}`,
     );
   }
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+  if (count === 0) return 0;
+  return Math.min(count, Math.max(1, Math.ceil((p / 100) * count)));
 }

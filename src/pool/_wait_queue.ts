@@ -13,10 +13,14 @@
  * its earliest deadline: the pool arms one timer for the earliest head of all
  * lists (there are as many lists as distinct timeouts in use, usually one).
  * Every unlink is O(1), so an abort or a deadline removes a waiter without a
- * scan (rule 4).
+ * scan, and nothing polls: a waiter is woken by the release or readiness that
+ * frees capacity, or rejected by the timer or its signal.
  *
  * @module
  */
+
+import type { Clock } from "./clock.ts";
+import { DueTimer } from "./_due_timer.ts";
 
 /** One queued caller. The pool resolves or rejects it exactly once. */
 export class Waiter<T> {
@@ -72,12 +76,34 @@ export class DeadlineList<T> {
   }
 }
 
-/** All waiters in arrival order, plus their deadline lists. */
+/**
+ * All waiters in arrival order, plus their deadline lists and the one timer
+ * that rejects each waiter whose deadline passed.
+ */
 export class WaitQueue<T> {
   #head: Waiter<T> | undefined = undefined;
   #tail: Waiter<T> | undefined = undefined;
   #length = 0;
-  readonly lists: Map<number, DeadlineList<T>> = new Map();
+  readonly #lists = new Map<number, DeadlineList<T>>();
+  readonly #now: () => number;
+  readonly #expired: (waiter: Waiter<T>, now: number) => unknown;
+  /** Not unref'd: a waiting caller is pending work, an empty queue arms nothing. */
+  readonly #deadline: DueTimer;
+
+  /**
+   * @param clock Whose timer measures the deadlines.
+   * @param now Reads the time (the pool's reading, which it also keeps).
+   * @param expired The rejection for a waiter whose deadline passed.
+   */
+  constructor(
+    clock: Clock,
+    now: () => number,
+    expired: (waiter: Waiter<T>, now: number) => unknown,
+  ) {
+    this.#now = now;
+    this.#expired = expired;
+    this.#deadline = new DueTimer(clock, (due) => this.#expire(due), false);
+  }
 
   get length(): number {
     return this.#length;
@@ -87,22 +113,63 @@ export class WaitQueue<T> {
     return this.#head;
   }
 
-  push(waiter: Waiter<T>, timeoutMs: number): void {
+  /** Queues a caller until `now + timeoutMs`; an abort of `signal` rejects it with the reason. */
+  enqueue(
+    now: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Waiter<T> {
+    const waiter = new Waiter<T>(now, now + timeoutMs, signal);
     waiter.prev = this.#tail;
     if (this.#tail) this.#tail.next = waiter;
     else this.#head = waiter;
     this.#tail = waiter;
     this.#length++;
-    let list = this.lists.get(timeoutMs);
+    let list = this.#lists.get(timeoutMs);
     if (list === undefined) {
       list = new DeadlineList<T>(timeoutMs);
-      this.lists.set(timeoutMs, list);
+      this.#lists.set(timeoutMs, list);
     }
     list.push(waiter);
+    if (signal !== undefined) {
+      waiter.onAbort = () => {
+        this.#unlink(waiter);
+        waiter.reject(signal.reason);
+      };
+      signal.addEventListener("abort", waiter.onAbort, { once: true });
+    }
+    this.#deadline.arm(waiter.deadline, now);
+    return waiter;
   }
 
-  /** Takes `waiter` out of both orders; the caller settles it. */
-  remove(waiter: Waiter<T>): void {
+  /** Takes `waiter` out of the queue and resolves it. */
+  resolve(waiter: Waiter<T>, value: T): void {
+    this.#take(waiter);
+    waiter.resolve(value);
+  }
+
+  /** Takes `waiter` out of the queue and rejects it. */
+  reject(waiter: Waiter<T>, reason: unknown): void {
+    this.#take(waiter);
+    waiter.reject(reason);
+  }
+
+  /** Rejects every waiter, oldest first. */
+  rejectAll(reason: unknown): void {
+    let waiter: Waiter<T> | undefined;
+    while ((waiter = this.#head) !== undefined) this.reject(waiter, reason);
+  }
+
+  /** Takes `waiter` out and drops its abort listener; the caller settles it. */
+  #take(waiter: Waiter<T>): void {
+    this.#unlink(waiter);
+    if (waiter.onAbort !== undefined) {
+      waiter.signal!.removeEventListener("abort", waiter.onAbort);
+    }
+  }
+
+  /** Takes `waiter` out of both orders. */
+  #unlink(waiter: Waiter<T>): void {
     if (waiter.prev) waiter.prev.next = waiter.next;
     else this.#head = waiter.next;
     if (waiter.next) waiter.next.prev = waiter.prev;
@@ -112,16 +179,27 @@ export class WaitQueue<T> {
     const list = waiter.list;
     if (list !== undefined) {
       list.unlink(waiter);
-      if (list.head === undefined) this.lists.delete(list.timeoutMs);
+      if (list.head === undefined) this.#lists.delete(list.timeoutMs);
     }
+    // A waiting caller may keep the process alive; an empty queue must not.
+    if (this.#length === 0) this.#deadline.cancel();
   }
 
-  /** The earliest deadline of any waiter, or `Infinity`. */
-  earliestDeadline(): number {
+  #expire(due: number): void {
+    // A timer that fired has seen its delay pass, even under a mocked setTimeout with a real clock.
+    const now = Math.max(this.#now(), due);
+    for (const list of [...this.#lists.values()]) {
+      let waiter = list.head;
+      while (waiter !== undefined && waiter.deadline <= now) {
+        const next = waiter.deadlineNext;
+        this.reject(waiter, this.#expired(waiter, now));
+        waiter = next;
+      }
+    }
     let earliest = Infinity;
-    for (const list of this.lists.values()) {
+    for (const list of this.#lists.values()) {
       if (list.head!.deadline < earliest) earliest = list.head!.deadline;
     }
-    return earliest;
+    if (earliest !== Infinity) this.#deadline.arm(earliest, now);
   }
 }

@@ -12,7 +12,7 @@
  *
  * @example The system clock
  * ```ts
- * import { systemClock } from "./clock.ts";
+ * import { systemClock } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const before = systemClock.now();
@@ -53,7 +53,7 @@ export interface Clock {
  *
  * @example Arming and clearing a timer
  * ```ts
- * import { systemClock } from "./clock.ts";
+ * import { systemClock } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * let fired = false;

@@ -1,17 +1,25 @@
 /**
- * The connection pool: shared connections, heap selection, lifecycles.
+ * The connection pool: the hot path (acquire, release, hand-off to a waiter)
+ * and the life of each connection, in one place. Each other job has its file:
+ * `_wait_queue.ts` (the waiters, FIFO, with one deadline timer), `_opener.ts`
+ * (every call to the connector: opens bounded by `createTimeoutSeconds`,
+ * orphaned creates, closes), `_open_policy.ts` (backoff and fail-fast, a seam
+ * to replace whole), `_due_timer.ts` (one timer for the earliest due time),
+ * `_pooled_lease.ts`, `_options.ts` and `_logger.ts`.
+ *
+ * ```
+ * a connection:  opening ──▶ ready ──▶ draining ──▶ closing ──▶ closed
+ *                   │  (in the heap while ready)       ▲
+ *                   └── failed: closing if create delivered, else closed
+ * ```
  *
  * @module
  */
 
-import { BinaryHeap } from "./binary_heap.ts";
+import { BinaryHeap } from "./_binary_heap.ts";
 import type { Clock } from "./clock.ts";
 import type { Connector } from "./connector.ts";
-import {
-  ConnectionFailed,
-  ConnectionsExhausted,
-  PoolClosed,
-} from "./errors.ts";
+import { ConnectionsExhausted, PoolClosed } from "./errors.ts";
 import type { Lease } from "./lease.ts";
 import type {
   CloseOptions,
@@ -30,60 +38,18 @@ import {
   SharedTransportConnection,
 } from "./shared_transport_connection.ts";
 import type { PoolStats } from "./stats.ts";
-import { unrefTimer } from "./_timers.ts";
-import { Waiter, WaitQueue } from "./_wait_queue.ts";
+import { bound } from "./_bound.ts";
+import { DueTimer } from "./_due_timer.ts";
+import { errorName, guardedLogger } from "./_logger.ts";
+import { BackoffPolicy, type OpenPolicy } from "./_open_policy.ts";
+import { Opener } from "./_opener.ts";
+import { PooledLease } from "./_pooled_lease.ts";
+import { type Waiter, WaitQueue } from "./_wait_queue.ts";
 import { WaitWindow } from "./_wait_window.ts";
 
 type Slot<C> = ConnectionRecord<C>;
 
 let poolCount = 0;
-
-/** Consecutive failed opens after which callers get `ConnectionFailed` at once. */
-const FAIL_FAST_AFTER = 2;
-
-/** Lease handed to one caller; `release` and `invalidate` act once. */
-class PooledLease<C> implements Lease<C> {
-  readonly #slot: Slot<C>;
-  readonly #release: (slot: Slot<C>, invalidate: boolean) => void;
-  #released = false;
-  readonly connection: C;
-
-  constructor(
-    slot: Slot<C>,
-    release: (slot: Slot<C>, invalidate: boolean) => void,
-  ) {
-    this.#slot = slot;
-    this.connection = slot.connection as C;
-    this.#release = release;
-  }
-
-  get shared(): SharedTransportConnection {
-    return this.#slot.view ??= new SharedTransportConnection(
-      this.#slot as Slot<unknown>,
-    );
-  }
-
-  get released(): boolean {
-    return this.#released;
-  }
-
-  release(): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.#release(this.#slot, false);
-  }
-
-  invalidate(): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.#release(this.#slot, true);
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    this.release();
-    return Promise.resolve();
-  }
-}
 
 /**
  * A pool of connections, each shared by up to `clientLimit` concurrent callers.
@@ -108,7 +74,7 @@ class PooledLease<C> implements Lease<C> {
  *
  * @example Sharing one connection among concurrent callers
  * ```ts
- * import { ConnectionPool } from "./connection_pool.ts";
+ * import { ConnectionPool } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * let opened = 0;
@@ -127,7 +93,7 @@ class PooledLease<C> implements Lease<C> {
  *
  * @example A lease with `await using`
  * ```ts
- * import { ConnectionPool } from "./connection_pool.ts";
+ * import { ConnectionPool } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * await using pool = new ConnectionPool({
@@ -144,7 +110,6 @@ class PooledLease<C> implements Lease<C> {
  * ```
  */
 export class ConnectionPool<C> implements AsyncDisposable {
-  readonly #connector: Connector<C>;
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
   /** The caller's logger, each method guarded so a throwing logger cannot break the pool. */
@@ -152,39 +117,38 @@ export class ConnectionPool<C> implements AsyncDisposable {
   readonly #id: string;
   /** Every connection counted against maxSize: opening, ready, draining, closing. */
   readonly #slots = new Set<Slot<C>>();
-  /** Ready connections that take new callers, fewest callers then idle longest first (rule 3). */
+  /** Ready connections with capacity: fewest callers first, then the one idle longest. */
   readonly #heap = new BinaryHeap<Slot<C>>(
     (a, b) => a.clients - b.clients || a.idleSince - b.idleSince,
     { get: (slot) => slot.heapIndex, set: (slot, at) => (slot.heapIndex = at) },
   );
-  readonly #queue = new WaitQueue<Lease<C>>();
+  /** Callers waiting for capacity, FIFO, with one deadline timer for all. */
+  readonly #queue: WaitQueue<Lease<C>>;
+  /** Calls the connector: opens (with orphaned creates) and closes. */
+  readonly #opener: Opener<C>;
+  /** When to open after failures and when callers stop waiting; replaceable whole. */
+  readonly #policy: OpenPolicy;
   readonly #waits = new WaitWindow(1024);
   readonly #releaseBound = (slot: Slot<C>, invalidate: boolean) =>
     this.#release(slot, invalidate);
   /** Free places on the ready connections in the heap. */
   #spare = 0;
-  /** Open ahead of demand once spare capacity falls below this (rule 2). */
+  /** Open ahead of demand once spare capacity falls below this, so callers never wait for a handshake. */
   readonly #headroom: number;
-  #opening = 0;
   #nextSlotId = 0;
   #active = 0;
-  #created = 0;
-  #closedCount = 0;
-  #failedOpens = 0;
-  #timeouts = 0;
-  #acquired = 0;
-  #consecutiveFailures = 0;
-  #backoffUntil = 0;
-  #lastOpenError: unknown = undefined;
+  #connectionsClosed = 0;
+  #opensFailed = 0;
+  #callersTimedOut = 0;
+  #callersServed = 0;
   #warmTarget = 0;
   #warmWaiters: Array<
     { resolve: (n: number) => void; reject: (e: unknown) => void }
   > = [];
-  #deadlineTimer: unknown = undefined;
-  #deadlineAt = Infinity;
-  #maintenanceTimer: unknown = undefined;
-  #maintenanceAt = Infinity;
-  #backoffTimer: unknown = undefined;
+  /** The earliest idle or lifespan expiry; unref'd, it never keeps the process alive. */
+  readonly #maintenance: DueTimer;
+  /** Tries opening again when a backoff ends; unref'd. */
+  readonly #retry: DueTimer;
   #closing: Promise<void> | undefined = undefined;
   /** The pool's last clock reading (see #takeReady). */
   #lastNow: number;
@@ -215,13 +179,30 @@ export class ConnectionPool<C> implements AsyncDisposable {
         "Cannot create ConnectionPool as 'connector' must have create, ready and close methods",
       );
     }
-    this.#connector = connector;
-    this.#options = resolvePoolOptions(options);
-    this.#clock = this.#options.clock;
-    this.#logger = guardedLogger(this.#options.logger);
-    this.#id = this.#options.name ?? `pool#${++poolCount}`;
-    this.#headroom = Math.max(1, Math.ceil(this.#options.clientLimit / 2));
-    this.#lastNow = this.#clock.now();
+    const resolved = this.#options = resolvePoolOptions(options);
+    const clock = this.#clock = resolved.clock;
+    this.#logger = guardedLogger(resolved.logger);
+    this.#id = resolved.name ?? `pool#${++poolCount}`;
+    this.#headroom = Math.max(1, Math.ceil(resolved.clientLimit / 2));
+    this.#lastNow = clock.now();
+    const now = () => this.#now();
+    this.#queue = new WaitQueue(clock, now, (waiter, at) => {
+      this.#callersTimedOut++;
+      return this.#exhausted(at - waiter.enqueuedAt);
+    });
+    this.#opener = new Opener(connector, clock, resolved.createTimeoutMs, {
+      opened: (slot) => this.#opened(slot),
+      failed: (slot, error) => this.#openFailed(slot, error),
+      closeLate: (slot) => this.#closeSlot(slot),
+      forget: (slot) => this.#forget(slot),
+      now,
+    });
+    this.#policy = new BackoffPolicy(
+      resolved.initialBackoffMs,
+      resolved.maxBackoffMs,
+    );
+    this.#maintenance = new DueTimer(clock, (due) => this.#maintain(due), true);
+    this.#retry = new DueTimer(clock, () => this.#openAsNeeded(), true);
   }
 
   /** The number of ready connections that take new callers. */
@@ -266,7 +247,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
    *
    * @example Running work on a pooled connection
    * ```ts
-   * import { ConnectionPool } from "./connection_pool.ts";
+   * import { ConnectionPool } from "@azure-clients/toolbox";
    * import assert from "node:assert/strict";
    *
    * const pool = new ConnectionPool({
@@ -328,7 +309,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
    *
    * @example Acquiring with a timeout
    * ```ts
-   * import { ConnectionPool } from "./connection_pool.ts";
+   * import { ConnectionPool } from "@azure-clients/toolbox";
    * import assert from "node:assert/strict";
    *
    * const pool = new ConnectionPool({
@@ -355,7 +336,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       if (signal?.aborted) return Promise.reject(signal.reason);
     }
     if (this.#isClosed) return Promise.reject(new PoolClosed(this.#id));
-    // FIFO (rule 4): a newcomer never overtakes a queued caller.
+    // FIFO: a newcomer never overtakes a queued caller.
     if (this.#queue.length === 0) {
       const slot = this.#takeReady();
       if (slot !== undefined) {
@@ -364,7 +345,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
       }
     }
     if (this.#nothingCanServe(this.#now())) {
-      return Promise.reject(this.#openFailure("no connection could be opened"));
+      return Promise.reject(
+        this.#policy.failure(this.#id, "no connection could be opened"),
+      );
     }
     return this.#enqueue(timeoutMs, signal);
   }
@@ -381,7 +364,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
    *
    * @example Pre-opening two connections
    * ```ts
-   * import { ConnectionPool } from "./connection_pool.ts";
+   * import { ConnectionPool } from "@azure-clients/toolbox";
    * import assert from "node:assert/strict";
    *
    * const pool = new ConnectionPool({
@@ -422,7 +405,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
    *
    * @example Polling stats
    * ```ts
-   * import { ConnectionPool } from "./connection_pool.ts";
+   * import { ConnectionPool } from "@azure-clients/toolbox";
    * import assert from "node:assert/strict";
    *
    * const pool = new ConnectionPool({
@@ -432,8 +415,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
    * });
    * await pool.use(() => {});
    * const stats = pool.stats();
-   * assert.equal(stats.created, 1);
-   * assert.equal(stats.acquired, 1);
+   * assert.equal(stats.connectionsCreated, 1);
+   * assert.equal(stats.callersServed, 1);
    * await pool.close();
    * ```
    */
@@ -446,21 +429,21 @@ export class ConnectionPool<C> implements AsyncDisposable {
     }
     const [waitP50Ms, waitP99Ms] = this.#waits.percentiles(0.5, 0.99);
     return {
-      ready: this.#heap.length,
-      opening: this.#opening,
-      draining,
-      closing,
+      readyConnections: this.#heap.length,
+      openingConnections: this.#opener.inFlight,
+      drainingConnections: draining,
+      closingConnections: closing,
       size: this.#slots.size,
       activeCallers: this.#active,
       waitingCallers: this.#queue.length,
-      created: this.#created,
-      closed: this.#closedCount,
-      failedOpens: this.#failedOpens,
-      timeouts: this.#timeouts,
-      acquired: this.#acquired,
+      connectionsCreated: this.#opener.created,
+      connectionsClosed: this.#connectionsClosed,
+      opensFailed: this.#opensFailed,
+      callersTimedOut: this.#callersTimedOut,
+      callersServed: this.#callersServed,
       waitP50Ms,
       waitP99Ms,
-      closedPool: this.#isClosed,
+      isClosed: this.#isClosed,
     };
   }
 
@@ -476,7 +459,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
    *
    * @example Closing waits for leases
    * ```ts
-   * import { ConnectionPool } from "./connection_pool.ts";
+   * import { ConnectionPool } from "@azure-clients/toolbox";
    * import assert from "node:assert/strict";
    *
    * let closed = 0;
@@ -522,7 +505,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     return this.close();
   }
 
-  // ---- acquiring -------------------------------------------------------
+  // ---- acquiring: the hot path ------------------------------------------
 
   /** Reads the clock; every read also refreshes the time the hot path checks expiry against. */
   #now(): number {
@@ -536,9 +519,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
 
   /**
    * Takes a place on the best ready connection, retiring expired ones on the
-   * way (rule 5). Expiry is checked against the pool's last clock reading,
-   * not a fresh one: clock reads cost hundreds of nanoseconds on some
-   * machines, the pool reads the clock on every release that leaves a
+   * way, so an idle or aged-out connection is never handed out even when the
+   * maintenance timer runs late. Expiry is checked against the pool's last
+   * clock reading, not a fresh one: clock reads cost hundreds of nanoseconds
+   * on some machines, the pool reads the clock on every release that leaves a
    * connection idle, and the maintenance timer retires expired connections on
    * time in a quiet pool.
    */
@@ -559,7 +543,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       slot.clients++;
       this.#spare--;
       this.#active++;
-      this.#acquired++;
+      this.#callersServed++;
       this.#heap.update(slot);
       if (this.#logger) {
         this.#logger.verbose(
@@ -574,20 +558,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<Lease<C>> {
-    const now = this.#now();
-    const waiter = new Waiter<Lease<C>>(now, now + timeoutMs, signal);
-    this.#queue.push(waiter, timeoutMs);
-    if (signal !== undefined) {
-      waiter.onAbort = () => {
-        this.#queue.remove(waiter);
-        this.#afterQueueShrank();
-        waiter.reject(signal.reason);
-      };
-      signal.addEventListener("abort", waiter.onAbort, { once: true });
-    }
-    if (waiter.deadline < this.#deadlineAt) {
-      this.#armDeadlineTimer(waiter.deadline, now);
-    }
+    const waiter = this.#queue.enqueue(this.#now(), timeoutMs, signal);
     this.#logger?.verbose(
       `${this.#id} caller waits (${this.#queue.length} waiting)`,
     );
@@ -595,7 +566,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     return waiter.promise;
   }
 
-  /** Hands freed capacity to queued callers, oldest first (rule 4: woken, never polled). */
+  /** Hands freed capacity to queued callers, oldest first: they are woken, never polled. */
   #serveWaiters(): void {
     const queue = this.#queue;
     let waiter: Waiter<Lease<C>> | undefined;
@@ -603,60 +574,13 @@ export class ConnectionPool<C> implements AsyncDisposable {
     while ((waiter = queue.head) !== undefined) {
       const slot = this.#takeReady();
       if (slot === undefined) break;
-      queue.remove(waiter);
-      if (waiter.onAbort !== undefined) {
-        waiter.signal!.removeEventListener("abort", waiter.onAbort);
-      }
       if (now !== now) now = this.#now();
       this.#waits.record(now - waiter.enqueuedAt);
-      waiter.resolve(new PooledLease(slot, this.#releaseBound));
-    }
-    this.#afterQueueShrank();
-  }
-
-  #afterQueueShrank(): void {
-    // A waiting caller is pending work and may keep the process alive; an empty queue must not.
-    if (this.#queue.length === 0 && this.#deadlineTimer !== undefined) {
-      this.#clock.clearTimeout(this.#deadlineTimer);
-      this.#deadlineTimer = undefined;
-      this.#deadlineAt = Infinity;
+      queue.resolve(waiter, new PooledLease(slot, this.#releaseBound));
     }
   }
 
-  /** One timer for the whole queue, armed for the earliest deadline; never one per waiter. */
-  #armDeadlineTimer(at: number, now: number): void {
-    if (this.#deadlineTimer !== undefined) {
-      this.#clock.clearTimeout(this.#deadlineTimer);
-    }
-    this.#deadlineAt = at;
-    this.#deadlineTimer = this.#clock.setTimeout(
-      () => this.#expireWaiters(at),
-      Math.max(0, Math.ceil(at - now)),
-    );
-  }
-
-  #expireWaiters(due: number): void {
-    this.#deadlineTimer = undefined;
-    this.#deadlineAt = Infinity;
-    // A timer that fired has seen its delay pass, even under a mocked setTimeout with a real clock.
-    const now = Math.max(this.#now(), due);
-    for (const list of [...this.#queue.lists.values()]) {
-      let waiter = list.head;
-      while (waiter !== undefined && waiter.deadline <= now) {
-        const next = waiter.deadlineNext;
-        this.#queue.remove(waiter);
-        if (waiter.onAbort !== undefined) {
-          waiter.signal!.removeEventListener("abort", waiter.onAbort);
-        }
-        this.#timeouts++;
-        waiter.reject(this.#exhausted(now - waiter.enqueuedAt));
-        waiter = next;
-      }
-    }
-    const next = this.#queue.earliestDeadline();
-    if (next !== Infinity) this.#armDeadlineTimer(next, now);
-  }
-
+  /** The error of a caller whose deadline passed; it says what the pool held. */
   #exhausted(waitedMs: number): ConnectionsExhausted {
     const { clientLimit } = this.#options;
     let full = 0;
@@ -666,17 +590,16 @@ export class ConnectionPool<C> implements AsyncDisposable {
         Math.round(waitedMs)
       } ms; ` +
       `${full} of ${this.#heap.length} ready connections at clientLimit ${clientLimit}, ` +
-      `${this.#opening} opening, ${this.#slots.size} of maxSize ${this.#options.maxSize} held`;
+      `${this.#opener.inFlight} opening, ${this.#slots.size} of maxSize ${this.#options.maxSize} held`;
     this.#logger?.warning(message);
+    const cause = this.#policy.lastError;
     return new ConnectionsExhausted(
       message,
-      this.#lastOpenError === undefined
-        ? undefined
-        : { cause: this.#lastOpenError },
+      cause === undefined ? undefined : { cause },
     );
   }
 
-  // ---- releasing -------------------------------------------------------
+  // ---- releasing ---------------------------------------------------------
 
   #release(slot: Slot<C>, invalidate: boolean): void {
     slot.clients--;
@@ -709,9 +632,12 @@ export class ConnectionPool<C> implements AsyncDisposable {
     }
   }
 
-  // ---- lifecycle -------------------------------------------------------
+  // ---- lifecycle ---------------------------------------------------------
 
-  /** Stops new callers from getting `slot`; it closes when its last caller leaves (rules 5, 6). */
+  /**
+   * Stops new callers from getting `slot` (invalidated, idle or too old); it
+   * closes when its last caller leaves, and its other callers are not cut off.
+   */
   #retire(slot: Slot<C>, reason: string): void {
     if (slot.state !== "ready") return;
     this.#heap.delete(slot);
@@ -732,55 +658,59 @@ export class ConnectionPool<C> implements AsyncDisposable {
     const connection = slot.connection as C;
     this.#logger?.info(`${this.#id} conn#${slot.id} closing`);
     // not awaited: the slot stays counted against maxSize until close settles
-    this.#callConnector(() => this.#connector.close(connection)).catch(
-      (error) => {
-        this.#logger?.error(
-          `${this.#id} conn#${slot.id} close failed`,
-          errorName(error),
-        );
-      },
-    ).finally(() => {
+    this.#opener.close(connection).catch((error) => {
+      this.#logger?.error(
+        `${this.#id} conn#${slot.id} close failed`,
+        errorName(error),
+      );
+    }).finally(() => {
       slot.state = "closed";
       this.#slots.delete(slot);
-      this.#closedCount++;
+      this.#connectionsClosed++;
       this.#afterSlotGone();
     });
   }
 
-  #afterSlotGone(): void {
-    if (!this.#isClosed) this.#openAsNeeded();
-    else if (this.#slots.size === this.#orphanPending.size) this.#onEmpty?.();
+  /** A slot that never got a connection leaves. */
+  #forget(slot: Slot<C>): void {
+    if (slot.state === "closed") return;
+    slot.state = "closed";
+    this.#slots.delete(slot);
+    this.#afterSlotGone();
   }
 
-  /** Opens connections while demand needs them and the limits allow (rules 1, 2, 7). */
+  #afterSlotGone(): void {
+    if (!this.#isClosed) this.#openAsNeeded();
+    else if (this.#slots.size === this.#opener.orphans) this.#onEmpty?.();
+  }
+
+  /**
+   * Opens connections while demand needs them and the limits allow: never
+   * more than `maxSize` held nor `maxConcurrentCreates` opening, ahead of
+   * demand so callers do not wait for a handshake, and not during a backoff.
+   */
   #openAsNeeded(): void {
     if (this.#isClosed) return;
     const { maxSize, maxConcurrentCreates, clientLimit } = this.#options;
+    const opener = this.#opener;
     while (
-      this.#opening + this.#orphanPending.size < maxConcurrentCreates &&
+      opener.inFlight + opener.orphans < maxConcurrentCreates &&
       this.#slots.size < maxSize
     ) {
-      const incoming = this.#opening * clientLimit;
+      const incoming = opener.inFlight * clientLimit;
       const short =
         this.#spare + incoming - this.#queue.length < this.#headroom &&
         (this.#queue.length > 0 || this.#active > 0);
-      const warming = this.#heap.length + this.#opening < this.#warmTarget;
+      const warming = this.#heap.length + opener.inFlight < this.#warmTarget;
       if (!short && !warming) return;
       const now = this.#now();
-      if (now < this.#backoffUntil) {
-        this.#armBackoffTimer(this.#backoffUntil - now);
+      const openAt = this.#policy.nextOpenAt;
+      if (now < openAt) {
+        if (!this.#retry.armed) this.#retry.arm(openAt, now);
         return;
       }
       this.#startOpen(now);
     }
-  }
-
-  #armBackoffTimer(ms: number): void {
-    if (this.#backoffTimer !== undefined) return;
-    this.#backoffTimer = unrefTimer(this.#clock.setTimeout(() => {
-      this.#backoffTimer = undefined;
-      this.#openAsNeeded();
-    }, Math.ceil(ms)));
   }
 
   #startOpen(now: number): void {
@@ -797,68 +727,18 @@ export class ConnectionPool<C> implements AsyncDisposable {
       heapIndex: undefined,
     };
     this.#slots.add(slot);
-    this.#opening++;
     this.#logger?.info(`${this.#id} conn#${slot.id} opening`);
-    // not awaited: #open settles the slot itself and never rejects
-    this.#open(slot).catch((error) =>
+    // not awaited: the opener reports to #opened or #openFailed itself
+    this.#opener.start(slot).catch((error) =>
       this.#logger?.error(`${this.#id} open bookkeeping failed`, error)
     );
   }
 
-  async #open(slot: Slot<C>): Promise<void> {
-    const controller = slot.controller!;
-    const signal = controller.signal;
-    const timer = unrefTimer(this.#clock.setTimeout(() => {
-      controller.abort(
-        new DOMException(
-          `Opening a connection took longer than ${this.#options.createTimeoutMs} ms`,
-          "TimeoutError",
-        ),
-      );
-    }, this.#options.createTimeoutMs));
-    let failed = false;
-    let failure: unknown = undefined;
-    let createPending = true;
-    try {
-      const connection = await this.#untilAborted(
-        this.#callConnector(() => this.#connector.create(signal)),
-        signal,
-        () => (createPending = false),
-        // A connection that arrives after we gave up is still closed, exactly once.
-        (late) => this.#settleOrphan(slot, late),
-      );
-      if (connection === undefined || connection === null) {
-        throw new TypeError("Connector create() resolved without a connection");
-      }
-      this.#created++;
-      slot.connection = connection;
-      slot.createdAt = slot.idleSince = this.#now();
-      const ok = await this.#untilAborted(
-        this.#callConnector(() => this.#connector.ready(connection, signal)),
-        signal,
-        () => {},
-        () => {},
-      );
-      if (ok !== true) throw new Error("Connector ready() answered false");
-    } catch (error) {
-      failed = true;
-      failure = error;
-    } finally {
-      this.#clock.clearTimeout(timer);
-      slot.controller = undefined;
-    }
-    this.#opening--;
-    if (createPending) this.#orphanPending.add(slot);
-    if (!failed && !this.#isClosed) this.#opened(slot);
-    else this.#openFailed(slot, failed ? failure : new PoolClosed(this.#id));
-  }
-
   #opened(slot: Slot<C>): void {
+    if (this.#isClosed) return this.#openFailed(slot, new PoolClosed(this.#id));
     slot.state = "ready";
     slot.idleSince = this.#now();
-    this.#consecutiveFailures = 0;
-    this.#backoffUntil = 0;
-    this.#lastOpenError = undefined;
+    this.#policy.opened();
     this.#spare += this.#options.clientLimit;
     this.#heap.push(slot);
     this.#logger?.info(`${this.#id} conn#${slot.id} ready`);
@@ -874,137 +754,38 @@ export class ConnectionPool<C> implements AsyncDisposable {
   #openFailed(slot: Slot<C>, error: unknown): void {
     const closing = this.#isClosed;
     if (!closing) {
-      this.#failedOpens++;
-      this.#consecutiveFailures++;
-      this.#lastOpenError = error;
-      const { initialBackoffMs, maxBackoffMs } = this.#options;
-      const ceiling = Math.min(
-        maxBackoffMs,
-        initialBackoffMs * 2 ** Math.min(this.#consecutiveFailures - 1, 30),
-      );
-      // Jittered (half to full ceiling) so that many pools do not retry in step (rule 7).
-      this.#backoffUntil = this.#now() +
-        ceiling * (0.5 + Math.random() / 2);
+      this.#opensFailed++;
+      const retryInMs = this.#policy.failed(error, this.#now());
       this.#logger?.warning(
         `${this.#id} conn#${slot.id} failed to open (${
           errorName(error)
-        }); next attempt in at least ${Math.round(ceiling / 2)} ms`,
+        }); next attempt in at least ${Math.round(retryInMs)} ms`,
       );
     }
     if (slot.connection !== undefined) {
       this.#closeSlot(slot);
-    } else if (!this.#orphanPending.has(slot) && slot.state !== "closed") {
-      slot.state = "closed";
-      this.#slots.delete(slot);
-      this.#afterSlotGone();
+    } else if (!this.#opener.isOrphan(slot) && slot.state !== "closed") {
+      this.#forget(slot);
     } else if (closing) {
       this.#afterSlotGone(); // only an orphaned create may be left: close() need not wait for it
     }
     if (closing) return;
-    // Callers that nothing could serve soon get the failure now, not at their deadline (rule 7).
+    // Callers that nothing could serve soon get the failure now, not at their deadline.
     if (this.#nothingCanServe(this.#now())) {
-      const failure = this.#openFailure("opening a connection failed");
-      let waiter: Waiter<Lease<C>> | undefined;
-      while ((waiter = this.#queue.head) !== undefined) {
-        this.#queue.remove(waiter);
-        if (waiter.onAbort !== undefined) {
-          waiter.signal!.removeEventListener("abort", waiter.onAbort);
-        }
-        waiter.reject(failure);
-      }
-      this.#afterQueueShrank();
+      this.#queue.rejectAll(
+        this.#policy.failure(this.#id, "opening a connection failed"),
+      );
     }
-    this.#rejectWarmWaiters(this.#openFailure("warming the pool failed"));
+    this.#rejectWarmWaiters(
+      this.#policy.failure(this.#id, "warming the pool failed"),
+    );
     this.#openAsNeeded();
   }
 
-  /**
-   * Whether waiting is pointless, so callers fail fast (rule 7): the last
-   * opens failed at least `FAIL_FAST_AFTER` times in a row, the pool is
-   * backing off, and no connection is ready or opening. One failure alone
-   * keeps callers waiting for the quick retry after the first backoff, so a
-   * single dropped connection does not fail every queued caller.
-   */
+  /** Whether waiting is pointless: the policy says fail fast and nothing is ready or opening. */
   #nothingCanServe(now: number): boolean {
-    return this.#consecutiveFailures >= FAIL_FAST_AFTER &&
-      now < this.#backoffUntil && this.#opening === 0 &&
-      this.#heap.length === 0;
-  }
-
-  #openFailure(what: string): ConnectionFailed {
-    const cause = this.#lastOpenError;
-    return new ConnectionFailed(
-      `Cannot acquire a connection from ${this.#id}: ${what} (${
-        errorName(cause)
-      }); ` +
-        `${this.#consecutiveFailures} consecutive failures`,
-      { cause },
-    );
-  }
-
-  /** Slots whose create was abandoned but may still deliver a connection. */
-  readonly #orphanPending = new Set<Slot<C>>();
-
-  /**
-   * Settles with `promise`, or rejects with the signal's reason when it
-   * aborts first; a value that arrives after the abort goes to `late`.
-   */
-  #untilAborted<T>(
-    promise: Promise<T>,
-    signal: AbortSignal,
-    onSettled: () => void,
-    late: (outcome: { value: T } | undefined) => void,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const onAbort = () => {
-        if (settled) return;
-        settled = true;
-        reject(signal.reason);
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-      promise.then((value) => {
-        onSettled();
-        signal.removeEventListener("abort", onAbort);
-        if (settled) return late({ value });
-        settled = true;
-        resolve(value);
-      }, (error) => {
-        onSettled();
-        signal.removeEventListener("abort", onAbort);
-        if (settled) return late(undefined);
-        settled = true;
-        reject(error);
-      });
-    });
-  }
-
-  /** The abandoned create of `slot` settled: close what it delivered, or forget the slot. */
-  #settleOrphan(slot: Slot<C>, outcome: { value: C } | undefined): void {
-    // It may settle before #open has marked it orphaned; #openFailed then sees no pending create.
-    this.#orphanPending.delete(slot);
-    const connection = outcome?.value;
-    if (connection === undefined || connection === null) {
-      if (slot.state !== "closed") {
-        slot.state = "closed";
-        this.#slots.delete(slot);
-        this.#afterSlotGone();
-      }
-      return;
-    }
-    this.#created++;
-    slot.connection = connection;
-    this.#closeSlot(slot);
-  }
-
-  /** Calls the connector so that a synchronous throw or a non-promise becomes a promise. */
-  #callConnector<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return Promise.resolve(call());
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#opener.inFlight === 0 && this.#heap.length === 0 &&
+      this.#policy.failFast(now);
   }
 
   #settleWarmWaiters(): void {
@@ -1026,22 +807,12 @@ export class ConnectionPool<C> implements AsyncDisposable {
     for (const waiter of waiters) waiter.reject(error);
   }
 
-  /** One unref'd timer for the earliest idle or lifespan expiry (rule 5). */
   #scheduleMaintenance(at: number): void {
-    if (this.#isClosed || at >= this.#maintenanceAt) return;
-    if (this.#maintenanceTimer !== undefined) {
-      this.#clock.clearTimeout(this.#maintenanceTimer);
-    }
-    this.#maintenanceAt = at;
-    this.#maintenanceTimer = unrefTimer(this.#clock.setTimeout(
-      () => this.#maintain(at),
-      Math.max(0, Math.ceil(at - this.#lastNow)),
-    ));
+    if (!this.#isClosed) this.#maintenance.arm(at, this.#lastNow);
   }
 
+  /** Retires the connections past `maxIdleSeconds` idle or `maxLifespanSeconds` of age. */
   #maintain(due: number): void {
-    this.#maintenanceTimer = undefined;
-    this.#maintenanceAt = Infinity;
     const { maxIdleMs, maxLifespanMs } = this.#options;
     // A timer that fired has seen its delay pass, even under a mocked setTimeout with a real clock.
     const now = Math.max(this.#now(), due);
@@ -1062,48 +833,30 @@ export class ConnectionPool<C> implements AsyncDisposable {
     if (next !== Infinity) this.#scheduleMaintenance(next);
   }
 
-  // ---- closing ---------------------------------------------------------
+  // ---- closing -----------------------------------------------------------
 
   async #shutDown(graceMs: number): Promise<void> {
     this.#logger?.info(`${this.#id} closing`);
-    for (
-      const timer of [
-        this.#deadlineTimer,
-        this.#maintenanceTimer,
-        this.#backoffTimer,
-      ]
-    ) {
-      if (timer !== undefined) this.#clock.clearTimeout(timer);
-    }
-    this.#deadlineTimer =
-      this.#maintenanceTimer =
-      this.#backoffTimer =
-        undefined;
-    this.#deadlineAt = this.#maintenanceAt = Infinity;
+    this.#maintenance.cancel();
+    this.#retry.cancel();
     const closed = new PoolClosed(this.#id);
-    let waiter: Waiter<Lease<C>> | undefined;
-    while ((waiter = this.#queue.head) !== undefined) {
-      this.#queue.remove(waiter);
-      if (waiter.onAbort !== undefined) {
-        waiter.signal!.removeEventListener("abort", waiter.onAbort);
-      }
-      waiter.reject(closed);
-    }
+    this.#queue.rejectAll(closed); // its deadline timer goes with the last waiter
     this.#rejectWarmWaiters(closed);
     const empty = new Promise<void>((resolve) => (this.#onEmpty = resolve));
     for (const slot of [...this.#slots]) {
       if (slot.state === "opening") slot.controller?.abort(closed);
       else if (slot.state === "ready") this.#retire(slot, "pool closing");
     }
-    if (this.#slots.size === this.#orphanPending.size) return;
+    // An orphaned create need not be waited for: its connection is closed when it arrives.
+    const done = () => this.#slots.size === this.#opener.orphans;
+    if (done()) return;
     if (graceMs === Infinity) return await empty;
-    let graceTimer: unknown;
-    const graceOver = new Promise<void>((resolve) => {
-      graceTimer = this.#clock.setTimeout(resolve, graceMs);
-    });
-    await Promise.race([empty, graceOver]);
-    this.#clock.clearTimeout(graceTimer);
-    if (this.#slots.size === this.#orphanPending.size) return;
+    // Ref'd: a caller awaiting close() is pending work.
+    const grace = () =>
+      bound(empty, { timeoutMs: graceMs, clock: this.#clock, ref: true })
+        .catch(() => {});
+    await grace();
+    if (done()) return;
     // Grace is over: close connections under the callers still holding them.
     for (const slot of [...this.#slots]) {
       if (slot.state === "draining") {
@@ -1115,12 +868,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
     }
     // A connector close that never settles must not hold close() forever:
     // wait one more grace period for the closes, then give up on them.
-    const closesOver = new Promise<void>((resolve) => {
-      graceTimer = this.#clock.setTimeout(resolve, graceMs);
-    });
-    await Promise.race([empty, closesOver]);
-    this.#clock.clearTimeout(graceTimer);
-    if (this.#slots.size > this.#orphanPending.size) {
+    await grace();
+    if (!done()) {
       this.#logger?.warning(
         `${this.#id} closed with ${this.#slots.size} connection closes unsettled after ${
           graceMs * 2
@@ -1128,32 +877,4 @@ export class ConnectionPool<C> implements AsyncDisposable {
       );
     }
   }
-}
-
-function errorName(error: unknown): string {
-  // A connector's error is not trusted: its getters may throw.
-  try {
-    if (error instanceof Error) return `${error.name}: ${error.message}`;
-    return typeof error;
-  } catch {
-    return "an error that could not be described";
-  }
-}
-
-function guardedLogger(logger: PoolLogger | undefined): PoolLogger | undefined {
-  if (logger === undefined) return undefined;
-  const guard =
-    (method: (...args: unknown[]) => void) => (...args: unknown[]) => {
-      try {
-        method.apply(logger, args);
-      } catch {
-        // A broken logger must not break the pool; there is nowhere to report it.
-      }
-    };
-  return {
-    error: guard(logger.error),
-    warning: guard(logger.warning),
-    info: guard(logger.info),
-    verbose: guard(logger.verbose),
-  };
 }

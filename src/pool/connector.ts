@@ -9,13 +9,14 @@
  *
  * The pool calls `create` then `ready` once per connection (the readiness gate
  * shared by every caller of that connection), and `close` exactly once for
- * every connection `create` returned, whether or not it became ready.
+ * every connection `create` returned, whether or not it became ready. `ready`
+ * may resolve a boolean or nothing: `true` and `undefined` mean ready.
  *
  * @typeParam C The connection (client) type, for example a `ServiceBusSender`.
  *
  * @example A connector for an in-memory resource
  * ```ts
- * import type { Connector } from "./connector.ts";
+ * import type { Connector } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const connector: Connector<{ open: boolean }> = {
@@ -29,6 +30,22 @@
  * const c = await connector.create(new AbortController().signal);
  * assert.ok(await connector.ready(c, new AbortController().signal));
  * ```
+ *
+ * @example A `ready` that resolves nothing means ready
+ * ```ts
+ * import { ConnectionPool, type Connector } from "@azure-clients/toolbox";
+ * import assert from "node:assert/strict";
+ *
+ * const connector: Connector<{ ping(): Promise<void> }> = {
+ *   create: () => Promise.resolve({ ping: () => Promise.resolve() }),
+ *   ready: (c) => c.ping(), // a Promise<void>: resolving is the proof
+ *   close: () => Promise.resolve(),
+ * };
+ * const pool = new ConnectionPool(connector);
+ * await pool.use(() => {});
+ * assert.equal(pool.readyConnectionCount, 1);
+ * await pool.close();
+ * ```
  */
 export interface Connector<C> {
   /**
@@ -40,14 +57,17 @@ export interface Connector<C> {
    */
   create(signal: AbortSignal): Promise<C>;
   /**
-   * Proves a new connection works (its first use). Throwing or answering
-   * `false` fails the open; the pool then closes the connection.
+   * Proves a new connection works (its first use). Resolving `true` or
+   * nothing (`undefined`, a `Promise<void>`) means ready; throwing, or
+   * resolving `false` or any other value (`1`, `"true"`, `null`), fails the
+   * open, and the pool then closes the connection.
    *
    * @param connection The connection `create` returned.
    * @param signal Aborted when the pool gives up on this open.
-   * @returns Whether the connection is ready for callers.
+   * @returns `true` or nothing when the connection is ready for callers,
+   * `false` when it is not.
    */
-  ready(connection: C, signal: AbortSignal): Promise<boolean>;
+  ready(connection: C, signal: AbortSignal): Promise<boolean | void>;
   /**
    * Releases a connection. Called exactly once per created connection.
    *
@@ -64,7 +84,7 @@ export interface Connector<C> {
  *
  * @example Subclassing
  * ```ts
- * import { AbstractorConnector } from "./connector.ts";
+ * import { AbstractorConnector } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * class Numbers extends AbstractorConnector<number> {
@@ -92,13 +112,15 @@ export abstract class AbstractorConnector<C> implements Connector<C> {
   abstract create(signal: AbortSignal): Promise<C>;
 
   /**
-   * Proves a new connection works. The default answers `true`.
+   * Proves a new connection works. The default answers `true`; an override
+   * may resolve nothing (a `Promise<void>`) to mean ready, or `false` (or
+   * throw) to fail the open.
    *
    * @param _connection The connection `create` returned.
    * @param _signal Aborted when the pool gives up on this open.
-   * @returns Whether the connection is ready.
+   * @returns `true` or nothing when ready, `false` when not.
    */
-  ready(_connection: C, _signal: AbortSignal): Promise<boolean> {
+  ready(_connection: C, _signal: AbortSignal): Promise<boolean | void> {
     return Promise.resolve(true);
   }
 

@@ -17,7 +17,7 @@ const BRAND: unique symbol = Symbol.for(
  *
  * @example Recognising any pool error
  * ```ts
- * import { PoolClosed, PoolError } from "./errors.ts";
+ * import { PoolClosed, PoolError } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const error: unknown = new PoolClosed("pool#1");
@@ -65,7 +65,7 @@ export class PoolError extends Error {
  *
  * @example Catching exhaustion
  * ```ts
- * import { ConnectionsExhausted } from "./errors.ts";
+ * import { ConnectionsExhausted } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const error = new ConnectionsExhausted("Cannot acquire a connection: waited 60000 ms");
@@ -92,7 +92,7 @@ export class ConnectionsExhausted extends PoolError {
  *
  * @example Reading the cause
  * ```ts
- * import { ConnectionFailed } from "./errors.ts";
+ * import { ConnectionFailed } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const cause = new Error("ECONNREFUSED");
@@ -119,7 +119,7 @@ export class ConnectionFailed extends PoolError {
  *
  * @example A closed pool refuses callers
  * ```ts
- * import { PoolClosed } from "./errors.ts";
+ * import { PoolClosed } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * assert.match(new PoolClosed("pool#1").message, /closed/);

@@ -16,7 +16,7 @@ import type { SharedTransportConnection } from "./shared_transport_connection.ts
  *
  * @example Using a lease
  * ```ts
- * import { ConnectionPool } from "./connection_pool.ts";
+ * import { ConnectionPool } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const pool = new ConnectionPool({

@@ -12,7 +12,7 @@ import type { Clock } from "./clock.ts";
  *
  * @example A logger that collects lines
  * ```ts
- * import type { PoolLogger } from "./options.ts";
+ * import type { PoolLogger } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const lines: string[] = [];
@@ -39,7 +39,7 @@ export interface PoolLogger {
  *
  * @example Tuning a pool
  * ```ts
- * import type { ConnectionPoolOptions } from "./options.ts";
+ * import type { ConnectionPoolOptions } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const options: ConnectionPoolOptions = { clientLimit: 50, maxSize: 4, maxIdleSeconds: 200 };
@@ -98,8 +98,9 @@ export interface ConnectionPoolOptions {
   maxBackoffSeconds?: number;
   /**
    * Decides whether an error thrown by a `use` callback means its connection
-   * is broken; if so the connection is invalidated (rule 6) and the error is
-   * re-thrown unchanged.
+   * is broken; if so the connection is invalidated (no new callers get it,
+   * it closes when its last caller leaves) and the error is re-thrown
+   * unchanged.
    * @default {() => false}
    */
   isConnectionError?: (error: unknown) => boolean;
@@ -125,7 +126,7 @@ export interface ConnectionPoolOptions {
  *
  * @example Bounding one acquire
  * ```ts
- * import type { GetOptions } from "./options.ts";
+ * import type { GetOptions } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const options: GetOptions = {
@@ -155,7 +156,7 @@ export interface GetOptions {
  *
  * @example Closing with a grace period
  * ```ts
- * import type { CloseOptions } from "./options.ts";
+ * import type { CloseOptions } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const options: CloseOptions = { timeoutSeconds: 5 };

@@ -42,7 +42,7 @@ export interface ConnectionRecord<C> {
  *
  * @example Inspecting the connections of a pool
  * ```ts
- * import { ConnectionPool } from "./connection_pool.ts";
+ * import { ConnectionPool } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const pool = new ConnectionPool({

@@ -8,48 +8,60 @@
  * A plain snapshot of a pool's counts and wait-time figures; it holds no live
  * references, so it is cheap to poll and safe to serialise.
  *
+ * The names say which is which: `<state>Connections` and `<state>Callers`
+ * count what is in that state now; `connections<Event>`, `opens<Event>` and
+ * `callers<Event>` count events since the pool was made; `isClosed` is the
+ * pool's own state (`pool.closed`).
+ *
  * @example Reading a snapshot
  * ```ts
- * import type { PoolStats } from "./stats.ts";
+ * import { ConnectionPool } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
- * const stats: PoolStats = {
- *   ready: 1, opening: 0, draining: 0, closing: 0, size: 1, activeCallers: 3,
- *   waitingCallers: 0, created: 1, closed: 0, failedOpens: 0, timeouts: 0,
- *   acquired: 10, waitP50Ms: 0, waitP99Ms: 0.2, closedPool: false,
- * };
- * assert.equal(JSON.parse(JSON.stringify(stats)).ready, 1);
+ * const pool = new ConnectionPool({
+ *   create: () => Promise.resolve({}),
+ *   ready: () => Promise.resolve(true),
+ *   close: () => Promise.resolve(),
+ * });
+ * await pool.use(() => {});
+ * const stats = pool.stats();
+ * assert.equal(stats.readyConnections, 1);
+ * assert.equal(stats.connectionsCreated, 1);
+ * assert.equal(stats.callersServed, 1);
+ * assert.equal(JSON.parse(JSON.stringify(stats)).isClosed, false);
+ * await pool.close();
+ * assert.equal(pool.stats().connectionsClosed, 1);
  * ```
  */
 export interface PoolStats {
-  /** Ready connections that take new callers. */
-  ready: number;
-  /** Connections being opened (create or ready in flight). */
-  opening: number;
-  /** Connections that take no new callers and close when their last caller leaves. */
-  draining: number;
-  /** Connections whose `close` is in flight. */
-  closing: number;
-  /** All connections counted against `maxSize`: ready + opening + draining + closing. */
+  /** Ready connections that take new callers, now. */
+  readyConnections: number;
+  /** Connections being opened (create or ready in flight), now. */
+  openingConnections: number;
+  /** Connections that take no new callers and close when their last caller leaves, now. */
+  drainingConnections: number;
+  /** Connections whose `close` is in flight, now. */
+  closingConnections: number;
+  /** All connections counted against `maxSize`, now: ready + opening + draining + closing. */
   size: number;
-  /** Callers holding a lease now. */
+  /** Callers holding a lease, now. */
   activeCallers: number;
-  /** Callers queued for capacity now. */
+  /** Callers queued for capacity, now. */
   waitingCallers: number;
   /** Connections `create` returned, since the pool was made. */
-  created: number;
+  connectionsCreated: number;
   /** Connections whose `close` settled, since the pool was made. */
-  closed: number;
-  /** Opens that failed (create or ready threw, answered false or timed out). */
-  failedOpens: number;
-  /** Callers that got `ConnectionsExhausted`. */
-  timeouts: number;
+  connectionsClosed: number;
+  /** Opens that failed (create or ready threw, ready answered false or the open timed out), since the pool was made. */
+  opensFailed: number;
+  /** Callers that got `ConnectionsExhausted`, since the pool was made. */
+  callersTimedOut: number;
   /** Leases handed out, since the pool was made. */
-  acquired: number;
+  callersServed: number;
   /** Median acquire wait over the recent window, in milliseconds. */
   waitP50Ms: number;
   /** 99th-percentile acquire wait over the recent window, in milliseconds. */
   waitP99Ms: number;
-  /** Whether `close()` has been called. */
-  closedPool: boolean;
+  /** Whether `close()` has been called (the same as `pool.closed`). */
+  isClosed: boolean;
 }

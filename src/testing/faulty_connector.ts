@@ -854,12 +854,12 @@ export class FaultyConnector<C> implements Connector<C> {
    * await assert.rejects(faulty.ready(conn, new AbortController().signal), { name: "InjectedFault" });
    * ```
    */
-  ready(connection: C, signal: AbortSignal): Promise<boolean> {
+  ready(connection: C, signal: AbortSignal): Promise<boolean | void> {
     this.#inFlight++;
     const state = this.#open.get(connection);
     const scripted = state?.readyFault;
     if (state !== undefined) state.readyFault = undefined;
-    let answer: Promise<boolean>;
+    let answer: Promise<boolean | void>;
     if (
       scripted === "readyFail" ||
       (scripted === undefined && this.#readyFailureRate > 0 &&

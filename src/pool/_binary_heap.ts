@@ -13,7 +13,7 @@
  *
  * @example Keeping positions on the elements
  * ```ts
- * import { BinaryHeap, type HeapPositions } from "./binary_heap.ts";
+ * import { BinaryHeap, type HeapPositions } from "./_binary_heap.ts";
  * import assert from "node:assert/strict";
  *
  * interface Job { priority: number; at?: number }
@@ -51,7 +51,7 @@ export interface HeapPositions<T> {
  *
  * @example Re-positioning an element after its priority changed
  * ```ts
- * import { BinaryHeap } from "./binary_heap.ts";
+ * import { BinaryHeap } from "./_binary_heap.ts";
  * import assert from "node:assert/strict";
  *
  * const load = new Map([["a", 0], ["b", 1]]);
