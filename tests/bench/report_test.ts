@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { recommend } from "../scripts/_bench_recommend.ts";
+import { recommend } from "../../scripts/bench/recommend.ts";
 import {
   markdownTable,
   recommendationLines,
@@ -9,8 +9,8 @@ import {
   type ReportInput,
   tableRows,
   textTable,
-} from "../scripts/_bench_report.ts";
-import { cell } from "./_bench_cells.ts";
+} from "../../scripts/bench/report.ts";
+import { cell } from "./_cells.ts";
 
 const results = [
   cell({ maxSize: 4, clientLimit: 50, p99: 31 }),

@@ -13,26 +13,22 @@
  * @module
  */
 
-import { parseCommandLine } from "./_bench_args.ts";
-import type { BenchArgs } from "./_bench_args.ts";
-import { formatMs } from "./_bench_format.ts";
-import { describeSettings, recommend } from "./_bench_recommend.ts";
+import { parseCommandLine } from "./args.ts";
+import type { BenchArgs } from "./args.ts";
+import { formatMs } from "./format.ts";
+import { describeSettings, recommend } from "./recommend.ts";
 import {
   recommendationLines,
   renderJson,
   renderMarkdownReport,
   tableRows,
   textTable,
-} from "./_bench_report.ts";
-import type { ReportInput } from "./_bench_report.ts";
-import {
-  type BenchBackend,
-  type CellProgress,
-  runCell,
-} from "./_bench_runner.ts";
-import { simulatedBackend } from "./_bench_simulated.ts";
-import { renderChart } from "./_bench_svg.ts";
-import type { CellResult, PoolSettings } from "./_bench_types.ts";
+} from "./report.ts";
+import type { ReportInput } from "./report.ts";
+import { type BenchBackend, type CellProgress, runCell } from "./runner.ts";
+import { simulatedBackend } from "./simulated.ts";
+import { renderChart } from "./svg.ts";
+import type { CellResult, PoolSettings } from "./types.ts";
 
 /** The launcher falling further behind its schedule than this is worth a warning. */
 const LAG_WARNING_MS = 50;
@@ -67,7 +63,7 @@ async function openBackend(args: BenchArgs): Promise<BenchBackend> {
     });
   }
   // Loaded only for a real target, so the default run never loads an Azure SDK.
-  const { openTargetBackend } = await import("./_bench_targets.ts");
+  const { openTargetBackend } = await import("./targets.ts");
   return await openTargetBackend(args.target, {
     azure: args.azure,
     env: Deno.env.toObject(),
@@ -101,7 +97,7 @@ class ProgressLine {
 async function micro(): Promise<number> {
   // Loaded only here, so the tuning run never loads the peers' npm packages.
   const { microRatios, microTable, CONCURRENCIES } = await import(
-    "./_bench_micro.ts"
+    "./micro.ts"
   );
   const progress = new ProgressLine();
   let rows;

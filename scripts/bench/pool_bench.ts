@@ -12,12 +12,7 @@
  * @module
  */
 
-import {
-  BATCH_OPS,
-  CONCURRENCIES,
-  runBatch,
-  SUBJECTS,
-} from "./_bench_micro.ts";
+import { BATCH_OPS, CONCURRENCIES, runBatch, SUBJECTS } from "./micro.ts";
 
 for (const concurrency of CONCURRENCIES) {
   for (const [index, subject] of SUBJECTS.entries()) {

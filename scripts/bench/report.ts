@@ -5,13 +5,9 @@
  * @module
  */
 
-import { formatCount, formatMs } from "./_bench_format.ts";
-import {
-  compareSize,
-  misses,
-  type Recommendation,
-} from "./_bench_recommend.ts";
-import type { CellResult } from "./_bench_types.ts";
+import { formatCount, formatMs } from "./format.ts";
+import { compareSize, misses, type Recommendation } from "./recommend.ts";
+import type { CellResult } from "./types.ts";
 
 /** Everything a report describes. */
 export interface ReportInput {
@@ -67,7 +63,7 @@ function triple(a: number, b: number, c: number): string {
  *
  * @example The header and a row
  * ```ts
- * import { tableRows } from "./_bench_report.ts";
+ * import { tableRows } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * const rows = tableRows([], 50, 0);
@@ -111,7 +107,7 @@ export function tableRows(
  *
  * @example Alignment
  * ```ts
- * import { textTable } from "./_bench_report.ts";
+ * import { textTable } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(textTable([["a", "bb"], ["10", "x"]]), " a  bb\n--  --\n10  x");
@@ -147,7 +143,7 @@ export function textTable(rows: readonly string[][]): string {
  *
  * @example Two columns
  * ```ts
- * import { markdownTable } from "./_bench_report.ts";
+ * import { markdownTable } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(markdownTable([["a", "b"], ["1", "2"]]), "| a | b |\n|---|---|\n| 1 | 2 |");
@@ -169,7 +165,7 @@ export function markdownTable(rows: readonly string[][]): string {
  *
  * @example A recommendation's text
  * ```ts
- * import { recommendationLines } from "./_bench_report.ts";
+ * import { recommendationLines } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * const lines = recommendationLines({ met: true, choice: undefined, summary: "Set X", reasons: ["why"] });
@@ -193,7 +189,7 @@ export function recommendationLines(recommendation: Recommendation): string[] {
  *
  * @example A report links its chart
  * ```ts
- * import { renderMarkdownReport } from "./_bench_report.ts";
+ * import { renderMarkdownReport } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * const md = renderMarkdownReport({
@@ -285,7 +281,7 @@ export function renderMarkdownReport(
  *
  * @example The recommendation is included
  * ```ts
- * import { renderJson } from "./_bench_report.ts";
+ * import { renderJson } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * const json = JSON.parse(renderJson({

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { formatCount, formatMs } from "./_bench_format.ts";
-import type { CellResult, PoolSettings } from "./_bench_types.ts";
+import { formatCount, formatMs } from "./format.ts";
+import type { CellResult, PoolSettings } from "./types.ts";
 
 /** The target and the load a recommendation is made for. */
 export interface RecommendOptions {
@@ -55,7 +55,7 @@ export interface Recommendation {
  *
  * @example Naming a cell
  * ```ts
- * import { describeSettings } from "./_bench_recommend.ts";
+ * import { describeSettings } from "./recommend.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(
@@ -82,7 +82,7 @@ export function describeSettings(settings: PoolSettings): string {
  *
  * @example Fewer connections come first
  * ```ts
- * import { compareSize } from "./_bench_recommend.ts";
+ * import { compareSize } from "./recommend.ts";
  * import assert from "node:assert/strict";
  *
  * const cell = (maxSize: number, clientLimit: number) =>
@@ -106,7 +106,7 @@ export function compareSize(a: CellResult, b: CellResult): number {
  *
  * @example A cell that was too slow
  * ```ts
- * import { misses } from "./_bench_recommend.ts";
+ * import { misses } from "./recommend.ts";
  * import assert from "node:assert/strict";
  *
  * const cell = {
@@ -178,7 +178,7 @@ function closest(a: CellResult, b: CellResult): number {
  *
  * @example Choosing between two sizes
  * ```ts
- * import { recommend } from "./_bench_recommend.ts";
+ * import { recommend } from "./recommend.ts";
  * import assert from "node:assert/strict";
  *
  * const cell = (maxSize: number, p99: number) => ({

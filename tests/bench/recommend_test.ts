@@ -5,8 +5,8 @@ import {
   describeSettings,
   misses,
   recommend,
-} from "../scripts/_bench_recommend.ts";
-import { cell } from "./_bench_cells.ts";
+} from "../../scripts/bench/recommend.ts";
+import { cell } from "./_cells.ts";
 
 const target = { targetP99Ms: 50, offeredRate: 2000 };
 

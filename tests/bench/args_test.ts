@@ -6,7 +6,7 @@ import {
   helpText,
   parseBenchArgs,
   parseCommandLine,
-} from "../scripts/_bench_args.ts";
+} from "../../scripts/bench/args.ts";
 
 /** Asserts that `argv` is refused with exit code 2 and exactly this message. */
 function assertRefused(argv: string[], message: string): void {
@@ -265,7 +265,8 @@ describe("deno task bench", () => {
         };
       };
     }).Deno;
-    const script = new URL("../scripts/bench.ts", import.meta.url).pathname;
+    const script =
+      new URL("../../scripts/bench/main.ts", import.meta.url).pathname;
     const output = await new Command(deno!.execPath(), {
       args: ["run", "-A", "--no-config", script, "--concurrency", "-3"],
       stdout: "piped",

@@ -13,10 +13,10 @@
 
 import { createPool } from "generic-pool";
 import { Pool as TarnPool } from "tarn";
-import { ConnectionPool } from "../src/pool/connection_pool.ts";
+import { ConnectionPool } from "../../mod.ts";
 import { Semaphore } from "./semaphore.ts";
-import { formatCount } from "./_bench_format.ts";
-import { textTable } from "./_bench_report.ts";
+import { formatCount } from "./format.ts";
+import { textTable } from "./report.ts";
 
 /** Total capacity of every subject: 10 connections x 100 callers, or 1,000 exclusive resources. */
 export const CAPACITY = 1000;
@@ -170,7 +170,7 @@ function poolOf10x100(): ConnectionPool<Resource> {
  *
  * @example A small batch
  * ```ts
- * import { runBatch } from "./_bench_micro.ts";
+ * import { runBatch } from "./micro.ts";
  * import assert from "node:assert/strict";
  *
  * let n = 0;
@@ -236,7 +236,7 @@ export interface MicroRow {
  *
  * @example A quick measurement
  * ```ts
- * import { microRatios } from "./_bench_micro.ts";
+ * import { microRatios } from "./micro.ts";
  * import assert from "node:assert/strict";
  *
  * const rows = await microRatios({ runs: 1, ops: 200, concurrencies: [1] });
@@ -300,7 +300,7 @@ function formatRate(opsPerSecond: number): string {
  *
  * @example A made-up measurement
  * ```ts
- * import { microTable } from "./_bench_micro.ts";
+ * import { microTable } from "./micro.ts";
  * import assert from "node:assert/strict";
  *
  * const text = microTable([

@@ -1,4 +1,4 @@
-import type { CellResult } from "../scripts/_bench_types.ts";
+import type { CellResult } from "../../scripts/bench/types.ts";
 
 /** The figures of a bench grid cell that a test cares about. */
 export interface CellSpec {

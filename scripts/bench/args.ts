@@ -132,7 +132,7 @@ export interface BenchArgs {
  *
  * @example The default grid
  * ```ts
- * import { defaultBenchArgs } from "./_bench_args.ts";
+ * import { defaultBenchArgs } from "./args.ts";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(defaultBenchArgs().maxSizes, [1, 2, 4, 8]);
@@ -321,7 +321,7 @@ function showDefault(value: unknown): string {
  *
  * @example Every flag is listed
  * ```ts
- * import { helpText } from "./_bench_args.ts";
+ * import { helpText } from "./args.ts";
  * import assert from "node:assert/strict";
  *
  * assert.match(helpText(), /--rate <n>\s+.*\(default 4000\)/);
@@ -424,7 +424,7 @@ export type CommandLine =
  *
  * @example Overriding the grid
  * ```ts
- * import { parseBenchArgs } from "./_bench_args.ts";
+ * import { parseBenchArgs } from "./args.ts";
  * import assert from "node:assert/strict";
  *
  * const args = parseBenchArgs(["--max-size", "1,3", "--rate=2500"]);
@@ -513,7 +513,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
  *
  * @example A bad flag exits with code 2
  * ```ts
- * import { parseCommandLine } from "./_bench_args.ts";
+ * import { parseCommandLine } from "./args.ts";
  * import assert from "node:assert/strict";
  *
  * const result = parseCommandLine(["--concurrency", "-3"]);
