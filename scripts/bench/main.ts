@@ -94,24 +94,6 @@ class ProgressLine {
   }
 }
 
-async function micro(): Promise<number> {
-  // Loaded only here, so the tuning run never loads the peers' npm packages.
-  const { microRatios, microTable, CONCURRENCIES } = await import(
-    "./micro.ts"
-  );
-  const progress = new ProgressLine();
-  let rows;
-  try {
-    rows = await microRatios({
-      onProgress: (text) => progress.show(`micro: ${text} done`),
-    });
-  } finally {
-    progress.clear();
-  }
-  await Deno.stdout.write(encoder.encode(microTable(rows, CONCURRENCIES)));
-  return 0;
-}
-
 async function main(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv);
   if (parsed.kind === "exit") {
@@ -120,7 +102,6 @@ async function main(argv: string[]): Promise<number> {
     return parsed.code;
   }
   const args = parsed.args;
-  if (args.micro) return await micro();
   const startedAt = new Date();
   const started = performance.now();
   const backend = await openBackend(args);

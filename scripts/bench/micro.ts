@@ -1,358 +1,152 @@
 /**
- * The comparison micro-benchmark: acquire, one `await`, release, in N loops at
- * once, through `ConnectionPool` (10 connections x 100 callers), a bare
- * semaphore of 1,000 permits (the floor), `generic-pool` and `tarn` (1,000
- * pre-created resources each, so total capacity is equal). Used by
- * `scripts/pool_bench.ts` (`deno task bench:micro`) and by
- * `deno task bench --micro`, which prints ratios to the semaphore.
- *
- * The peers are bench-only npm dependencies; `src/` never imports them.
+ * `deno task bench:micro`: the pool's hot-path cost on Deno, Node and Bun in
+ * one command. Each runtime runs the same workload in its own process
+ * (`micro_child.ts`: Deno from source, Node and Bun from a bundle made with
+ * `deno bundle`), and its table prints as soon as it finishes: ops/s and the
+ * ratio to a bare semaphore in the same process at concurrency 1, 100 and
+ * 10,000, `generic-pool` and `tarn` side by side, hand-off p50/p99, heap per
+ * queued caller, and the goals of issue 12 checked (reported, never
+ * asserted). `--help` lists the flags and their defaults; a bad flag exits
+ * with code 2, a runtime that failed with code 1.
  *
  * @module
  */
 
-import { createPool } from "generic-pool";
-import { Pool as TarnPool } from "tarn";
-import { ConnectionPool } from "../../mod.ts";
-import { Semaphore } from "./semaphore.ts";
-import { formatCount } from "./format.ts";
-import { textTable } from "./report.ts";
+import { ROOT, tool } from "../_tools.ts";
+import {
+  microCommand,
+  type MicroRuntime,
+  parseMicroCommandLine,
+} from "./micro_args.ts";
+import {
+  microGoals,
+  type MicroResult,
+  type MicroSettings,
+  renderMicro,
+} from "./micro_report.ts";
 
-/** Total capacity of every subject: 10 connections x 100 callers, or 1,000 exclusive resources. */
-export const CAPACITY = 1000;
-/** Operations in one measured batch, whatever the concurrency. */
-export const BATCH_OPS = 20_000;
-/** Unmeasured batches run first on every subject and concurrency. */
-export const WARM_UP_BATCHES = 5;
-/** The concurrencies measured. */
-export const CONCURRENCIES: readonly number[] = [1, 100, 10_000];
+const CHILD = `${ROOT}scripts/bench/micro_child.ts`;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
-/** One subject, opened: a cycle of acquire, `await Promise.resolve()`, release. */
-export interface OpenSubject {
-  /** Runs one cycle. */
-  cycle(): Promise<void>;
-  /** Releases what `open` made. */
-  close(): Promise<void>;
-}
-
-/** A subject of the comparison. */
-export interface MicroSubject {
-  /** Its name in the output. */
-  name: string;
-  /**
-   * Timed iterations per `deno bench` case; a slow peer gets fewer so that
-   * `deno task bench:micro` stays under two minutes.
-   */
-  iterations: number;
-  /** Makes it, resources pre-created. */
-  open(): Promise<OpenSubject>;
-}
-
-/** A resource of the exclusive pools. */
-interface Resource {
-  id: number;
-}
-
-/** The subjects, the baseline (bare semaphore) first. */
-export const SUBJECTS: readonly MicroSubject[] = [
-  {
-    name: "bare semaphore",
-    iterations: 20,
-    open() {
-      const semaphore = new Semaphore(CAPACITY);
-      return Promise.resolve({
-        async cycle() {
-          await semaphore.acquire();
-          await Promise.resolve();
-          semaphore.release();
-        },
-        close: () => Promise.resolve(),
-      });
-    },
-  },
-  {
-    name: "ConnectionPool use()",
-    iterations: 20,
-    async open() {
-      const pool = poolOf10x100();
-      await pool.warm(10);
-      const work = () => Promise.resolve();
-      return { cycle: () => pool.use(work), close: () => pool.close() };
-    },
-  },
-  {
-    name: "ConnectionPool get()",
-    iterations: 20,
-    async open() {
-      const pool = poolOf10x100();
-      await pool.warm(10);
-      return {
-        async cycle() {
-          const lease = await pool.get();
-          await Promise.resolve();
-          lease.release();
-        },
-        close: () => pool.close(),
-      };
-    },
-  },
-  {
-    name: "generic-pool",
-    iterations: 10,
-    async open() {
-      let next = 0;
-      const pool = createPool<Resource>({
-        create: () => Promise.resolve({ id: ++next }),
-        destroy: () => Promise.resolve(),
-      }, { max: CAPACITY, min: CAPACITY });
-      await pool.ready();
-      return {
-        async cycle() {
-          const resource = await pool.acquire();
-          await Promise.resolve();
-          // not awaited: generic-pool's release resolves on a later tick, as in its docs' use.
-          pool.release(resource).catch(() => {});
-        },
-        async close() {
-          await pool.drain();
-          await pool.clear();
-        },
-      };
-    },
-  },
-  {
-    name: "tarn",
-    iterations: 4,
-    async open() {
-      let next = 0;
-      const pool = new TarnPool<Resource>({
-        create: (callback: (error: Error | null, resource: Resource) => void) =>
-          callback(null, { id: ++next }),
-        destroy: () => {},
-        min: 0,
-        max: CAPACITY,
-        acquireTimeoutMillis: 60_000,
-      });
-      // Pre-create every resource: acquire all of them, then give them back.
-      const warm = await Promise.all(
-        Array.from({ length: CAPACITY }, () => pool.acquire().promise),
-      );
-      for (const resource of warm) pool.release(resource);
-      return {
-        async cycle() {
-          const resource = await pool.acquire().promise;
-          await Promise.resolve();
-          pool.release(resource);
-        },
-        async close() {
-          await pool.destroy();
-        },
-      };
-    },
-  },
-];
-
-function poolOf10x100(): ConnectionPool<Resource> {
-  let next = 0;
-  return new ConnectionPool<Resource>({
-    create: () => Promise.resolve({ id: ++next }),
-    ready: () => Promise.resolve(true),
-    close: () => Promise.resolve(),
-  }, { maxSize: 10, clientLimit: 100 });
-}
-
-/**
- * Runs `ops` cycles spread over `concurrency` loops running at once.
- *
- * @param cycle One acquire-await-release cycle.
- * @param concurrency Loops at once.
- * @param ops Cycles in total.
- *
- * @example A small batch
- * ```ts
- * import { runBatch } from "./micro.ts";
- * import assert from "node:assert/strict";
- *
- * let n = 0;
- * await runBatch(() => Promise.resolve(void n++), 3, 10);
- * assert.equal(n, 10);
- * ```
- */
-export async function runBatch(
-  cycle: () => Promise<void>,
-  concurrency: number,
-  ops: number,
-): Promise<void> {
-  let remaining = ops;
-  const loop = async () => {
-    while (remaining > 0) {
-      remaining--;
-      await cycle();
-    }
-  };
-  const loops: Promise<void>[] = [];
-  for (let i = 0; i < Math.min(concurrency, ops); i++) loops.push(loop());
-  await Promise.all(loops);
-}
-
-/** Options of {@linkcode microRatios}. */
-export interface MicroRatioOptions {
-  /**
-   * Measured batches per subject and concurrency; the median counts.
-   * @default {5}
-   */
-  runs?: number;
-  /**
-   * Cycles per batch.
-   * @default {BATCH_OPS}
-   */
-  ops?: number;
-  /**
-   * The concurrencies.
-   * @default {CONCURRENCIES}
-   */
-  concurrencies?: readonly number[];
-  /**
-   * Called after each subject and concurrency, for a progress line.
-   * @default {undefined}
-   */
-  onProgress?: (text: string) => void;
-}
-
-/** One measured row: a subject's median throughput at each concurrency. */
-export interface MicroRow {
-  /** The subject. */
-  name: string;
-  /** Median operations per second, one per concurrency. */
-  opsPerSecond: number[];
-}
-
-/**
- * Measures every subject at every concurrency: `WARM_UP_BATCHES` warm-up batches, then `runs`
- * batches; the median batch counts.
- *
- * @param options Runs, batch size, concurrencies.
- * @returns One row per subject, the semaphore first.
- *
- * @example A quick measurement
- * ```ts
- * import { microRatios } from "./micro.ts";
- * import assert from "node:assert/strict";
- *
- * const rows = await microRatios({ runs: 1, ops: 200, concurrencies: [1] });
- * assert.equal(rows[0].name, "bare semaphore");
- * assert.ok(rows.every((row) => row.opsPerSecond[0] > 0));
- * ```
- */
-export async function microRatios(
-  options: MicroRatioOptions = {},
-): Promise<MicroRow[]> {
-  const runs = options.runs ?? 5;
-  const ops = options.ops ?? BATCH_OPS;
-  const concurrencies = options.concurrencies ?? CONCURRENCIES;
-  const rows: MicroRow[] = [];
-  for (const subject of SUBJECTS) {
-    const row: MicroRow = { name: subject.name, opsPerSecond: [] };
-    for (const concurrency of concurrencies) {
-      // A fresh subject per concurrency, so no queue state carries over.
-      const open = await subject.open();
-      try {
-        // Warm-up: enough batches for the JIT to settle (one was not: the
-        // first measured batches then ran at a third of the final speed).
-        for (let warmUp = 0; warmUp < WARM_UP_BATCHES; warmUp++) {
-          await runBatch(open.cycle, concurrency, ops);
-        }
-        const rates: number[] = [];
-        for (let run = 0; run < runs; run++) {
-          const start = performance.now();
-          await runBatch(open.cycle, concurrency, ops);
-          rates.push(ops / ((performance.now() - start) / 1000));
-        }
-        rates.sort((a, b) => a - b);
-        row.opsPerSecond.push(rates[Math.floor(rates.length / 2)]);
-      } finally {
-        await open.close();
-      }
-      options.onProgress?.(
-        `${subject.name} at concurrency ${formatCount(concurrency)}`,
-      );
-    }
-    rows.push(row);
+/** Bundles the child (and the peers it imports) into one ES module for Node and Bun. */
+async function bundle(dir: string): Promise<string> {
+  const out = `${dir}/micro_child.mjs`;
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--platform", "deno", "-o", out, CHILD],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(`deno bundle failed:\n${decoder.decode(stderr)}`);
   }
-  return rows;
+  return out;
 }
 
-function formatRate(opsPerSecond: number): string {
-  if (opsPerSecond >= 1e6) return `${(opsPerSecond / 1e6).toFixed(2)}M`;
-  if (opsPerSecond >= 1e3) return `${(opsPerSecond / 1e3).toFixed(0)}k`;
-  return opsPerSecond.toFixed(0);
+async function command(
+  runtime: MicroRuntime,
+  bundled: () => Promise<string>,
+  settings: string,
+): Promise<[string, string[]]> {
+  switch (runtime) {
+    case "deno":
+      return [Deno.execPath(), [
+        "run",
+        "-A",
+        "--v8-flags=--expose-gc",
+        CHILD,
+        settings,
+      ]];
+    case "node":
+      return ["node", ["--expose-gc", await bundled(), settings]];
+    case "bun":
+      // Bun.gc(true) needs no flag.
+      return [await tool("bun"), [await bundled(), settings]];
+  }
 }
 
-/**
- * Lays the measurements out as a table of ops/s with the ratio to the
- * semaphore, then checks the pool's goals: within 2x of the semaphore
- * (ratio at least 0.5) and ahead of both peers at every concurrency.
- *
- * @param rows From {@linkcode microRatios}, the semaphore first.
- * @param concurrencies The concurrencies, in the rows' order.
- * @param ops Cycles per batch, for the heading.
- * @returns The table and one verdict line per goal.
- *
- * @example A made-up measurement
- * ```ts
- * import { microTable } from "./micro.ts";
- * import assert from "node:assert/strict";
- *
- * const text = microTable([
- *   { name: "bare semaphore", opsPerSecond: [10e6] },
- *   { name: "ConnectionPool use()", opsPerSecond: [6e6] },
- *   { name: "generic-pool", opsPerSecond: [1e6] },
- * ], [1]);
- * assert.match(text, /ConnectionPool use\(\)\s+6\.00M \(0\.60x\)/);
- * assert.match(text, /within 2x of the semaphore: yes/);
- * ```
- */
-export function microTable(
-  rows: readonly MicroRow[],
-  concurrencies: readonly number[],
-  ops: number = BATCH_OPS,
-): string {
-  const base = rows[0];
-  const table = [
-    ["implementation", ...concurrencies.map((c) => `conc ${formatCount(c)}`)],
-    ...rows.map((row) => [
-      row.name,
-      ...row.opsPerSecond.map((rate, i) =>
-        `${formatRate(rate)} (${(rate / base.opsPerSecond[i]).toFixed(2)}x)`
-      ),
-    ]),
-  ];
-  const ours = rows.filter((row) => row.name.startsWith("ConnectionPool"));
-  const peers = rows.filter((row) => row !== base && !ours.includes(row));
-  const verdicts = ours.map((row) => {
-    const within = row.opsPerSecond.every((rate, i) =>
-      rate >= base.opsPerSecond[i] / 2
+async function runChild(program: string, args: string[]): Promise<MicroResult> {
+  const { code, stdout } = await new Deno.Command(program, {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const lines = decoder.decode(stdout).trim().split("\n");
+  if (code !== 0) throw new Error(`exited with code ${code}`);
+  return JSON.parse(lines[lines.length - 1]) as MicroResult;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseMicroCommandLine(argv);
+  if (parsed.kind === "exit") {
+    if (parsed.stdout) await Deno.stdout.write(encoder.encode(parsed.stdout));
+    if (parsed.stderr) await Deno.stderr.write(encoder.encode(parsed.stderr));
+    return parsed.code;
+  }
+  const args = parsed.args;
+  const started = performance.now();
+  const settings: MicroSettings = {
+    rounds: args.rounds,
+    batchMs: args.batchMs,
+    handOffSamples: args.handOffSamples,
+    queued: 10_000,
+    concurrencies: [1, 100, 10_000],
+  };
+  const write = (text: string) =>
+    (args.json ? Deno.stderr : Deno.stdout).write(encoder.encode(text));
+  await write(`${microCommand(args)}\n(--help lists the flags)\n\n`);
+  const dir = await Deno.makeTempDir({ prefix: "bench_micro_" });
+  let bundlePath: Promise<string> | undefined;
+  const bundled = () => (bundlePath ??= bundle(dir));
+  const results: MicroResult[] = [];
+  let failed = 0;
+  try {
+    for (const runtime of args.runtimes) {
+      try {
+        const [program, childArgs] = await command(
+          runtime,
+          bundled,
+          JSON.stringify(settings),
+        );
+        const result = await runChild(program, childArgs);
+        results.push(result);
+        // Printed as each runtime finishes, so a pipe sees progress too.
+        if (!args.json) await write(`${renderMicro(result)}\n`);
+      } catch (error) {
+        failed++;
+        console.error(
+          `bench:micro: ${runtime} failed: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        );
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  if (args.json) {
+    await Deno.stdout.write(
+      encoder.encode(JSON.stringify(results, null, 2) + "\n"),
     );
-    const ahead = row.opsPerSecond.every((rate, i) =>
-      peers.every((peer) => rate > peer.opsPerSecond[i])
+  } else {
+    const summary = results.map((result) => {
+      const checks = microGoals(result);
+      const met = checks.filter((check) => check.met === true).length;
+      return `${result.runtime} ${met} of ${checks.length}`;
+    });
+    await write(
+      `goals met: ${summary.join("; ") || "none measured"} (${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s in all)\n`,
     );
-    return `${row.name}: within 2x of the semaphore: ${
-      within ? "yes" : "no"
-    }; ` +
-      `ahead of ${
-        peers.map((peer) => peer.name).join(" and ")
-      } at every concurrency: ${ahead ? "yes" : "no"}`;
-  });
-  return [
-    `Throughput, ops/s (ratio to the bare semaphore); ${
-      formatCount(ops)
-    } cycles per batch, median of the batches; capacity ${
-      formatCount(CAPACITY)
-    }`,
-    "",
-    textTable(table),
-    "",
-    ...verdicts,
-    "",
-  ].join("\n");
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+if (import.meta.main) {
+  Deno.exitCode = await main(Deno.args);
 }

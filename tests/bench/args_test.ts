@@ -237,7 +237,6 @@ describe("helpText", () => {
         /--p99-ms <n>\s+.*\(default 50\)/,
         /--json\s+Print/,
         /--target <name>\s+.*\(default simulated\)/,
-        /--micro\s+Instead/,
         /--out <file>\s+.*\(default none\)/,
         /--help, -h/,
       ]
