@@ -109,6 +109,18 @@ export interface BenchArgs {
    */
   p99Ms: number;
   /**
+   * Instances of the service that each run one such pool; the recommendation
+   * checks instances x `maxSize` against `connectionQuota`.
+   * @default {undefined}
+   */
+  instances: number | undefined;
+  /**
+   * Connections the service allows per namespace or account, shared by every
+   * instance.
+   * @default {undefined}
+   */
+  connectionQuota: number | undefined;
+  /**
    * The pool's `acquireTimeoutSeconds` in every cell.
    * @default {1}
    */
@@ -161,6 +173,8 @@ export function defaultBenchArgs(): BenchArgs {
     connectionRate: 2000,
     timeScale: 0.01,
     p99Ms: 50,
+    instances: undefined,
+    connectionQuota: undefined,
     acquireTimeoutSeconds: 1,
     seed: 1,
     json: false,
@@ -251,6 +265,16 @@ const FLAGS: FlagTable<BenchArgs> = {
     key: "p99Ms",
     kind: "num+",
     help: "Latency target: whole-operation p99, ms",
+  },
+  "--instances": {
+    key: "instances",
+    kind: "int+",
+    help: "Instances running one pool each: checks instances x maxSize",
+  },
+  "--connection-quota": {
+    key: "connectionQuota",
+    kind: "int+",
+    help: "Connections the namespace allows, shared by all instances",
   },
   "--acquire-timeout-seconds": {
     key: "acquireTimeoutSeconds",
