@@ -1,4 +1,4 @@
-import type { CellResult } from "../scripts/_bench_types.ts";
+import type { CellResult } from "../../scripts/bench/types.ts";
 
 /** The figures of a bench grid cell that a test cares about. */
 export interface CellSpec {
@@ -11,6 +11,10 @@ export interface CellSpec {
   throughput?: number;
   opened?: number;
   count?: number;
+  /** The acquire wait's p99, milliseconds. */
+  waitP99?: number;
+  /** Requests that queued for capacity. */
+  waited?: number;
 }
 
 /**
@@ -33,12 +37,20 @@ export function cell(spec: CellSpec): CellResult {
     succeeded: count - (spec.timeouts ?? 0) - (spec.errors ?? 0),
     timeouts: spec.timeouts ?? 0,
     errors: spec.errors ?? 0,
-    waited: 0,
+    waited: spec.waited ?? 0,
     opened: spec.opened ?? spec.maxSize,
     offeredRate: 2000,
     throughput: spec.throughput ?? 2000,
     seconds: 2,
-    wait: { count, min: 0, mean: 0.1, p50: 0.05, p95: 0.2, p99: 1, max: 2 },
+    wait: {
+      count,
+      min: 0,
+      mean: 0.1,
+      p50: 0.05,
+      p95: 0.2,
+      p99: spec.waitP99 ?? 1,
+      max: Math.max(2, spec.waitP99 ?? 1),
+    },
     latency: count === 0
       ? {
         count: 0,

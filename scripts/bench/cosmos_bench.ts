@@ -1,5 +1,5 @@
 /**
- * `deno bench -A scripts/cosmos_bench.ts`: N point reads through
+ * `deno bench -A scripts/bench/cosmos_bench.ts`: N point reads through
  * `ManagedCosmos` against N reads that each make a new `CosmosClient`, all
  * against a local `@vercel/cosmosdb-server` (HTTPS, keep-alive) started in
  * this process.
@@ -23,11 +23,11 @@
  */
 
 import { CosmosClient } from "@azure/cosmos";
-import { ManagedCosmos } from "../src/cosmos/mod.ts";
+import { ManagedCosmos } from "../../src/cosmos/mod.ts";
 import {
   EMULATOR_KEY,
   startCosmosServer,
-} from "../src/testing/servers/cosmos_server.ts";
+} from "../../src/testing/servers/cosmos_server.ts";
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = Deno.env.get(name);

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Semaphore } from "../scripts/semaphore.ts";
+import { Semaphore } from "../../scripts/bench/semaphore.ts";
 
 /** Lets every queued promise reaction run. */
 async function flush(): Promise<void> {

@@ -1,12 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  type BenchBackend,
-  runCell,
-  seededRandom,
-} from "../scripts/_bench_runner.ts";
-import { ConnectionsExhausted } from "../src/pool/errors.ts";
-import type { PoolStats } from "../src/pool/stats.ts";
+import { type BenchBackend, runCell } from "../../scripts/bench/runner.ts";
+import type { PoolFigures } from "../../scripts/bench/pool_figures.ts";
+import { ConnectionsExhausted } from "../../mod.ts";
+import { seededRandom } from "../_seeded.ts";
 
 const settings = {
   clientLimit: 4,
@@ -40,13 +37,13 @@ function fakeBackend(
           onAcquired();
           return behaviour(++calls);
         },
-        stats: () =>
-          ({
-            connectionsCreated: 2,
-            callersServed: calls,
-            waitP50Ms: 0.5,
-            waitP99Ms: 3,
-          }) as PoolStats,
+        stats: (): PoolFigures => ({
+          opened: 2,
+          acquired: calls,
+          waitP50Ms: 0.5,
+          waitP99Ms: 3,
+          closed: false,
+        }),
         close: () => {
           closed++;
           return Promise.resolve();
@@ -162,6 +159,7 @@ describe("runCell", () => {
   });
 });
 
+// The arrival process of --seed comes from the one seeded generator.
 describe("seededRandom", () => {
   it("repeats a sequence for a seed and differs between seeds", () => {
     const take = (seed: number) => {

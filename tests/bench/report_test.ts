@@ -1,16 +1,18 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { recommend } from "../scripts/_bench_recommend.ts";
+import { recommend } from "../../scripts/bench/recommend.ts";
 import {
   markdownTable,
   recommendationLines,
   renderJson,
   renderMarkdownReport,
   type ReportInput,
+  streamHeader,
+  streamRow,
   tableRows,
   textTable,
-} from "../scripts/_bench_report.ts";
-import { cell } from "./_bench_cells.ts";
+} from "../../scripts/bench/report.ts";
+import { cell } from "./_cells.ts";
 
 const results = [
   cell({ maxSize: 4, clientLimit: 50, p99: 31 }),
@@ -92,6 +94,63 @@ describe("recommendationLines", () => {
       /^ {2}- maxSize 2 x clientLimit 50 missed: p99 180 ms > 50 ms, 12 timeouts$/,
     );
   });
+
+  it("ends with the fleet against the quota, then the options to paste", () => {
+    const recommendation = recommend(results, {
+      targetP99Ms: 50,
+      offeredRate: 2000,
+      instances: 10,
+      connectionQuota: 100,
+    });
+    assert.deepEqual(recommendationLines(recommendation).slice(-2), [
+      "Fleet: 10 instances x maxSize 4 = 40 connections fit the connection quota of 100 (60 to spare)",
+      "Options to paste: { maxSize: 4, clientLimit: 50 }",
+    ]);
+    assert.equal(
+      recommendationLines(input().recommendation).at(-1),
+      "Options to paste: { maxSize: 4, clientLimit: 50 }",
+    );
+  });
+
+  it("labels the closest's options when nothing met the target", () => {
+    const missed = recommend([results[1]], { targetP99Ms: 50 });
+    assert.equal(
+      recommendationLines(missed).at(-1),
+      "Options of the closest (it missed the target): { maxSize: 2, clientLimit: 50 }",
+    );
+  });
+});
+
+describe("streamHeader and streamRow", () => {
+  it("prints a row at the header's column positions, with the final table's figures", () => {
+    const [header, rule] = streamHeader().split("\n");
+    assert.match(header, /^maxSize {2}clientLimit +creates/);
+    assert.equal(rule.length, header.length);
+    const row = streamRow(results[1], 50, 2000);
+    // Right-aligned: every figure ends where its column ends.
+    const ends = [...rule.matchAll(/-+/g)].map((m) => m.index! + m[0].length);
+    const cells = tableRows(results, 50, 2000)[1];
+    cells.slice(0, -1).forEach((text, column) => {
+      assert.equal(
+        row.slice(ends[column] - text.length, ends[column]),
+        text,
+        `column ${column}`,
+      );
+    });
+    assert.ok(row.endsWith("  missed"));
+  });
+
+  it("keeps wide figures in their columns: 10 (auto) creates and four-digit latencies", () => {
+    const wide = cell({ maxSize: 30, clientLimit: 100, p99: 1012 });
+    wide.latency = { ...wide.latency, p50: 1002, p95: 1008 };
+    const [header] = streamHeader().split("\n");
+    const row = streamRow(wide, 50, 2000);
+    assert.ok(row.endsWith("  missed"), row);
+    assert.equal(
+      row.slice(0, row.lastIndexOf("  ")).length,
+      header.slice(0, header.lastIndexOf("  ")).length,
+    );
+  });
 });
 
 describe("renderMarkdownReport", () => {
@@ -103,6 +162,7 @@ describe("renderMarkdownReport", () => {
       "2,000 req/s offered",
       "## Recommendation",
       "**Set maxSize 4 x clientLimit 50",
+      "Options to paste: `{ maxSize: 4, clientLimit: 50 }`",
       "## Results",
       "| maxSize | clientLimit |",
       "](report.svg)",
@@ -136,5 +196,10 @@ describe("renderJson", () => {
       maxSize: 4,
     });
     assert.equal(full.recommendation.met, true);
+    assert.equal(
+      full.recommendation.options,
+      "{ maxSize: 4, clientLimit: 50 }",
+    );
+    assert.equal(full.recommendation.fleet, null);
   });
 });

@@ -4,7 +4,7 @@ import {
   simulatedBackend,
   SimulatedConnection,
   SimulatedConnector,
-} from "../scripts/_bench_simulated.ts";
+} from "../../scripts/bench/simulated.ts";
 
 describe("SimulatedConnection", () => {
   it("queues operations on its wire beyond connectionRate: 20 at 1,000/s take at least 20 ms", async () => {
@@ -103,13 +103,13 @@ describe("simulatedBackend", () => {
     );
     const stats = subject.stats();
     assert.equal(acquired, 12);
-    assert.equal(stats.callersServed, 12);
+    assert.equal(stats.acquired, 12);
     assert.ok(
-      stats.connectionsCreated >= 1 && stats.connectionsCreated <= 3,
-      `created ${stats.connectionsCreated}`,
+      stats.opened >= 1 && stats.opened <= 3,
+      `opened ${stats.opened}`,
     );
     await subject.close();
-    assert.equal(subject.stats().isClosed, true);
+    assert.equal(subject.stats().closed, true);
     await backend.close();
   });
 });

@@ -13,10 +13,11 @@
  * @module
  */
 
-import { BenchArgsError, type BenchTarget } from "./_bench_args.ts";
-import type { PoolStats } from "../src/pool/stats.ts";
-import type { BenchBackend, BenchSubject } from "./_bench_runner.ts";
-import type { PoolSettings } from "./_bench_types.ts";
+import { BenchArgsError, type BenchTarget } from "./args.ts";
+import type { PoolStats } from "../../mod.ts";
+import { poolFigures } from "./pool_figures.ts";
+import type { BenchBackend, BenchSubject } from "./runner.ts";
+import type { PoolSettings } from "./types.ts";
 
 /** How to open a target backend. */
 export interface TargetOptions {
@@ -68,7 +69,7 @@ function hostOf(endpointOrConnectionString: string): string {
 
 async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
   const [{ ManagedCosmos }, { CosmosClient }] = await Promise.all([
-    import("../src/cosmos/mod.ts"),
+    import("../../src/cosmos/mod.ts"),
     import("@azure/cosmos"),
   ]);
   const connectionPolicy = { enableEndpointDiscovery: false };
@@ -105,7 +106,7 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
                 "none",
               ).read();
             }),
-          stats: () => cosmos.pool.stats(),
+          stats: () => poolFigures(cosmos.pool.stats()),
           close: () => cosmos.close(),
         });
       },
@@ -113,7 +114,7 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
     };
   }
   const { startCosmosServer, EMULATOR_KEY } = await import(
-    "../src/testing/servers/cosmos_server.ts"
+    "../../src/testing/servers/cosmos_server.ts"
   );
   const server = await startCosmosServer();
   const dbname = "bench";
@@ -158,7 +159,7 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
             onAcquired();
             await container.item("doc", "p").read();
           }),
-        stats: () => cosmos.pool.stats(),
+        stats: () => poolFigures(cosmos.pool.stats()),
         close: () => cosmos.close(),
       });
     },
@@ -186,7 +187,7 @@ function leasingBackend<
       let n = 0;
       return Promise.resolve({
         request: (onAcquired) => send(client, ++n, onAcquired),
-        stats: () => client.pool.stats(),
+        stats: () => poolFigures(client.pool.stats()),
         close: () => client.close(),
       });
     },
@@ -198,7 +199,7 @@ async function serviceBusBackend(
   options: TargetOptions,
 ): Promise<BenchBackend> {
   const { ManagedServiceBusSender, isServiceBusConnectionError } = await import(
-    "../src/service_bus/mod.ts"
+    "../../src/service_bus/mod.ts"
   );
   type Sender = InstanceType<typeof ManagedServiceBusSender>;
   // The lease path of the managed sender, so that the acquire wait is measured.
@@ -241,7 +242,7 @@ async function serviceBusBackend(
     );
   }
   const { startAmqpBroker } = await import(
-    "../src/testing/servers/amqp_broker.ts"
+    "../../src/testing/servers/amqp_broker.ts"
   );
   const broker = await startAmqpBroker({ queues: ["bench"] });
   return leasingBackend(
@@ -262,7 +263,7 @@ async function eventHubsBackend(
   options: TargetOptions,
 ): Promise<BenchBackend> {
   const { ManagedEventHubProducer, isEventHubsConnectionError } = await import(
-    "../src/event_hubs/mod.ts"
+    "../../src/event_hubs/mod.ts"
   );
   type Producer = InstanceType<typeof ManagedEventHubProducer>;
   // The lease path of the managed producer, so that the acquire wait is measured.
@@ -304,7 +305,7 @@ async function eventHubsBackend(
     );
   }
   const { startAmqpBroker } = await import(
-    "../src/testing/servers/amqp_broker.ts"
+    "../../src/testing/servers/amqp_broker.ts"
   );
   const broker = await startAmqpBroker({ eventHubs: { bench: 4 } });
   return leasingBackend(

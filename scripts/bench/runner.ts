@@ -12,10 +12,11 @@
  * @module
  */
 
-import { ConnectionsExhausted } from "../src/pool/errors.ts";
-import type { PoolStats } from "../src/pool/stats.ts";
-import { SampleBuffer } from "./_bench_stats.ts";
-import type { CellResult, PoolSettings } from "./_bench_types.ts";
+import { ConnectionsExhausted } from "../../mod.ts";
+import { seededRandom } from "../../src/testing/seeded_random.ts";
+import type { PoolFigures } from "./pool_figures.ts";
+import { SampleBuffer } from "./stats.ts";
+import type { CellResult, PoolSettings } from "./types.ts";
 
 /** A pool (or managed client) under test, made for one grid cell. */
 export interface BenchSubject {
@@ -26,8 +27,8 @@ export interface BenchSubject {
    * can tell; otherwise the acquire-wait figures come from `stats()`.
    */
   request(onAcquired: () => void): Promise<void>;
-  /** The pool's counters. */
-  stats(): PoolStats;
+  /** The pool's counters, as `poolFigures` reads them. */
+  stats(): PoolFigures;
   /** Closes the pool (and whatever the subject opened). */
   close(): Promise<void>;
 }
@@ -90,33 +91,6 @@ export interface CellProgress {
   inFlight: number;
 }
 
-/**
- * A small seeded PRNG (mulberry32), so that a run can be repeated with `--seed`.
- *
- * @param seed Any 32-bit integer.
- * @returns A function returning floats in [0, 1).
- *
- * @example The same seed, the same sequence
- * ```ts
- * import { seededRandom } from "./_bench_runner.ts";
- * import assert from "node:assert/strict";
- *
- * const a = seededRandom(7);
- * const b = seededRandom(7);
- * assert.equal(a(), b());
- * ```
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Acquire waits at or above this count as "waited" (queued for capacity). */
 const WAITED_MS = 1;
 const PROGRESS_EVERY_MS = 200;
@@ -132,8 +106,9 @@ const PROGRESS_EVERY_MS = 200;
  *
  * @example A tiny closed-loop cell against an instant backend
  * ```ts
- * import { runCell, type BenchBackend } from "./_bench_runner.ts";
- * import { ConnectionPool } from "../src/pool/connection_pool.ts";
+ * import { runCell, type BenchBackend } from "./runner.ts";
+ * import { ConnectionPool } from "@azure-clients/toolbox";
+ * import { poolFigures } from "./pool_figures.ts";
  * import assert from "node:assert/strict";
  *
  * const backend: BenchBackend = {
@@ -147,7 +122,7 @@ const PROGRESS_EVERY_MS = 200;
  *     }, { ...settings, acquireTimeoutSeconds });
  *     return Promise.resolve({
  *       request: (onAcquired) => pool.use(() => onAcquired()),
- *       stats: () => pool.stats(),
+ *       stats: () => poolFigures(pool.stats()),
  *       close: () => pool.close(),
  *     });
  *   },
@@ -326,7 +301,7 @@ export async function runCell(
     }
     const waitSummary = backend.reportsAcquire ? wait.summary() : {
       // The subject cannot see its lease: the pool's own wait window stands in.
-      count: stats.callersServed,
+      count: stats.acquired,
       min: NaN,
       mean: NaN,
       p50: stats.waitP50Ms,
@@ -345,7 +320,7 @@ export async function runCell(
         timeouts,
         errors,
         waited: backend.reportsAcquire ? waited : NaN,
-        opened: stats.connectionsCreated,
+        opened: stats.opened,
         offeredRate: closedLoop ? 0 : requests / load.durationSeconds,
         throughput: servedInWindow / load.durationSeconds,
         seconds: load.durationSeconds,

@@ -13,7 +13,7 @@
  *
  * @example Grouping thousands
  * ```ts
- * import { formatCount } from "./_bench_format.ts";
+ * import { formatCount } from "./format.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(formatCount(1234567.4), "1,234,567");
@@ -37,7 +37,7 @@ export function formatCount(value: number): string {
  *
  * @example Three magnitudes
  * ```ts
- * import { formatMs } from "./_bench_format.ts";
+ * import { formatMs } from "./format.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(formatMs(0.4234), "0.42");

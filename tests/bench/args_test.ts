@@ -6,7 +6,7 @@ import {
   helpText,
   parseBenchArgs,
   parseCommandLine,
-} from "../scripts/_bench_args.ts";
+} from "../../scripts/bench/args.ts";
 
 /** Asserts that `argv` is refused with exit code 2 and exactly this message. */
 function assertRefused(argv: string[], message: string): void {
@@ -85,6 +85,27 @@ describe("parseBenchArgs", () => {
     assert.equal(args.azure, true);
     assert.equal(args.json, true);
     assert.equal(args.out, "r.md");
+  });
+
+  it("reads the fleet: --instances and --connection-quota, none by default", () => {
+    assert.deepEqual(
+      [defaultBenchArgs().instances, defaultBenchArgs().connectionQuota],
+      [undefined, undefined],
+    );
+    const args = parseBenchArgs([
+      "--instances",
+      "12",
+      "--connection-quota=5000",
+    ]);
+    assert.deepEqual([args.instances, args.connectionQuota], [12, 5000]);
+    assertRefused(
+      ["--instances", "0"],
+      "Invalid --instances: expected a positive integer, got 0",
+    );
+    assertRefused(
+      ["--connection-quota", "1.5"],
+      "Invalid --connection-quota: expected a positive integer, got 1.5",
+    );
   });
 
   it("keeps the last value of a repeated flag", () => {
@@ -236,8 +257,9 @@ describe("helpText", () => {
         /--time-scale <n>\s+.*\(default 0\.01\)/,
         /--p99-ms <n>\s+.*\(default 50\)/,
         /--json\s+Print/,
+        /--instances <n>\s+.*\(default none\)/,
+        /--connection-quota <n>\s+.*\(default none\)/,
         /--target <name>\s+.*\(default simulated\)/,
-        /--micro\s+Instead/,
         /--out <file>\s+.*\(default none\)/,
         /--help, -h/,
       ]
@@ -247,36 +269,103 @@ describe("helpText", () => {
   });
 });
 
+/** Runs `deno run -A [--no-config] scripts/bench/main.ts ...flags` with piped output (Deno only). */
+async function runBench(
+  flags: string[],
+  options: { noConfig?: boolean } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { Deno } = globalThis as unknown as {
+    Deno: {
+      execPath(): string;
+      Command: new (
+        cmd: string,
+        options: { args: string[]; stdout: "piped"; stderr: "piped" },
+      ) => {
+        output(): Promise<
+          { code: number; stdout: Uint8Array; stderr: Uint8Array }
+        >;
+      };
+    };
+  };
+  const script = new URL("../../scripts/bench/main.ts", import.meta.url)
+    .pathname;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      ...(options.noConfig ? ["--no-config"] : []),
+      script,
+      ...flags,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
 describe("deno task bench", () => {
-  // The end-to-end check of the exit code needs Deno to run the script.
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+  // The end-to-end checks need Deno to run the script.
+  const deno = (globalThis as { Deno?: unknown }).Deno;
   it("exits with code 2 and the message for a bad flag", {
     skip: deno === undefined,
   }, async () => {
-    const { Command } = (globalThis as unknown as {
-      Deno: {
-        Command: new (
-          cmd: string,
-          options: { args: string[]; stdout: "piped"; stderr: "piped" },
-        ) => {
-          output(): Promise<
-            { code: number; stdout: Uint8Array; stderr: Uint8Array }
-          >;
-        };
-      };
-    }).Deno;
-    const script = new URL("../scripts/bench.ts", import.meta.url).pathname;
-    const output = await new Command(deno!.execPath(), {
-      args: ["run", "-A", "--no-config", script, "--concurrency", "-3"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 2, stderr);
+    const { code, stdout, stderr } = await runBench(["--concurrency", "-3"], {
+      noConfig: true,
+    });
+    assert.equal(code, 2, stderr);
     assert.match(
       stderr,
       /Invalid --concurrency: expected a positive integer, got -3/,
     );
-    assert.equal(new TextDecoder().decode(output.stdout), "");
+    assert.equal(stdout, "");
   });
+
+  it(
+    "prints each row as its configuration finishes when piped, and ends with the options to paste",
+    {
+      skip: deno === undefined,
+    },
+    async () => {
+      // Run order 1 x 50 then 1 x 10; the final table would sort 1 x 10 first.
+      const { code, stdout, stderr } = await runBench([
+        "--max-size=1",
+        "--client-limit=50,10",
+        "--concurrency=2",
+        "--burst=0",
+        "--warmup=0",
+        "--duration=0.1",
+        "--time-scale=0.001",
+        "--instances=3",
+        "--connection-quota=2",
+      ]);
+      assert.equal(code, 0, stderr);
+      const lines = stdout.split("\n");
+      const header = lines.findIndex((line) => line.startsWith("maxSize  "));
+      assert.ok(header > 0, stdout);
+      assert.match(lines[header + 2], /^ {6}1 {11}50 /);
+      assert.match(lines[header + 3], /^ {6}1 {11}10 /);
+      assert.match(lines[header + 5], /^Recommendation: /);
+      assert.equal(
+        lines.filter((line) => line.startsWith("maxSize  ")).length,
+        1,
+        "the table is not printed twice",
+      );
+      assert.ok(
+        lines.includes(
+          "Fleet: 3 instances x maxSize 1 = 3 connections exceed the connection quota of 2. " +
+            "At most 2 instances of maxSize 1 fit; even at maxSize 1, 3 instances need more than the quota",
+        ),
+        stdout,
+      );
+      assert.match(
+        stdout,
+        /\nOptions to paste: \{ maxSize: 1, clientLimit: (10|50) \}\n/,
+      );
+    },
+  );
 });

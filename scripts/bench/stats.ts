@@ -2,41 +2,13 @@
  * Percentiles and latency summaries for `deno task bench`. Pure: no runtime
  * APIs, so the normal test suite can run it on Deno, Node and Bun.
  *
+ * The percentile is the library's one nearest-rank definition
+ * (`src/pool/_percentile.ts`).
+ *
  * @module
  */
 
-/**
- * The nearest-rank percentile of samples sorted ascending: the smallest sample
- * such that at least `p` percent of all samples are less than or equal to it.
- * It is always one of the samples (no interpolation), so a p99 of 180 ms means
- * one caller in a hundred really waited 180 ms or more.
- *
- * @param sorted Samples sorted ascending (not checked).
- * @param p The percentile, in (0, 100].
- * @returns The percentile, or `NaN` when there are no samples.
- * @throws {RangeError} When `p` is not in (0, 100].
- *
- * @example The 50th and 99th percentiles of 1..100
- * ```ts
- * import { percentile } from "./_bench_stats.ts";
- * import assert from "node:assert/strict";
- *
- * const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
- * assert.equal(percentile(sorted, 50), 50);
- * assert.equal(percentile(sorted, 99), 99);
- * assert.equal(percentile(sorted, 100), 100);
- * ```
- */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (!(p > 0 && p <= 100)) {
-    throw new RangeError(
-      `Cannot compute a percentile: p must be in (0, 100], got ${p}`,
-    );
-  }
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
+import { percentile } from "../../src/pool/_percentile.ts";
 
 /** What {@linkcode summarize} reports about a set of latency samples, in milliseconds. */
 export interface LatencySummary {
@@ -66,7 +38,7 @@ export interface LatencySummary {
  *
  * @example Summarising three latencies
  * ```ts
- * import { summarize } from "./_bench_stats.ts";
+ * import { summarize } from "./stats.ts";
  * import assert from "node:assert/strict";
  *
  * const s = summarize([3, 1, 2]);
@@ -101,7 +73,7 @@ export function summarize(samples: ArrayLike<number>): LatencySummary {
  *
  * @example Recording and summarising
  * ```ts
- * import { SampleBuffer } from "./_bench_stats.ts";
+ * import { SampleBuffer } from "./stats.ts";
  * import assert from "node:assert/strict";
  *
  * const buffer = new SampleBuffer(2);

@@ -5,12 +5,18 @@
  * "Smallest" orders configurations by `maxSize` (connections are what cost:
  * sockets, handshakes, service-side connection quotas), then by `clientLimit`
  * (fewer callers sharing one connection), then by `maxConcurrentCreates`.
+ * Ties break on the wait for a connection: among configurations of the
+ * smallest qualifying `maxSize` with the same latency as the smallest one
+ * (see {@linkcode sameLatency}), the smallest whose acquire-wait p99 is the
+ * same as the least of theirs wins. A lower `clientLimit` that makes callers
+ * queue for a connection buys nothing at equal latency, and its queue is
+ * what a burst turns into timeouts.
  *
  * @module
  */
 
-import { formatCount, formatMs } from "./_bench_format.ts";
-import type { CellResult, PoolSettings } from "./_bench_types.ts";
+import { formatCount, formatMs } from "./format.ts";
+import type { CellResult, PoolSettings } from "./types.ts";
 
 /** The target and the load a recommendation is made for. */
 export interface RecommendOptions {
@@ -32,6 +38,17 @@ export interface RecommendOptions {
    * @default {0.95}
    */
   minServedRatio?: number;
+  /**
+   * Instances of the service that each run one such pool (`--instances`).
+   * @default {undefined}
+   */
+  instances?: number;
+  /**
+   * Connections the service allows per namespace or account
+   * (`--connection-quota`), shared by every instance.
+   * @default {undefined}
+   */
+  connectionQuota?: number;
 }
 
 /** The outcome of {@linkcode recommend}. */
@@ -44,6 +61,13 @@ export interface Recommendation {
   summary: string;
   /** Why: the choice's figures, then what the smaller configurations missed. */
   reasons: string[];
+  /**
+   * Whether instances x `maxSize` fits the connection quota, when
+   * `instances` or `connectionQuota` was given and there is a choice.
+   */
+  fleet: string | undefined;
+  /** The pool options of the choice, to paste: `{ maxSize: 4, clientLimit: 50 }`. */
+  options: string | undefined;
 }
 
 /**
@@ -55,7 +79,7 @@ export interface Recommendation {
  *
  * @example Naming a cell
  * ```ts
- * import { describeSettings } from "./_bench_recommend.ts";
+ * import { describeSettings } from "./recommend.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(
@@ -73,6 +97,137 @@ export function describeSettings(settings: PoolSettings): string {
 }
 
 /**
+ * The pool options of a configuration as code to paste; `maxConcurrentCreates`
+ * only when it was set explicitly.
+ *
+ * @param settings The configuration.
+ * @returns For example `"{ maxSize: 4, clientLimit: 50 }"`.
+ *
+ * @example Options to paste
+ * ```ts
+ * import { optionsToPaste } from "./recommend.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   optionsToPaste({ clientLimit: 50, maxSize: 4, maxConcurrentCreates: undefined }),
+ *   "{ maxSize: 4, clientLimit: 50 }",
+ * );
+ * ```
+ */
+export function optionsToPaste(settings: PoolSettings): string {
+  const creates = settings.maxConcurrentCreates === undefined
+    ? ""
+    : `, maxConcurrentCreates: ${settings.maxConcurrentCreates}`;
+  return `{ maxSize: ${settings.maxSize}, clientLimit: ${settings.clientLimit}${creates} }`;
+}
+
+/** Two p99s closer than this share of the lower one count as the same latency... */
+export const SAME_LATENCY_RATIO = 0.1;
+/** ...or closer than this many milliseconds, whichever is larger. */
+export const SAME_LATENCY_MS = 1;
+
+/**
+ * Whether two latencies (whole-operation p99s, or acquire-wait p99s) count as
+ * the same: within 10% of the lower one, or within 1 ms, whichever is
+ * larger. Differences that small are within the run-to-run noise of the
+ * bench (the sample run in the README shows 25.7 to 26.2 ms for three
+ * clientLimits at maxSize 4), so they must not decide between two
+ * configurations.
+ *
+ * @param a One p99, milliseconds.
+ * @param b The other p99, milliseconds.
+ * @returns Whether they are the same latency.
+ *
+ * @example 26 and 26.2 ms are the same; 26 and 30 ms are not
+ * ```ts
+ * import { sameLatency } from "./recommend.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(sameLatency(26, 26.2), true);
+ * assert.equal(sameLatency(26, 30), false);
+ * assert.equal(sameLatency(2, 2.9), true);
+ * ```
+ */
+export function sameLatency(a: number, b: number): boolean {
+  const tolerance = Math.max(
+    SAME_LATENCY_RATIO * Math.min(a, b),
+    SAME_LATENCY_MS,
+  );
+  // The epsilon keeps "within 10%" inclusive despite binary fractions.
+  return Math.abs(a - b) <= tolerance + 1e-9;
+}
+
+function waitFigures(cell: CellResult): string {
+  return `wait p99 ${formatMs(cell.wait.p99)} ms` +
+    (Number.isNaN(cell.waited)
+      ? ""
+      : `, ${formatCount(cell.waited)} ${
+        cell.waited === 1 ? "caller" : "callers"
+      } waited`);
+}
+
+/**
+ * Whether `instances` pools of `maxSize` fit the connection quota, in words.
+ *
+ * @param maxSize The chosen `maxSize`.
+ * @param options `instances` and `connectionQuota`; either may be missing.
+ * @param smallestMet Whether `maxSize` is the smallest that met the target
+ * (so no smaller one is worth suggesting).
+ * @returns The sentence, or `undefined` when neither figure was given.
+ *
+ * @example Ten instances of 4 connections within a quota of 100
+ * ```ts
+ * import { fleetCheck } from "./recommend.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   fleetCheck(4, { targetP99Ms: 50, instances: 10, connectionQuota: 100 }, true),
+ *   "Fleet: 10 instances x maxSize 4 = 40 connections fit the connection quota of 100 (60 to spare)",
+ * );
+ * ```
+ */
+export function fleetCheck(
+  maxSize: number,
+  options: RecommendOptions,
+  smallestMet: boolean,
+): string | undefined {
+  const { instances, connectionQuota: quota } = options;
+  if (instances === undefined && quota === undefined) return undefined;
+  const plural = (n: number, word: string) =>
+    `${formatCount(n)} ${n === 1 ? word : `${word}s`}`;
+  if (instances === undefined) {
+    return `Fleet: at most ${
+      plural(Math.floor(quota! / maxSize), "instance")
+    } of maxSize ${maxSize} fit the connection quota of ${
+      formatCount(quota!)
+    } (give --instances to check a fleet)`;
+  }
+  const total = instances * maxSize;
+  const fleet = `Fleet: ${
+    plural(instances, "instance")
+  } x maxSize ${maxSize} = ${plural(total, "connection")}`;
+  if (quota === undefined) {
+    return `${fleet} (give --connection-quota to check them against the service's quota)`;
+  }
+  if (total <= quota) {
+    return `${fleet} fit the connection quota of ${formatCount(quota)} (${
+      formatCount(quota - total)
+    } to spare)`;
+  }
+  const largest = Math.floor(quota / instances);
+  const instead = largest < 1
+    ? `even at maxSize 1, ${
+      plural(instances, "instance")
+    } need more than the quota`
+    : `${plural(instances, "instance")} need maxSize ${largest} or less` +
+      (smallestMet ? ", and no configuration that small met the target" : "");
+  return `${fleet} exceed the connection quota of ${formatCount(quota)}. ` +
+    `At most ${
+      plural(Math.floor(quota / maxSize), "instance")
+    } of maxSize ${maxSize} fit; ${instead}`;
+}
+
+/**
  * Compares two cells by size: `maxSize`, then `clientLimit`, then the
  * effective `maxConcurrentCreates`.
  *
@@ -82,7 +237,7 @@ export function describeSettings(settings: PoolSettings): string {
  *
  * @example Fewer connections come first
  * ```ts
- * import { compareSize } from "./_bench_recommend.ts";
+ * import { compareSize } from "./recommend.ts";
  * import assert from "node:assert/strict";
  *
  * const cell = (maxSize: number, clientLimit: number) =>
@@ -106,7 +261,7 @@ export function compareSize(a: CellResult, b: CellResult): number {
  *
  * @example A cell that was too slow
  * ```ts
- * import { misses } from "./_bench_recommend.ts";
+ * import { misses } from "./recommend.ts";
  * import assert from "node:assert/strict";
  *
  * const cell = {
@@ -168,8 +323,11 @@ function closest(a: CellResult, b: CellResult): number {
 /**
  * Chooses the smallest configuration (see the module doc for "smallest") whose
  * whole-operation p99 is within the target, with no timeouts or errors, that
- * served at least 95% of the offered rate. When none did, it says so and
- * offers the closest one (lowest p99).
+ * served at least 95% of the offered rate; ties of latency at that `maxSize`
+ * break on the acquire wait (see the module doc). When none did, it says so
+ * and offers the closest one (lowest p99). With `instances` or
+ * `connectionQuota` it also checks the fleet against the quota, and it ends
+ * with the options to paste.
  *
  * @param results The grid's results, in any order.
  * @param options The target and the load.
@@ -178,7 +336,7 @@ function closest(a: CellResult, b: CellResult): number {
  *
  * @example Choosing between two sizes
  * ```ts
- * import { recommend } from "./_bench_recommend.ts";
+ * import { recommend } from "./recommend.ts";
  * import assert from "node:assert/strict";
  *
  * const cell = (maxSize: number, p99: number) => ({
@@ -210,11 +368,14 @@ export function recommend(
       choice: undefined,
       summary: "No results: nothing to recommend",
       reasons: [],
+      fleet: undefined,
+      options: undefined,
     };
   }
   const sorted = [...results].sort(compareSize);
-  const choice = sorted.find((cell) => misses(cell, options).length === 0);
-  if (choice === undefined) {
+  const meets = (cell: CellResult) => misses(cell, options).length === 0;
+  const smallest = sorted.find(meets);
+  if (smallest === undefined) {
     const best = [...results].sort(closest)[0];
     const largest = sorted[sorted.length - 1];
     return {
@@ -231,10 +392,28 @@ export function recommend(
         "Try larger --max-size or --client-limit values, a longer --acquire-timeout-seconds, " +
         "or a lower load",
       ],
+      fleet: fleetCheck(best.settings.maxSize, options, false),
+      options: optionsToPaste(best.settings),
     };
   }
+  // Ties: the same maxSize and the same latency as the smallest that met.
+  // Of those, the smallest whose callers waited no longer than the least
+  // waiting one (within the same tolerance) wins.
+  const contenders = sorted.filter((cell) =>
+    cell.settings.maxSize === smallest.settings.maxSize && meets(cell) &&
+    sameLatency(cell.latency.p99, smallest.latency.p99)
+  );
+  const leastWait = Math.min(
+    ...contenders.map((cell) =>
+      Number.isNaN(cell.wait.p99) ? Infinity : cell.wait.p99
+    ),
+  );
+  const choice =
+    contenders.find((cell) => sameLatency(cell.wait.p99, leastWait)) ??
+      smallest;
   const reasons = [
-    `${describeSettings(choice.settings)}: ${figures(choice, options)}`,
+    `${describeSettings(choice.settings)}: ${figures(choice, options)}` +
+    (choice === smallest ? "" : `; ${waitFigures(choice)}`),
   ];
   const smaller = sorted.filter((cell) => compareSize(cell, choice) < 0);
   // One line per smaller maxSize (its closest cell stands for all), then each
@@ -244,11 +423,24 @@ export function recommend(
     const cells = smaller.filter((cell) => cell.settings.maxSize === size);
     if (size === choice.settings.maxSize) {
       for (const cell of cells) {
-        reasons.push(
-          `${describeSettings(cell.settings)} missed: ${
-            misses(cell, options).join(", ")
-          }`,
-        );
+        const label = describeSettings(cell.settings);
+        if (contenders.includes(cell)) {
+          reasons.push(
+            `${label} met too, at the same latency (p99 ${
+              formatMs(cell.latency.p99)
+            } ms), but its callers waited for a connection: ${
+              waitFigures(cell)
+            }`,
+          );
+        } else if (meets(cell)) {
+          reasons.push(
+            `${label} met too, but slower: p99 ${
+              formatMs(cell.latency.p99)
+            } ms`,
+          );
+        } else {
+          reasons.push(`${label} missed: ${misses(cell, options).join(", ")}`);
+        }
       }
     } else {
       const best = [...cells].sort(closest)[0];
@@ -266,7 +458,12 @@ export function recommend(
       `Set ${
         describeSettings(choice.settings)
       }: the smallest pool that met ${target} ` +
-      `at ${describeLoad(options)}`,
+      `at ${describeLoad(options)}` +
+      (choice === smallest
+        ? ""
+        : "; a lower clientLimit had the same latency but made callers wait for a connection"),
     reasons,
+    fleet: fleetCheck(choice.settings.maxSize, options, true),
+    options: optionsToPaste(choice.settings),
   };
 }

@@ -13,50 +13,25 @@
  * @module
  */
 
-import { parseCommandLine } from "./_bench_args.ts";
-import type { BenchArgs } from "./_bench_args.ts";
-import { formatMs } from "./_bench_format.ts";
-import { describeSettings, recommend } from "./_bench_recommend.ts";
+import { parseCommandLine } from "./args.ts";
+import type { BenchArgs } from "./args.ts";
+import { gridCells, LAG_WARNING_MS, runGrid } from "./grid.ts";
+import { recommend } from "./recommend.ts";
 import {
   recommendationLines,
   renderJson,
   renderMarkdownReport,
+  streamHeader,
+  streamRow,
   tableRows,
   textTable,
-} from "./_bench_report.ts";
-import type { ReportInput } from "./_bench_report.ts";
-import {
-  type BenchBackend,
-  type CellProgress,
-  runCell,
-} from "./_bench_runner.ts";
-import { simulatedBackend } from "./_bench_simulated.ts";
-import { renderChart } from "./_bench_svg.ts";
-import type { CellResult, PoolSettings } from "./_bench_types.ts";
-
-/** The launcher falling further behind its schedule than this is worth a warning. */
-const LAG_WARNING_MS = 50;
+} from "./report.ts";
+import type { ReportInput } from "./report.ts";
+import type { BenchBackend } from "./runner.ts";
+import { simulatedBackend } from "./simulated.ts";
+import { renderChart } from "./svg.ts";
 
 const encoder = new TextEncoder();
-
-function grid(args: BenchArgs): PoolSettings[] {
-  const cells = new Map<string, PoolSettings>();
-  for (const creates of args.maxConcurrentCreates) {
-    for (const clientLimit of args.clientLimits) {
-      for (const maxSize of args.maxSizes) {
-        // The pool rejects maxConcurrentCreates > maxSize: clamp, then drop duplicates.
-        const maxConcurrentCreates = creates === undefined
-          ? undefined
-          : Math.min(creates, maxSize);
-        const key = `${clientLimit}/${maxSize}/${maxConcurrentCreates}`;
-        if (!cells.has(key)) {
-          cells.set(key, { clientLimit, maxSize, maxConcurrentCreates });
-        }
-      }
-    }
-  }
-  return [...cells.values()];
-}
 
 async function openBackend(args: BenchArgs): Promise<BenchBackend> {
   if (args.target === "simulated") {
@@ -67,7 +42,7 @@ async function openBackend(args: BenchArgs): Promise<BenchBackend> {
     });
   }
   // Loaded only for a real target, so the default run never loads an Azure SDK.
-  const { openTargetBackend } = await import("./_bench_targets.ts");
+  const { openTargetBackend } = await import("./targets.ts");
   return await openTargetBackend(args.target, {
     azure: args.azure,
     env: Deno.env.toObject(),
@@ -98,24 +73,6 @@ class ProgressLine {
   }
 }
 
-async function micro(): Promise<number> {
-  // Loaded only here, so the tuning run never loads the peers' npm packages.
-  const { microRatios, microTable, CONCURRENCIES } = await import(
-    "./_bench_micro.ts"
-  );
-  const progress = new ProgressLine();
-  let rows;
-  try {
-    rows = await microRatios({
-      onProgress: (text) => progress.show(`micro: ${text} done`),
-    });
-  } finally {
-    progress.clear();
-  }
-  await Deno.stdout.write(encoder.encode(microTable(rows, CONCURRENCIES)));
-  return 0;
-}
-
 async function main(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv);
   if (parsed.kind === "exit") {
@@ -124,32 +81,33 @@ async function main(argv: string[]): Promise<number> {
     return parsed.code;
   }
   const args = parsed.args;
-  if (args.micro) return await micro();
   const startedAt = new Date();
   const started = performance.now();
   const backend = await openBackend(args);
-  const cells = grid(args);
+  const cells = gridCells(args);
+  const offeredRate = args.concurrency === undefined
+    ? args.rate + args.burst / args.burstEverySeconds
+    : 0;
+  const loadLine = offeredRate > 0
+    ? `Load: ${args.rate} req/s open loop + bursts of ${args.burst} every ${args.burstEverySeconds} s; ` +
+      `warm-up ${args.warmupSeconds} s, measured ${args.durationSeconds} s per cell`
+    : `Load: ${args.concurrency} closed-loop callers; warm-up ${args.warmupSeconds} s, ` +
+      `measured ${args.durationSeconds} s per cell`;
+  // Piped (a log, CI, `| tee`): each row prints as its configuration finishes,
+  // since nothing else would appear for the whole run. A terminal gets the
+  // progress line instead, then the table sorted by size.
+  const streamed = !args.json && !Deno.stdout.isTerminal();
+  const out = (text: string) => Deno.stdout.write(encoder.encode(text));
+  if (streamed) {
+    await out(`Backend: ${backend.label}\n${loadLine}\n\n${streamHeader()}\n`);
+  }
   const progress = new ProgressLine();
-  const results: CellResult[] = [];
-  const lagged: string[] = [];
+  let run;
   try {
-    for (const [index, settings] of cells.entries()) {
-      const label = `[${index + 1}/${cells.length}] ${
-        describeSettings(settings)
-      }`;
-      const show = (p: CellProgress) =>
-        progress.show(
-          `${label}: ${p.phase} ${
-            p.seconds.toFixed(1)
-          } s, ${p.inFlight} in flight` +
-            (results.length
-              ? `; last p99 ${
-                formatMs(results[results.length - 1].latency.p99)
-              } ms`
-              : ""),
-        );
-      show({ phase: "warmup", seconds: 0, inFlight: 0 });
-      const run = await runCell(backend, settings, {
+    run = await runGrid(
+      backend,
+      cells,
+      {
         rate: args.rate,
         concurrency: args.concurrency,
         burst: args.burst,
@@ -158,30 +116,29 @@ async function main(argv: string[]): Promise<number> {
         durationSeconds: args.durationSeconds,
         seed: args.seed,
         acquireTimeoutSeconds: args.acquireTimeoutSeconds,
-      }, show);
-      results.push(run.result);
-      // A stall only matters where it could flip the verdict: cells near the target.
-      if (
-        run.maxLagMs > LAG_WARNING_MS &&
-        run.result.latency.p99 <= 2 * args.p99Ms
-      ) {
-        lagged.push(
-          `${describeSettings(settings)} (${formatMs(run.maxLagMs)} ms)`,
-        );
-      }
-    }
+      },
+      args.p99Ms,
+      {
+        onProgress: (text) => progress.show(text),
+        onResult: async (result) => {
+          if (!streamed) return;
+          progress.clear();
+          await out(`${streamRow(result, args.p99Ms, offeredRate)}\n`);
+        },
+      },
+    );
   } finally {
     progress.clear();
     await backend.close();
   }
+  const { results, lagged } = run;
 
-  const offeredRate = args.concurrency === undefined
-    ? args.rate + args.burst / args.burstEverySeconds
-    : 0;
   const recommendation = recommend(results, {
     targetP99Ms: args.p99Ms,
     offeredRate,
     concurrency: args.concurrency,
+    instances: args.instances,
+    connectionQuota: args.connectionQuota,
   });
   const warnings = lagged.length === 0 ? [] : [
     `The load generator fell more than ${LAG_WARNING_MS} ms behind its schedule in ` +
@@ -210,14 +167,12 @@ async function main(argv: string[]): Promise<number> {
     await Deno.stdout.write(encoder.encode(renderJson(input)));
   } else {
     const lines = [
-      `Backend: ${backend.label}`,
-      offeredRate > 0
-        ? `Load: ${args.rate} req/s open loop + bursts of ${args.burst} every ${args.burstEverySeconds} s; ` +
-          `warm-up ${args.warmupSeconds} s, measured ${args.durationSeconds} s per cell`
-        : `Load: ${args.concurrency} closed-loop callers; warm-up ${args.warmupSeconds} s, ` +
-          `measured ${args.durationSeconds} s per cell`,
-      "",
-      textTable(tableRows(results, args.p99Ms, offeredRate)),
+      ...(streamed ? [] : [
+        `Backend: ${backend.label}`,
+        loadLine,
+        "",
+        textTable(tableRows(results, args.p99Ms, offeredRate)),
+      ]),
       "",
       ...recommendationLines(recommendation),
       ...warnings.map((warning) => `Warning: ${warning}`),

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { renderChart } from "../scripts/_bench_svg.ts";
-import { cell } from "./_bench_cells.ts";
+import { renderChart } from "../../scripts/bench/svg.ts";
+import { cell } from "./_cells.ts";
 
 const grid = [
   cell({ maxSize: 1, clientLimit: 10, p99: 1000, timeouts: 40 }),

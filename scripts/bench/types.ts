@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { LatencySummary } from "./_bench_stats.ts";
+import type { LatencySummary } from "./stats.ts";
 
 /** One pool configuration of the grid. */
 export interface PoolSettings {

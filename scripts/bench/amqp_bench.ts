@@ -5,7 +5,7 @@
  * attach only) and at 700 ms (the seed's figure for a new client's first
  * send against Azure).
  *
- * Run: `deno bench -A scripts/amqp_bench.ts` (or `deno task bench:micro`).
+ * Run: `deno bench -A scripts/bench/amqp_bench.ts` (or `deno task bench:micro`).
  * Each group's baseline is "new client per send", so the summary reads as
  * "managed is N× faster". Parameters come from the environment, with these
  * defaults: AMQP_BENCH_DELAY_MS=700 (the slow group's handshake delay),
@@ -17,9 +17,9 @@
 import process from "node:process";
 import { EventHubProducerClient } from "@azure/event-hubs";
 import { ServiceBusClient } from "@azure/service-bus";
-import { ManagedEventHubProducer } from "../src/event_hubs/mod.ts";
-import { ManagedServiceBusSender } from "../src/service_bus/mod.ts";
-import { startAmqpBroker } from "../src/testing/servers/amqp_broker.ts";
+import { ManagedEventHubProducer } from "../../src/event_hubs/mod.ts";
+import { ManagedServiceBusSender } from "../../src/service_bus/mod.ts";
+import { startAmqpBroker } from "../../src/testing/servers/amqp_broker.ts";
 
 const slowDelayMs = Number(process.env.AMQP_BENCH_DELAY_MS ?? 700);
 const slowN = Number(process.env.AMQP_BENCH_SLOW_N ?? 3);

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { ConnectionPool } from "../src/pool/connection_pool.ts";
-import type { Connector } from "../src/pool/connector.ts";
-import { formatCount, formatMs } from "./_bench_format.ts";
-import type { BenchBackend, BenchSubject } from "./_bench_runner.ts";
-import type { PoolSettings } from "./_bench_types.ts";
+import { ConnectionPool, type Connector } from "../../mod.ts";
+import { formatCount, formatMs } from "./format.ts";
+import { poolFigures } from "./pool_figures.ts";
+import type { BenchBackend, BenchSubject } from "./runner.ts";
+import type { PoolSettings } from "./types.ts";
 
 /** The costs of the simulated service. */
 export interface SimulatedCosts {
@@ -48,7 +48,7 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
  *
  * @example One operation
  * ```ts
- * import { SimulatedConnection } from "./_bench_simulated.ts";
+ * import { SimulatedConnection } from "./simulated.ts";
  * import assert from "node:assert/strict";
  *
  * const c = new SimulatedConnection(1, { handshakeMs: 0, operationMs: 1, connectionRate: 0 });
@@ -109,7 +109,7 @@ export class SimulatedConnection {
  *
  * @example Opening and closing
  * ```ts
- * import { SimulatedConnector } from "./_bench_simulated.ts";
+ * import { SimulatedConnector } from "./simulated.ts";
  * import assert from "node:assert/strict";
  *
  * const connector = new SimulatedConnector({ handshakeMs: 1, operationMs: 0, connectionRate: 0 });
@@ -181,7 +181,7 @@ export class SimulatedConnector implements Connector<SimulatedConnection> {
  *
  * @example One request through a simulated pool
  * ```ts
- * import { simulatedBackend } from "./_bench_simulated.ts";
+ * import { simulatedBackend } from "./simulated.ts";
  * import assert from "node:assert/strict";
  *
  * const backend = simulatedBackend({ handshakeMs: 1, operationMs: 1, connectionRate: 0 });
@@ -189,7 +189,7 @@ export class SimulatedConnector implements Connector<SimulatedConnection> {
  * let acquired = false;
  * await subject.request(() => (acquired = true));
  * assert.equal(acquired, true);
- * assert.equal(subject.stats().connectionsCreated, 1);
+ * assert.equal(subject.stats().opened, 1);
  * await subject.close();
  * await backend.close();
  * ```
@@ -223,7 +223,7 @@ export function simulatedBackend(costs: SimulatedCosts): BenchBackend {
             onAcquired();
             return connection.operation();
           }),
-        stats: () => pool.stats(),
+        stats: () => poolFigures(pool.stats()),
         close: () => pool.close(),
       });
     },

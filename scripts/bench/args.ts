@@ -5,6 +5,17 @@
  * @module
  */
 
+import {
+  BenchArgsError,
+  type CommandLine,
+  commandLine,
+  flagHelpLines,
+  type FlagTable,
+  parseFlags,
+} from "./flags.ts";
+
+export { BenchArgsError };
+
 /** The backends the bench can drive. */
 export type BenchTarget = "simulated" | "cosmos" | "servicebus" | "eventhubs";
 
@@ -98,6 +109,18 @@ export interface BenchArgs {
    */
   p99Ms: number;
   /**
+   * Instances of the service that each run one such pool; the recommendation
+   * checks instances x `maxSize` against `connectionQuota`.
+   * @default {undefined}
+   */
+  instances: number | undefined;
+  /**
+   * Connections the service allows per namespace or account, shared by every
+   * instance.
+   * @default {undefined}
+   */
+  connectionQuota: number | undefined;
+  /**
    * The pool's `acquireTimeoutSeconds` in every cell.
    * @default {1}
    */
@@ -113,12 +136,6 @@ export interface BenchArgs {
    */
   json: boolean;
   /**
-   * Run the comparison micro-benchmark instead (pool against a bare
-   * semaphore, generic-pool and tarn) and print ratios to the semaphore.
-   * @default {false}
-   */
-  micro: boolean;
-  /**
    * Write a Markdown report (and an SVG chart beside it) to this path.
    * @default {undefined}
    */
@@ -132,7 +149,7 @@ export interface BenchArgs {
  *
  * @example The default grid
  * ```ts
- * import { defaultBenchArgs } from "./_bench_args.ts";
+ * import { defaultBenchArgs } from "./args.ts";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(defaultBenchArgs().maxSizes, [1, 2, 4, 8]);
@@ -156,51 +173,20 @@ export function defaultBenchArgs(): BenchArgs {
     connectionRate: 2000,
     timeScale: 0.01,
     p99Ms: 50,
+    instances: undefined,
+    connectionQuota: undefined,
     acquireTimeoutSeconds: 1,
     seed: 1,
     json: false,
-    micro: false,
     out: undefined,
   };
 }
 
-/** A bad command line: `deno task bench` prints the message and exits with code 2. */
-export class BenchArgsError extends Error {
-  /** The exit code for a usage error. */
-  readonly exitCode = 2;
-
-  /**
-   * Constructs the error.
-   *
-   * @param message What was wrong, naming the flag and the value.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "BenchArgsError";
-  }
-}
-
-type Kind =
-  | "int+"
-  | "int0"
-  | "num+"
-  | "num0"
-  | "ints+"
-  | "creates"
-  | "target"
-  | "path"
-  | "bool";
-
-interface Flag {
-  key: keyof BenchArgs;
-  kind: Kind;
-  help: string;
-}
-
-const FLAGS: Record<string, Flag> = {
+const FLAGS: FlagTable<BenchArgs> = {
   "--target": {
     key: "target",
-    kind: "target",
+    kind: "choice",
+    choices: TARGETS,
     help: "Backend: simulated, or cosmos|servicebus|eventhubs (a local server)",
   },
   "--azure": {
@@ -280,6 +266,16 @@ const FLAGS: Record<string, Flag> = {
     kind: "num+",
     help: "Latency target: whole-operation p99, ms",
   },
+  "--instances": {
+    key: "instances",
+    kind: "int+",
+    help: "Instances running one pool each: checks instances x maxSize",
+  },
+  "--connection-quota": {
+    key: "connectionQuota",
+    kind: "int+",
+    help: "Connections the namespace allows, shared by all instances",
+  },
   "--acquire-timeout-seconds": {
     key: "acquireTimeoutSeconds",
     kind: "num+",
@@ -295,24 +291,12 @@ const FLAGS: Record<string, Flag> = {
     kind: "bool",
     help: "Print results as JSON on stdout instead of the table",
   },
-  "--micro": {
-    key: "micro",
-    kind: "bool",
-    help:
-      "Instead: pool vs bare semaphore, generic-pool, tarn; ratios to the semaphore",
-  },
   "--out": {
     key: "out",
     kind: "path",
     help: "Write a Markdown report and an SVG chart beside it",
   },
 };
-
-function showDefault(value: unknown): string {
-  if (value === undefined) return "auto";
-  if (Array.isArray(value)) return value.map(showDefault).join(",");
-  return String(value);
-}
 
 /**
  * The `--help` text, every flag with its default.
@@ -321,7 +305,7 @@ function showDefault(value: unknown): string {
  *
  * @example Every flag is listed
  * ```ts
- * import { helpText } from "./_bench_args.ts";
+ * import { helpText } from "./args.ts";
  * import assert from "node:assert/strict";
  *
  * assert.match(helpText(), /--rate <n>\s+.*\(default 4000\)/);
@@ -339,23 +323,7 @@ export function helpText(): string {
     "",
     "Flags:",
   ];
-  for (const [name, flag] of Object.entries(FLAGS)) {
-    const arg = ({
-      bool: "",
-      path: " <file>",
-      target: " <name>",
-      "ints+": " <list>",
-      creates: " <list>",
-    } as Partial<Record<Kind, string>>)[flag.kind] ?? " <n>";
-    const current = defaults[flag.key];
-    const shown = flag.kind === "bool"
-      ? ""
-      : current === undefined && flag.kind !== "creates"
-      ? " (default none)"
-      : ` (default ${showDefault(current)})`;
-    lines.push(`  ${(name + arg).padEnd(32)} ${flag.help}${shown}`);
-  }
-  lines.push(`  ${"--help, -h".padEnd(32)} Print this text`);
+  lines.push(...flagHelpLines(FLAGS, defaults));
   lines.push(
     "",
     "Environment for --azure: AZURE_COSMOS_ENDPOINT + AZURE_COSMOS_KEY",
@@ -365,52 +333,6 @@ export function helpText(): string {
   );
   return lines.join("\n");
 }
-
-function number(flag: string, text: string, kind: Kind): number {
-  const value = text.trim() === "" ? NaN : Number(text);
-  const expected: Record<string, string> = {
-    "int+": "a positive integer",
-    "int0": "a non-negative integer",
-    "num+": "a positive number",
-    "num0": "a non-negative number",
-  };
-  const ok = Number.isFinite(value) &&
-    (kind === "int+" || kind === "int0" ? Number.isInteger(value) : true) &&
-    (kind === "int+" || kind === "num+" ? value > 0 : value >= 0);
-  if (!ok) {
-    throw new BenchArgsError(
-      `Invalid ${flag}: expected ${expected[kind]}, got ${text}`,
-    );
-  }
-  return value;
-}
-
-function list(
-  flag: string,
-  text: string,
-  allowAuto: boolean,
-): (number | undefined)[] {
-  const parts = text.split(",").map((part) => part.trim());
-  const expected = allowAuto
-    ? "positive integers or auto"
-    : "positive integers";
-  const values = parts.map((part) => {
-    if (allowAuto && part === "auto") return undefined;
-    const value = part === "" ? NaN : Number(part);
-    if (!Number.isInteger(value) || value < 1) {
-      throw new BenchArgsError(
-        `Invalid ${flag}: expected ${expected}, comma-separated, got ${text}`,
-      );
-    }
-    return value;
-  });
-  return [...new Set(values)];
-}
-
-/** What {@linkcode parseCommandLine} decided: run with these flags, or exit now. */
-export type CommandLine =
-  | { kind: "run"; args: BenchArgs }
-  | { kind: "exit"; code: 0 | 2; stdout: string; stderr: string };
 
 /**
  * Parses flags, throwing {@linkcode BenchArgsError} on the first bad one.
@@ -424,7 +346,7 @@ export type CommandLine =
  *
  * @example Overriding the grid
  * ```ts
- * import { parseBenchArgs } from "./_bench_args.ts";
+ * import { parseBenchArgs } from "./args.ts";
  * import assert from "node:assert/strict";
  *
  * const args = parseBenchArgs(["--max-size", "1,3", "--rate=2500"]);
@@ -433,64 +355,7 @@ export type CommandLine =
  * ```
  */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const args = defaultBenchArgs();
-  const seen = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i];
-    const eq = token.startsWith("--") ? token.indexOf("=") : -1;
-    const name = eq > 0 ? token.slice(0, eq) : token;
-    const flag = FLAGS[name];
-    if (flag === undefined) {
-      throw new BenchArgsError(
-        token.startsWith("-")
-          ? `Unknown flag ${name} (run with --help for the list)`
-          : `Unexpected argument ${token}: flags start with --`,
-      );
-    }
-    seen.add(name);
-    if (flag.kind === "bool") {
-      if (eq > 0) {
-        throw new BenchArgsError(
-          `Invalid ${name}: it takes no value, got ${token.slice(eq + 1)}`,
-        );
-      }
-      (args[flag.key] as boolean) = true;
-      continue;
-    }
-    let text: string;
-    if (eq > 0) text = token.slice(eq + 1);
-    else if (i + 1 < argv.length) text = argv[++i];
-    else throw new BenchArgsError(`Missing value for ${name}`);
-    const target = args as unknown as Record<string, unknown>;
-    switch (flag.kind) {
-      case "ints+":
-        target[flag.key] = list(name, text, false);
-        break;
-      case "creates":
-        target[flag.key] = list(name, text, true);
-        break;
-      case "target":
-        if (!(TARGETS as readonly string[]).includes(text)) {
-          throw new BenchArgsError(
-            `Invalid ${name}: expected one of ${
-              TARGETS.join(", ")
-            }, got ${text}`,
-          );
-        }
-        target[flag.key] = text;
-        break;
-      case "path":
-        if (text === "") {
-          throw new BenchArgsError(
-            `Invalid ${name}: expected a file path, got an empty string`,
-          );
-        }
-        target[flag.key] = text;
-        break;
-      default:
-        target[flag.key] = number(name, text, flag.kind);
-    }
-  }
+  const { args, seen } = parseFlags(argv, FLAGS, defaultBenchArgs());
   if (seen.has("--rate") && seen.has("--concurrency")) {
     throw new BenchArgsError(
       "Invalid flags: --rate (open loop) and --concurrency (closed loop) exclude each other; give one",
@@ -513,7 +378,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
  *
  * @example A bad flag exits with code 2
  * ```ts
- * import { parseCommandLine } from "./_bench_args.ts";
+ * import { parseCommandLine } from "./args.ts";
  * import assert from "node:assert/strict";
  *
  * const result = parseCommandLine(["--concurrency", "-3"]);
@@ -524,20 +389,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
  * }
  * ```
  */
-export function parseCommandLine(argv: readonly string[]): CommandLine {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    return { kind: "exit", code: 0, stdout: helpText(), stderr: "" };
-  }
-  try {
-    return { kind: "run", args: parseBenchArgs(argv) };
-  } catch (error) {
-    if (!(error instanceof BenchArgsError)) throw error;
-    return {
-      kind: "exit",
-      code: 2,
-      stdout: "",
-      stderr:
-        `bench: ${error.message}\nRun "deno task bench --help" for the flags and their defaults.\n`,
-    };
-  }
+export function parseCommandLine(
+  argv: readonly string[],
+): CommandLine<BenchArgs> {
+  return commandLine(argv, "deno task bench", parseBenchArgs, helpText());
 }

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { formatMs } from "./_bench_format.ts";
-import { misses } from "./_bench_recommend.ts";
-import type { CellResult } from "./_bench_types.ts";
+import { formatMs } from "./format.ts";
+import { misses } from "./recommend.ts";
+import type { CellResult } from "./types.ts";
 
 /** What to draw besides the results. */
 export interface ChartOptions {
@@ -106,7 +106,7 @@ function seriesKey(cell: CellResult, varyCreates: boolean): string {
  *
  * @example A two-point chart
  * ```ts
- * import { renderChart } from "./_bench_svg.ts";
+ * import { renderChart } from "./svg.ts";
  * import assert from "node:assert/strict";
  *
  * const cell = (maxSize: number, p99: number) => ({

@@ -5,13 +5,9 @@
  * @module
  */
 
-import { formatCount, formatMs } from "./_bench_format.ts";
-import {
-  compareSize,
-  misses,
-  type Recommendation,
-} from "./_bench_recommend.ts";
-import type { CellResult } from "./_bench_types.ts";
+import { formatCount, formatMs } from "./format.ts";
+import { compareSize, misses, type Recommendation } from "./recommend.ts";
+import type { CellResult } from "./types.ts";
 
 /** Everything a report describes. */
 export interface ReportInput {
@@ -67,7 +63,7 @@ function triple(a: number, b: number, c: number): string {
  *
  * @example The header and a row
  * ```ts
- * import { tableRows } from "./_bench_report.ts";
+ * import { tableRows } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * const rows = tableRows([], 50, 0);
@@ -80,26 +76,108 @@ export function tableRows(
   targetP99Ms: number,
   offeredRate: number,
 ): string[][] {
-  const rows = [HEADERS];
-  for (const cell of [...results].sort(compareSize)) {
-    const missed = misses(cell, { targetP99Ms, offeredRate });
-    rows.push([
-      String(cell.settings.maxSize),
-      String(cell.settings.clientLimit),
-      cell.settings.maxConcurrentCreates === undefined
-        ? `${cell.effectiveMaxConcurrentCreates} (auto)`
-        : String(cell.settings.maxConcurrentCreates),
-      formatCount(cell.throughput),
-      triple(cell.latency.p50, cell.latency.p95, cell.latency.p99),
-      triple(cell.wait.p50, cell.wait.p95, cell.wait.p99),
-      formatCount(cell.opened),
-      formatCount(cell.waited),
-      formatCount(cell.timeouts),
-      formatCount(cell.errors),
-      missed.length === 0 ? "met" : "missed",
-    ]);
-  }
-  return rows;
+  return [
+    HEADERS,
+    ...[...results].sort(compareSize).map((cell) =>
+      rowOf(cell, targetP99Ms, offeredRate)
+    ),
+  ];
+}
+
+function rowOf(
+  cell: CellResult,
+  targetP99Ms: number,
+  offeredRate: number,
+): string[] {
+  const missed = misses(cell, { targetP99Ms, offeredRate });
+  return [
+    String(cell.settings.maxSize),
+    String(cell.settings.clientLimit),
+    cell.settings.maxConcurrentCreates === undefined
+      ? `${cell.effectiveMaxConcurrentCreates} (auto)`
+      : String(cell.settings.maxConcurrentCreates),
+    formatCount(cell.throughput),
+    triple(cell.latency.p50, cell.latency.p95, cell.latency.p99),
+    triple(cell.wait.p50, cell.wait.p95, cell.wait.p99),
+    formatCount(cell.opened),
+    formatCount(cell.waited),
+    formatCount(cell.timeouts),
+    formatCount(cell.errors),
+    missed.length === 0 ? "met" : "missed",
+  ];
+}
+
+/**
+ * Column widths of the streamed table: a row is printed before the others
+ * are known, so the widths are fixed: each header's, or room for
+ * `10 (auto)` in the creates column and `1,000 / 1,002 / 1,004` in the
+ * latency and wait columns.
+ */
+const STREAM_WIDTHS = HEADERS.map((header, column) =>
+  Math.max(
+    header.length,
+    ({ 2: 9, 4: 21, 5: 21 } as Record<number, number>)[column] ?? 0,
+  )
+);
+
+function streamLine(cells: readonly string[]): string {
+  // Every column right-aligned but the last (met / missed).
+  return cells.map((cell, column) =>
+    column === cells.length - 1 ? cell : cell.padStart(STREAM_WIDTHS[column])
+  ).join("  ").trimEnd();
+}
+
+/**
+ * The header of the table a piped run prints row by row: the column names
+ * and a rule, at fixed widths.
+ *
+ * @returns Two lines, without a final newline.
+ *
+ * @example The first column
+ * ```ts
+ * import { streamHeader } from "./report.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(streamHeader(), /^maxSize  clientLimit/);
+ * ```
+ */
+export function streamHeader(): string {
+  return [
+    streamLine(HEADERS),
+    STREAM_WIDTHS.map((width) => "-".repeat(width)).join("  "),
+  ].join("\n");
+}
+
+/**
+ * One row of the table a piped run prints as each configuration finishes,
+ * at the widths of {@linkcode streamHeader}.
+ *
+ * @param cell The configuration's result.
+ * @param targetP99Ms The latency target, milliseconds.
+ * @param offeredRate The nominal offered rate; 0 for a closed loop.
+ * @returns The line, without a newline.
+ *
+ * @example Same figures as the final table
+ * ```ts
+ * import { streamRow, tableRows } from "./report.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const cell = {
+ *   settings: { clientLimit: 50, maxSize: 4, maxConcurrentCreates: undefined },
+ *   effectiveMaxConcurrentCreates: 1, requests: 10, succeeded: 10, timeouts: 0, errors: 0,
+ *   waited: 0, opened: 4, offeredRate: 0, throughput: 5, seconds: 2,
+ *   wait: { count: 10, min: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 },
+ *   latency: { count: 10, min: 1, mean: 1, p50: 1, p95: 2, p99: 3, max: 3 },
+ * };
+ * assert.deepEqual(streamRow(cell, 50, 0).split(/ {2,}/).filter(Boolean), tableRows([cell], 50, 0)[1]);
+ * ```
+ */
+export function streamRow(
+  cell: CellResult,
+  targetP99Ms: number,
+  offeredRate: number,
+): string {
+  return streamLine(rowOf(cell, targetP99Ms, offeredRate));
 }
 
 /**
@@ -111,7 +189,7 @@ export function tableRows(
  *
  * @example Alignment
  * ```ts
- * import { textTable } from "./_bench_report.ts";
+ * import { textTable } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(textTable([["a", "bb"], ["10", "x"]]), " a  bb\n--  --\n10  x");
@@ -147,7 +225,7 @@ export function textTable(rows: readonly string[][]): string {
  *
  * @example Two columns
  * ```ts
- * import { markdownTable } from "./_bench_report.ts";
+ * import { markdownTable } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(markdownTable([["a", "b"], ["1", "2"]]), "| a | b |\n|---|---|\n| 1 | 2 |");
@@ -162,24 +240,65 @@ export function markdownTable(rows: readonly string[][]): string {
 }
 
 /**
- * The recommendation as lines of text: the summary, then each reason.
+ * The line that ends a recommendation: the pool options to paste, or those
+ * of the closest configuration when none met the target.
+ *
+ * @param recommendation The recommendation.
+ * @param wrap Formats the code, for example as Markdown.
+ * @returns The line, or `undefined` when there is nothing to paste.
+ *
+ * @example The options of a met target
+ * ```ts
+ * import { pasteLine } from "./report.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   pasteLine({ met: true, choice: undefined, summary: "", reasons: [], fleet: undefined, options: "{ maxSize: 4, clientLimit: 50 }" }),
+ *   "Options to paste: { maxSize: 4, clientLimit: 50 }",
+ * );
+ * ```
+ */
+export function pasteLine(
+  recommendation: Recommendation,
+  wrap: (code: string) => string = (code) => code,
+): string | undefined {
+  if (recommendation.options === undefined) return undefined;
+  const label = recommendation.met
+    ? "Options to paste"
+    : "Options of the closest (it missed the target)";
+  return `${label}: ${wrap(recommendation.options)}`;
+}
+
+/**
+ * The recommendation as lines of text: the summary, each reason, the fleet
+ * against the connection quota (when asked), then the options to paste.
  *
  * @param recommendation The recommendation.
  * @returns The lines.
  *
  * @example A recommendation's text
  * ```ts
- * import { recommendationLines } from "./_bench_report.ts";
+ * import { recommendationLines } from "./report.ts";
  * import assert from "node:assert/strict";
  *
- * const lines = recommendationLines({ met: true, choice: undefined, summary: "Set X", reasons: ["why"] });
- * assert.deepEqual(lines, ["Recommendation: Set X", "  - why"]);
+ * const lines = recommendationLines({
+ *   met: true, choice: undefined, summary: "Set X", reasons: ["why"], fleet: undefined,
+ *   options: "{ maxSize: 1, clientLimit: 10 }",
+ * });
+ * assert.deepEqual(lines, [
+ *   "Recommendation: Set X",
+ *   "  - why",
+ *   "Options to paste: { maxSize: 1, clientLimit: 10 }",
+ * ]);
  * ```
  */
 export function recommendationLines(recommendation: Recommendation): string[] {
+  const paste = pasteLine(recommendation);
   return [
     `Recommendation: ${recommendation.summary}`,
     ...recommendation.reasons.map((reason) => `  - ${reason}`),
+    ...(recommendation.fleet === undefined ? [] : [recommendation.fleet]),
+    ...(paste === undefined ? [] : [paste]),
   ];
 }
 
@@ -193,13 +312,15 @@ export function recommendationLines(recommendation: Recommendation): string[] {
  *
  * @example A report links its chart
  * ```ts
- * import { renderMarkdownReport } from "./_bench_report.ts";
+ * import { renderMarkdownReport } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * const md = renderMarkdownReport({
  *   command: "deno task bench", flags: {}, backend: "simulated", environment: "Deno",
  *   startedAt: "2025-01-01T00:00:00Z", elapsedSeconds: 1, targetP99Ms: 50, offeredRate: 0,
- *   results: [], recommendation: { met: false, choice: undefined, summary: "none", reasons: [] },
+ *   results: [], recommendation: {
+ *     met: false, choice: undefined, summary: "none", reasons: [], fleet: undefined, options: undefined,
+ *   },
  *   warnings: [],
  * }, "report.svg");
  * assert.match(md, /!\[.*\]\(report\.svg\)/);
@@ -234,6 +355,9 @@ export function renderMarkdownReport(
     ...rec.reasons.map((reason) => `- ${reason}`),
     "",
   ];
+  if (rec.fleet !== undefined) lines.push(rec.fleet, "");
+  const paste = pasteLine(rec, (code) => `\`${code}\``);
+  if (paste !== undefined) lines.push(paste, "");
   if (input.warnings.length > 0) {
     lines.push(
       "> [!WARNING]",
@@ -263,7 +387,9 @@ export function renderMarkdownReport(
     "- In the chart, a line falling steeply with maxSize means connections are the bottleneck; lines " +
       "close together mean clientLimit hardly matters at this load. Hollow markers missed the target.",
     "- The recommendation is the smallest configuration (fewest connections, then the lowest " +
-      "clientLimit) that met the target with no timeouts or errors and served 95% of the offered rate.",
+      "clientLimit) that met the target with no timeouts or errors and served 95% of the offered rate. " +
+      "Among those of its maxSize with the same latency (p99 within 10% or 1 ms), callers that " +
+      "waited for a connection break the tie: the smallest without that wait wins.",
     "",
     "<details><summary>Flags in effect</summary>",
     "",
@@ -285,13 +411,15 @@ export function renderMarkdownReport(
  *
  * @example The recommendation is included
  * ```ts
- * import { renderJson } from "./_bench_report.ts";
+ * import { renderJson } from "./report.ts";
  * import assert from "node:assert/strict";
  *
  * const json = JSON.parse(renderJson({
  *   command: "deno task bench", flags: {}, backend: "simulated", environment: "Deno",
  *   startedAt: "2025-01-01T00:00:00Z", elapsedSeconds: 1, targetP99Ms: 50, offeredRate: 0,
- *   results: [], recommendation: { met: false, choice: undefined, summary: "none", reasons: [] },
+ *   results: [], recommendation: {
+ *     met: false, choice: undefined, summary: "none", reasons: [], fleet: undefined, options: undefined,
+ *   },
  *   warnings: [],
  * }));
  * assert.equal(json.recommendation.summary, "none");
@@ -307,6 +435,8 @@ export function renderJson(input: ReportInput): string {
         settings: recommendation.choice?.settings ?? null,
         summary: recommendation.summary,
         reasons: recommendation.reasons,
+        fleet: recommendation.fleet ?? null,
+        options: recommendation.options ?? null,
       },
     },
     null,
