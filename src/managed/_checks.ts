@@ -314,3 +314,98 @@ export function forbidFields(
     );
   }
 }
+
+/** Option names of 0.1 and the names that replaced them. */
+const RENAMED_OPTIONS: Readonly<Record<string, string>> = {
+  dbname: "databaseName",
+  clientLifespanSeconds: "maxLifespanSeconds",
+  timeoutSeconds: "acquireTimeoutSeconds",
+  signal: "abortSignal",
+};
+
+/**
+ * Checks that an options bag sets no key outside `known` (a misspelt option
+ * is otherwise silently ignored). The message lists the known keys, names
+ * the replacement of a 0.1 name, and suggests a known key that differs only
+ * in case or extends the unknown one (`delay` → `delaySeconds`).
+ *
+ * @param what The action that failed, for the message ("create ManagedCosmos",
+ * "send a message").
+ * @param options The options bag (may be `undefined`).
+ * @param known The keys the bag may set.
+ * @throws {TypeError} When the bag is not an object or sets an unknown key.
+ */
+export function rejectUnknownKeys(
+  what: string,
+  options: unknown,
+  known: readonly string[],
+): void {
+  if (options === undefined) return;
+  if (
+    typeof options !== "object" || options === null || Array.isArray(options)
+  ) {
+    throw new TypeError(
+      `Cannot ${what} as its options must be an object: received ${
+        describeValue(options)
+      }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const renamed = RENAMED_OPTIONS[key];
+    const lower = key.toLowerCase();
+    const suggestion = renamed !== undefined && known.includes(renamed)
+      ? renamed
+      : known.find((name) => name.toLowerCase() === lower) ??
+        known.find((name) => name.toLowerCase().startsWith(lower));
+    const hint = suggestion === undefined
+      ? ""
+      : renamed === suggestion
+      ? ` (it was renamed '${renamed}')`
+      : ` (did you mean '${suggestion}'?)`;
+    throw new TypeError(
+      `Cannot ${what} as '${key}' is not an option${hint}: known options are ${
+        known.join(", ")
+      }`,
+    );
+  }
+}
+
+/**
+ * Copies the keys of `options` that are in `keys` (so that a connector gets
+ * its connection fields and not the pool's).
+ *
+ * @param options The options bag.
+ * @param keys The keys to copy.
+ * @returns A new object with those keys that `options` sets.
+ */
+export function pick<T extends object>(
+  options: T,
+  keys: readonly string[],
+): Partial<T> {
+  const picked: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked as Partial<T>;
+}
+
+/**
+ * Types a list of every key of `T`: compiling fails when a key of `T` is
+ * missing from the list, so a new option cannot be forgotten by the
+ * unknown-key check.
+ *
+ * @typeParam T The options type.
+ * @returns A function that returns its argument, typed.
+ */
+export function keysOf<T>(): <const K extends readonly (keyof T & string)[]>(
+  keys: K & AllKeys<T, K>,
+) => readonly string[] {
+  return (keys) => keys;
+}
+
+/** `unknown` when `K` lists every key of `T`, otherwise a type naming the missing ones. */
+type AllKeys<T, K extends readonly unknown[]> =
+  [Exclude<keyof T, K[number]>] extends [never] ? unknown
+    : { missingKeys: Exclude<keyof T, K[number]> };

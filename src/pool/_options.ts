@@ -129,10 +129,14 @@ export function positiveSeconds(
   return value * 1000;
 }
 
-function optionalFunction<F>(option: string, value: unknown): F | undefined {
+function optionalFunction<F>(
+  what: string,
+  option: string,
+  value: unknown,
+): F | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "function") {
-    fail("create ConnectionPool", option, "a function", value);
+    fail(what, option, "a function", value);
   }
   return value as F;
 }
@@ -148,14 +152,18 @@ function hasMethods(value: unknown, methods: string[]): boolean {
  * Applies defaults to, and validates, a pool's options.
  *
  * @param options The options as given.
+ * @param owner The class the user constructed, for messages: a managed client
+ * validates its pool's options under its own name ("Cannot create
+ * ManagedCosmos as ...").
  * @returns The resolved options.
  * @throws {TypeError} For an unknown option or a value of the wrong type.
  * @throws {RangeError} For a number out of range.
  */
 export function resolvePoolOptions(
   options: ConnectionPoolOptions | undefined,
+  owner = "ConnectionPool",
 ): ResolvedOptions {
-  const what = "create ConnectionPool";
+  const what = `create ${owner}`;
   if (options === undefined) options = {};
   if (
     typeof options !== "object" || options === null || Array.isArray(options)
@@ -274,6 +282,7 @@ export function resolvePoolOptions(
     initialBackoffMs,
     maxBackoffMs,
     isConnectionError: optionalFunction(
+      what,
       "isConnectionError",
       options.isConnectionError,
     ),
