@@ -99,7 +99,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     return new ManagedCosmos({
       endpoint: server.endpoint,
       key: EMULATOR_KEY,
-      dbname: DB,
+      databaseName: DB,
       containerName: CONTAINER,
       agentFactory: agents.factory,
       clientOptions: { connectionPolicy: { enableEndpointDiscovery: false } },
@@ -249,7 +249,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       const agents = agentLog(server);
       const cosmos = managed({
         agents,
-        dbname: names[0],
+        databaseName: names[0],
         containerName: names[1],
         maxSize: 2,
       });
@@ -280,7 +280,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     const cosmos = new ManagedCosmos({
       endpoint: server.endpoint,
       key: EMULATOR_KEY,
-      dbname: DB,
+      databaseName: DB,
       containerName: CONTAINER,
       // Trusts only the system's roots: the server's certificate expired in 2021.
       agentFactory: () => (made++, new https.Agent({ keepAlive: true })),
@@ -426,7 +426,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
   it("recycles a client after maxIdleSeconds (30 by default) in the background", async () => {
     const clock = new FakeClock();
     const agents = agentLog(server);
-    const cosmos = managed({ agents, clock, maxLifespanSeconds: null });
+    const cosmos = managed({ agents, clock, maxLifespanSeconds: Infinity });
     try {
       const first = await cosmos.use((c) => c);
       await clock.tickAsync(29_000);
@@ -448,7 +448,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     const cosmos = managed({ agents, clock, maxIdleSeconds: 3600 });
     try {
       const lease = await cosmos.getContainerClient();
-      const first = lease.container;
+      const first = lease.client;
       await clock.tickAsync(60_001);
       const second = await cosmos.use(async (c) => {
         await c.items.upsert({ id: "life", pk: "l" });
@@ -457,7 +457,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       assert.notEqual(second, first);
       // The old client still serves its holder, and closes when it leaves.
       assert.equal(
-        (await lease.container.item("life", "l").read()).statusCode,
+        (await lease.client.item("life", "l").read()).statusCode,
         200,
       );
       assert.equal(agents.destroyed.size, 0);
@@ -497,7 +497,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     try {
       {
         await using lease = await cosmos.getContainerClient();
-        await lease.container.items.upsert({ id: "lease", pk: "l" });
+        await lease.client.items.upsert({ id: "lease", pk: "l" });
         assert.equal(cosmos.pool.stats().activeCallers, 1);
       }
       assert.equal(cosmos.pool.stats().activeCallers, 0);
@@ -517,7 +517,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     const agents = agentLog(server);
     const cosmos = new ManagedCosmos({
       endpoint: server.endpoint,
-      dbname: DB,
+      databaseName: DB,
       containerName: CONTAINER,
       credentialFactory: () => (calls++, fakeCredential(made)),
       agentFactory: agents.factory,
@@ -533,7 +533,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     const given = { closed: 0 };
     const shared = new ManagedCosmos({
       endpoint: server.endpoint,
-      dbname: DB,
+      databaseName: DB,
       containerName: CONTAINER,
       credential: fakeCredential(given),
       agentFactory: agents.factory,
@@ -605,12 +605,12 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       return new Cosmos({
         endpoint: server.endpoint,
         key: EMULATOR_KEY,
-        dbname: DB,
+        databaseName: DB,
         containerName: CONTAINER,
         agentFactory: agents.factory,
         clientOptions: { connectionPolicy: { enableEndpointDiscovery: false } },
         clock,
-        clientLifespanSeconds: lifespan,
+        maxLifespanSeconds: lifespan,
       });
     }
 
@@ -637,17 +637,17 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       assert.equal(agents.destroyed.size, 1);
     });
 
-    it("gives new callers a new client after clientLifespanSeconds and closes the old one when its holders leave", async () => {
+    it("gives new callers a new client after maxLifespanSeconds and closes the old one when its holders leave", async () => {
       const clock = new FakeClock();
       const agents = agentLog(server);
       const cosmos = single(agents, clock, 60);
       try {
         const a = await cosmos.getContainerClient();
         const b = await cosmos.getContainerClient();
-        assert.equal(a.container, b.container);
+        assert.equal(a.client, b.client);
         clock.tick(60_000);
         const c = await cosmos.getContainerClient();
-        assert.notEqual(c.container, a.container);
+        assert.notEqual(c.client, a.client);
         assert.equal(agents.destroyed.size, 0);
         a.release();
         a.release();
@@ -716,7 +716,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       const cosmos = new SimpleCosmos({
         endpoint: server.endpoint,
         key: EMULATOR_KEY,
-        dbname: DB,
+        databaseName: DB,
         containerName: CONTAINER,
         agentFactory: agents.factory,
         clientOptions: { connectionPolicy: { enableEndpointDiscovery: false } },
@@ -728,17 +728,22 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
           cosmos.getContainerClient(),
           cosmos.getContainerClient(),
         ]);
-        assert.equal(c1, c2);
+        assert.equal(c1.client, c2.client);
         assert.equal(
-          (await c1.items.upsert({ id: "simple", pk: "s" })).statusCode >= 200,
+          (await c1.client.items.upsert({ id: "simple", pk: "s" }))
+            .statusCode >=
+            200,
           true,
         );
         await cosmos.close();
         assert.equal(cosmos.isOpen, false);
         assert.equal(agents.destroyed.size, 1);
         const c3 = await cosmos.getContainerClient();
-        assert.notEqual(c3, c1);
-        assert.equal((await c3.item("simple", "s").read()).statusCode, 200);
+        assert.notEqual(c3.client, c1.client);
+        assert.equal(
+          (await c3.client.item("simple", "s").read()).statusCode,
+          200,
+        );
       } finally {
         await cosmos.close();
       }
@@ -834,7 +839,7 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
   const KEY = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs=";
   const base = {
     endpoint: "https://localhost:8081",
-    dbname: "d",
+    databaseName: "d",
     containerName: "c",
   };
 
@@ -916,8 +921,8 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
       RangeError,
     );
     assert.throws(
-      () => new Cosmos({ ...base, key: KEY, clientLifespanSeconds: 0 }),
-      /'clientLifespanSeconds'.*received 0/,
+      () => new Cosmos({ ...base, key: KEY, maxLifespanSeconds: 0 }),
+      /'maxLifespanSeconds'.*received 0/,
     );
   });
 
@@ -926,7 +931,7 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
       KEY;
     const { message } = messageOf(() =>
       new SimpleCosmos({
-        dbname: "d",
+        databaseName: "d",
         containerName: "c",
         connectionString: cs,
       })
@@ -937,7 +942,7 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
 
   it("accepts a connection string and takes the endpoint from it", async () => {
     const connector = new CosmosConnector({
-      dbname: "d",
+      databaseName: "d",
       containerName: "c",
       connectionString:
         `AccountEndpoint=https://127.0.0.1:1/;AccountKey=${KEY};`,
@@ -959,8 +964,8 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
       /'clientOptions' must not set 'key'/,
     );
     assert.throws(
-      () => new ManagedCosmos({ ...base, dbname: "", key: KEY }),
-      /'dbname' must be a non-empty string/,
+      () => new ManagedCosmos({ ...base, databaseName: "", key: KEY }),
+      /'databaseName' must be a non-empty string/,
     );
     assert.throws(
       () => new ManagedCosmos(undefined as never),

@@ -350,7 +350,7 @@ const MANAGED: Array<
   ["ManagedCosmos", ManagedCosmos, {
     endpoint: "https://127.0.0.1:1",
     key: "a2V5",
-    dbname: "d",
+    databaseName: "d",
     containerName: "c",
   }],
   ["ManagedServiceBusSender", ManagedServiceBusSender, {

@@ -30,13 +30,13 @@ export const logger: AzureLogger = createClientLogger("azure-clients-toolbox");
  * The logger the managed clients hand to their pools (namespace
  * `azure:azure-clients-toolbox:pool`).
  *
- * @example Only the pools' lines
+ * @example The namespace that `DEBUG` selects
  * ```ts
- * import { AzureLogger } from "@azure/logger";
+ * import { createClientLogger } from "@azure/logger";
  * import assert from "node:assert/strict";
  *
- * // DEBUG=azure:azure-clients-toolbox:pool* (or AzureLogger.enable) selects them.
- * assert.equal(typeof AzureLogger.enable, "function");
+ * const pool = createClientLogger("azure-clients-toolbox:pool");
+ * assert.equal(pool.info.namespace, "azure:azure-clients-toolbox:pool:info");
  * ```
  */
 export const poolLogger: AzureLogger = createClientLogger(
