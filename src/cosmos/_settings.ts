@@ -7,11 +7,13 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { Agent } from "@azure/cosmos";
 import {
+  type CredentialChoice,
+  credentialChoice,
   exactlyOne,
   forbidFields,
   keysOf,
   parseConnectionString,
-  rejectUnknownKeys,
+  refuseWithConnectionString,
   requireFunction,
   requireName,
   requireOptions,
@@ -24,6 +26,14 @@ import type {
   CosmosConnectionOptions,
 } from "./options.ts";
 
+/** The options that authenticate; exactly one is given. */
+const CREDENTIAL_OPTIONS = [
+  "credential",
+  "credentialFactory",
+  "key",
+  "connectionString",
+] as const;
+
 /** Every key of {@linkcode CosmosConnectionOptions}. */
 export const COSMOS_CONNECTION_KEYS: readonly string[] = keysOf<
   CosmosConnectionOptions
@@ -31,10 +41,7 @@ export const COSMOS_CONNECTION_KEYS: readonly string[] = keysOf<
   "endpoint",
   "databaseName",
   "containerName",
-  "credential",
-  "credentialFactory",
-  "key",
-  "connectionString",
+  ...CREDENTIAL_OPTIONS,
   "agentFactory",
   "clientOptions",
 ]);
@@ -51,15 +58,11 @@ const CLIENT_SET_FIELDS = [
 ];
 
 /** The resolved connection settings; `key` is kept out of logs. */
-export interface ResolvedConnection {
+export interface ResolvedConnection extends CredentialChoice<TokenCredential> {
   endpoint: string;
   host: string;
   databaseName: string;
   containerName: string;
-  credential: TokenCredential | undefined;
-  credentialFactory:
-    | (() => TokenCredential | Promise<TokenCredential>)
-    | undefined;
   key: string | undefined;
   agentFactory: (() => Agent) | undefined;
   clientOptions: CosmosClientExtraOptions;
@@ -80,8 +83,7 @@ export function resolveConnection(
   given: unknown,
   moreKeys: readonly string[] = [],
 ): ResolvedConnection {
-  const options = requireOptions<CosmosConnectionOptions>(owner, given);
-  rejectUnknownKeys(`create ${owner}`, options, [
+  const options = requireOptions<CosmosConnectionOptions>(owner, given, [
     ...COSMOS_CONNECTION_KEYS,
     ...moreKeys,
   ]);
@@ -91,20 +93,11 @@ export function resolveConnection(
     "containerName",
     options.containerName,
   );
-  const auth = exactlyOne(owner, options, [
-    "credential",
-    "credentialFactory",
-    "key",
-    "connectionString",
-  ]);
+  const auth = exactlyOne(owner, options, CREDENTIAL_OPTIONS);
   let endpoint = options.endpoint;
   let key: string | undefined;
   if (auth === "connectionString") {
-    if (endpoint !== undefined) {
-      throw new TypeError(
-        `Cannot create ${owner} as 'endpoint' and 'connectionString' were both given: the connection string carries the endpoint`,
-      );
-    }
+    refuseWithConnectionString(owner, "endpoint", endpoint);
     const fields = parseConnectionString(
       owner,
       "connectionString",
@@ -135,12 +128,7 @@ export function resolveConnection(
     host: url.host,
     databaseName,
     containerName,
-    credential: auth === "credential"
-      ? requireTokenCredential(owner, "credential", options.credential)
-      : undefined,
-    credentialFactory: auth === "credentialFactory"
-      ? requireFunction(owner, "credentialFactory", options.credentialFactory)
-      : undefined,
+    ...credentialChoice(owner, auth, options, requireTokenCredential),
     key,
     agentFactory: options.agentFactory === undefined
       ? undefined

@@ -4,23 +4,15 @@
  * @module
  */
 
-import { connectionErrorCheck } from "../managed/_connection_errors.ts";
+import {
+  connectionErrorCheck,
+  SOCKET_ERROR_CODES,
+} from "../managed/_connection_errors.ts";
 
 /** Error codes of a transport that failed: the client, not the request, is at fault. */
 const CONNECTION_ERROR_CODES = new Set<string>([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "ENOTFOUND",
-  "EAI_AGAIN",
+  ...SOCKET_ERROR_CODES,
   "EPROTO",
-  "ERR_SOCKET_CLOSED",
   "ERR_STREAM_DESTROYED",
   "ERR_HTTP2_STREAM_ERROR",
   "UND_ERR_SOCKET",

@@ -10,12 +10,8 @@ import {
   type EventHubProducerClient,
   MessagingError,
 } from "@azure/event-hubs";
-import { checkAbortSignal } from "../managed/_amqp.ts";
-import {
-  describeValue,
-  keysOf,
-  rejectUnknownKeys,
-} from "../managed/_checks.ts";
+import { checkOperationOptions } from "../managed/_pool_options.ts";
+import { describeValue, keysOf } from "../managed/_checks.ts";
 import type { SendEventOptions, SendEventsOptions } from "./options.ts";
 
 /** Every key of {@linkcode SendEventsOptions}. */
@@ -50,8 +46,7 @@ export function checkEventOptions(
   options: SendEventsOptions | undefined,
   known: readonly string[],
 ): void {
-  rejectUnknownKeys(what, options, known);
-  checkAbortSignal(options?.abortSignal);
+  checkOperationOptions(what, options, known);
   if (
     options?.partitionKey !== undefined && options.partitionId !== undefined
   ) {
@@ -59,7 +54,6 @@ export function checkEventOptions(
       "Cannot send events as 'partitionKey' and 'partitionId' were both given: pass one",
     );
   }
-  options?.abortSignal?.throwIfAborted();
 }
 
 /**

@@ -15,14 +15,15 @@ import { bound, isTimeoutError } from "../pool/_bound.ts";
 import type { AmqpConnectionOptions, AmqpCredential } from "./amqp_options.ts";
 import { logger } from "./log.ts";
 import {
+  type CredentialChoice,
+  credentialChoice,
   describeValue,
   errorLabel,
   exactlyOne,
   forbidFields,
   keysOf,
   parseConnectionString,
-  rejectUnknownKeys,
-  requireFunction,
+  refuseWithConnectionString,
   requireName,
   requireOptions,
 } from "./_checks.ts";
@@ -53,22 +54,6 @@ export function amqpConnectionKeys(
 /** The option that names a service's entity. */
 export type EntityOption = "queueName" | "eventHubName";
 
-/** A resolved connection; the connection string is kept out of logs. */
-export interface ResolvedAmqpConnection {
-  /** The namespace host (and port), safe to log. */
-  host: string;
-  /** The entity (queue or event hub) name. */
-  entity: string;
-  /** The fully qualified namespace, with a credential. */
-  namespace: string | undefined;
-  /** The connection string (a secret), without a credential. */
-  connectionString: string | undefined;
-  credential: AmqpCredential | undefined;
-  credentialFactory:
-    | (() => AmqpCredential | Promise<AmqpCredential>)
-    | undefined;
-}
-
 function requireCredential(
   owner: string,
   option: string,
@@ -96,47 +81,72 @@ function hostOf(endpoint: string): string {
 }
 
 /**
- * Checks the connection options of an AMQP client. Exactly one of
+ * The resolved options of a Service Bus or Event Hubs client; the connection
+ * string is kept out of logs.
+ */
+export interface ResolvedAmqpClient<O>
+  extends CredentialChoice<AmqpCredential> {
+  /** The namespace host (and port), safe to log. */
+  host: string;
+  /** The entity (queue or event hub) name. */
+  entity: string;
+  /** The fully qualified namespace, with a credential. */
+  namespace: string | undefined;
+  /** The connection string (a secret), without a credential. */
+  connectionString: string | undefined;
+  /** Passed to every SDK client. */
+  clientOptions: O;
+  /** How long closing one SDK client may take. */
+  closeTimeoutMs: number;
+}
+
+/**
+ * Checks the options of a Service Bus or Event Hubs client. Exactly one of
  * `connectionString`, `credential` or `credentialFactory` is given;
  * `namespace` comes with a credential; the entity comes from its option or
- * the connection string's `EntityPath` (both must agree).
+ * the connection string's `EntityPath` (both must agree);
+ * `closeTimeoutSeconds` defaults to 10.
  *
  * @param owner The class being constructed, for messages.
  * @param given The options bag.
  * @param entityOption `"queueName"` or `"eventHubName"`.
  * @param moreKeys The keys the bag may set besides the connection's (a
  * managed client's pool options).
- * @returns The resolved connection.
- * @throws {TypeError} When an option is missing, invalid, or conflicts with
- * another (messages name options, never echo a key or connection string).
+ * @returns The resolved options.
+ * @throws {TypeError} When an option is missing, unknown, invalid, or
+ * conflicts with another (messages name options, never echo a key or
+ * connection string).
+ * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
  */
-export function resolveAmqpConnection(
+export function resolveAmqpClient<O extends object>(
   owner: string,
   given: unknown,
   entityOption: EntityOption,
   moreKeys: readonly string[] = [],
-): ResolvedAmqpConnection {
+): ResolvedAmqpClient<O> {
   const options = requireOptions<
-    AmqpConnectionOptions<unknown> & Record<string, unknown>
-  >(owner, given);
-  rejectUnknownKeys(`create ${owner}`, options, [
-    ...amqpConnectionKeys(entityOption),
-    ...moreKeys,
-  ]);
+    AmqpConnectionOptions<O> & Record<string, unknown>
+  >(owner, given, [...amqpConnectionKeys(entityOption), ...moreKeys]);
   const auth = exactlyOne(owner, options, [
     "connectionString",
     "credential",
     "credentialFactory",
   ]);
+  forbidFields(owner, "clientOptions", options.clientOptions, []);
+  const common = {
+    clientOptions: options.clientOptions ?? ({} as O),
+    closeTimeoutMs: positiveSecondsMs(
+      owner,
+      "closeTimeoutSeconds",
+      options.closeTimeoutSeconds,
+      10,
+    ),
+  };
   let entity = options[entityOption] === undefined
     ? undefined
     : requireName(owner, entityOption, options[entityOption]);
   if (auth === "connectionString") {
-    if (options.namespace !== undefined) {
-      throw new TypeError(
-        `Cannot create ${owner} as 'namespace' and 'connectionString' were both given: the connection string carries the endpoint`,
-      );
-    }
+    refuseWithConnectionString(owner, "namespace", options.namespace);
     const fields = parseConnectionString(
       owner,
       "connectionString",
@@ -164,6 +174,7 @@ export function resolveAmqpConnection(
       );
     }
     return {
+      ...common,
       host,
       entity,
       namespace: undefined,
@@ -194,63 +205,12 @@ export function resolveAmqpConnection(
     );
   }
   return {
+    ...common,
     host: hostOf(`sb://${namespace.replace(/^sb:\/\//i, "")}`),
     entity,
     namespace,
     connectionString: undefined,
-    credential: auth === "credential"
-      ? requireCredential(owner, "credential", options.credential)
-      : undefined,
-    credentialFactory: auth === "credentialFactory"
-      ? requireFunction(owner, "credentialFactory", options.credentialFactory)
-      : undefined,
-  };
-}
-
-/** A resolved AMQP client: the connection, the SDK's options, the close bound. */
-export interface ResolvedAmqpClient<O> extends ResolvedAmqpConnection {
-  /** Passed to every SDK client. */
-  clientOptions: O;
-  /** How long closing one SDK client may take. */
-  closeTimeoutMs: number;
-}
-
-/**
- * Checks the options of a Service Bus or Event Hubs client: the connection
- * ({@linkcode resolveAmqpConnection}), `clientOptions` and
- * `closeTimeoutSeconds` (default 10).
- *
- * @param owner The class being constructed, for messages.
- * @param given The options bag.
- * @param entityOption `"queueName"` or `"eventHubName"`.
- * @param moreKeys The keys the bag may set besides the connection's.
- * @returns The resolved options.
- * @throws {TypeError} When an option is missing, unknown or invalid.
- * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
- */
-export function resolveAmqpClient<O extends object>(
-  owner: string,
-  given: unknown,
-  entityOption: EntityOption,
-  moreKeys: readonly string[] = [],
-): ResolvedAmqpClient<O> {
-  const connection = resolveAmqpConnection(
-    owner,
-    given,
-    entityOption,
-    moreKeys,
-  );
-  const options = given as { clientOptions?: O; closeTimeoutSeconds?: number };
-  forbidFields(owner, "clientOptions", options.clientOptions, []);
-  return {
-    ...connection,
-    clientOptions: options.clientOptions ?? ({} as O),
-    closeTimeoutMs: positiveSecondsMs(
-      owner,
-      "closeTimeoutSeconds",
-      options.closeTimeoutSeconds,
-      10,
-    ),
+    ...credentialChoice(owner, auth, options, requireCredential),
   };
 }
 
@@ -267,7 +227,7 @@ export function resolveAmqpClient<O extends object>(
  */
 export async function credentialFor(
   owner: string,
-  settings: ResolvedAmqpConnection,
+  settings: CredentialChoice<AmqpCredential>,
 ): Promise<{ credential: AmqpCredential | undefined; owned: boolean }> {
   if (settings.credentialFactory === undefined) {
     return { credential: settings.credential, owned: false };
@@ -344,21 +304,5 @@ export async function closeAmqpClient(
     }
   } finally {
     await closeCredential(what, credential);
-  }
-}
-
-/**
- * Checks an operation's `abortSignal` option.
- *
- * @param signal The value received.
- * @throws {TypeError} When it is set and not an `AbortSignal`.
- */
-export function checkAbortSignal(signal: unknown): void {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `Cannot send as 'abortSignal' must be an AbortSignal: received ${
-        describeValue(signal)
-      }`,
-    );
   }
 }

@@ -5,7 +5,10 @@
  * @module
  */
 
-import { connectionErrorCheck } from "./_connection_errors.ts";
+import {
+  connectionErrorCheck,
+  SOCKET_ERROR_CODES,
+} from "./_connection_errors.ts";
 
 /**
  * Error codes that mean the connection or link is broken, as the SDKs report
@@ -37,16 +40,7 @@ const CONNECTION_CODES = new Set<string>([
   "OperationTimeoutError",
   "ServiceTimeout",
   // Node system errors.
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ERR_SOCKET_CLOSED",
+  ...SOCKET_ERROR_CODES,
 ]);
 
 const CLOSED_MESSAGE =

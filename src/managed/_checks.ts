@@ -257,16 +257,19 @@ export function parseConnectionString(
 
 /**
  * Checks that an options bag is an object (so that a missing bag gives a
- * clear message rather than a property-read crash).
+ * clear message rather than a property-read crash) and, given `known`, that
+ * it sets no other key.
  *
  * @param owner The class being constructed, for the message.
  * @param value The value received.
+ * @param known Every key the bag may set; omit to skip that check.
  * @returns The options bag.
- * @throws {TypeError} When the value is not an object.
+ * @throws {TypeError} When the value is not an object or sets an unknown key.
  */
 export function requireOptions<T extends object>(
   owner: string,
   value: unknown,
+  known?: readonly string[],
 ): T {
   if (typeof value !== "object" || value === null) {
     throw new TypeError(
@@ -275,6 +278,7 @@ export function requireOptions<T extends object>(
       }`,
     );
   }
+  if (known !== undefined) rejectUnknownKeys(`create ${owner}`, value, known);
   return value as T;
 }
 
@@ -409,3 +413,59 @@ export function keysOf<T>(): <const K extends readonly (keyof T & string)[]>(
 type AllKeys<T, K extends readonly unknown[]> =
   [Exclude<keyof T, K[number]>] extends [never] ? unknown
     : { missingKeys: Exclude<keyof T, K[number]> };
+
+/** A shared credential or a factory of one, as the options gave them. */
+export interface CredentialChoice<C> {
+  /** A credential shared by every client, never closed by the library. */
+  credential: C | undefined;
+  /** Makes one credential per client; the client closes it. */
+  credentialFactory: (() => C | Promise<C>) | undefined;
+}
+
+/**
+ * Reads `credential` or `credentialFactory`, whichever `auth` names, and
+ * checks it (a credential by shape, a factory as a function).
+ *
+ * @param owner The class being constructed, for messages.
+ * @param auth The credential option that was given (from {@linkcode exactlyOne}).
+ * @param options The options bag.
+ * @param check Checks a credential by shape, or throws a `TypeError`.
+ * @returns The credential or the factory; both `undefined` for another `auth`.
+ * @throws {TypeError} When the credential or the factory is invalid.
+ */
+export function credentialChoice<C>(
+  owner: string,
+  auth: string,
+  options: { credential?: unknown; credentialFactory?: unknown },
+  check: (owner: string, option: string, value: unknown) => C,
+): CredentialChoice<C> {
+  return {
+    credential: auth === "credential"
+      ? check(owner, "credential", options.credential)
+      : undefined,
+    credentialFactory: auth === "credentialFactory"
+      ? requireFunction(owner, "credentialFactory", options.credentialFactory)
+      : undefined,
+  };
+}
+
+/**
+ * Refuses an endpoint option next to a connection string, which carries the
+ * endpoint itself.
+ *
+ * @param owner The class being constructed, for messages.
+ * @param option The endpoint option (`endpoint`, `namespace`).
+ * @param value Its value.
+ * @throws {TypeError} When the endpoint option is set too.
+ */
+export function refuseWithConnectionString(
+  owner: string,
+  option: string,
+  value: unknown,
+): void {
+  if (value !== undefined) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' and 'connectionString' were both given: the connection string carries the endpoint`,
+    );
+  }
+}

@@ -7,6 +7,25 @@
  * @module
  */
 
+/**
+ * Node system error codes of a socket that failed or never connected: the
+ * client's connection, not the request, is at fault.
+ */
+export const SOCKET_ERROR_CODES: readonly string[] = [
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ERR_SOCKET_CLOSED",
+];
+
 /** The fields of a thrown value that the checks read. */
 export interface ErrorFields {
   name?: unknown;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { keysOf } from "./_checks.ts";
+import { describeValue, keysOf, rejectUnknownKeys } from "./_checks.ts";
 import { poolLogger } from "./log.ts";
 import type {
   ManagedOperationOptions,
@@ -13,24 +13,14 @@ import type {
   ManagedPoolOptions,
 } from "./pool_options.ts";
 import type { ConnectionPoolOptions, GetOptions } from "../pool/options.ts";
-import { resolvePoolOptions } from "../pool/_options.ts";
+import { KNOWN_OPTIONS, resolvePoolOptions } from "../pool/_options.ts";
 
-/** Every key of {@linkcode ManagedPoolOptions}. */
-export const MANAGED_POOL_OPTION_KEYS: readonly string[] = keysOf<
-  ManagedPoolOptions
->()([
-  "clientLimit",
-  "maxSize",
-  "maxIdleSeconds",
-  "maxLifespanSeconds",
-  "maxConcurrentCreates",
-  "acquireTimeoutSeconds",
-  "createTimeoutSeconds",
-  "initialBackoffSeconds",
-  "maxBackoffSeconds",
-  "name",
-  "clock",
-]);
+/**
+ * Every key of {@linkcode ManagedPoolOptions}: the pool's, but the two the
+ * client sets itself.
+ */
+export const MANAGED_POOL_OPTION_KEYS: readonly string[] = [...KNOWN_OPTIONS]
+  .filter((key) => key !== "isConnectionError" && key !== "logger");
 
 /** Every key of {@linkcode ManagedOperationOptions}. */
 export const OPERATION_OPTION_KEYS: readonly string[] = keysOf<
@@ -107,4 +97,41 @@ export function acquireOptionsOf(
     return undefined;
   }
   return { abortSignal, acquireTimeoutSeconds };
+}
+
+/**
+ * Checks an operation's options before any work: no unknown key, a real
+ * signal, not aborted yet.
+ *
+ * @param what The action, for messages ("send a message").
+ * @param options The caller's options.
+ * @param known Every key the options may set.
+ * @throws {TypeError} For an unknown key or a signal that is not an AbortSignal.
+ * @throws {unknown} The signal's reason when it is aborted already.
+ */
+export function checkOperationOptions(
+  what: string,
+  options: ManagedOperationOptions | undefined,
+  known: readonly string[],
+): void {
+  rejectUnknownKeys(what, options, known);
+  checkAbortSignal(what, options?.abortSignal);
+  options?.abortSignal?.throwIfAborted();
+}
+
+/**
+ * Checks an `abortSignal` option.
+ *
+ * @param what The action, for the message.
+ * @param signal The value received.
+ * @throws {TypeError} When it is set and not an `AbortSignal`.
+ */
+export function checkAbortSignal(what: string, signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot ${what} as 'abortSignal' must be an AbortSignal: received ${
+        describeValue(signal)
+      }`,
+    );
+  }
 }

@@ -7,14 +7,15 @@
  * @module
  */
 
-import type { Clock } from "../pool/clock.ts";
+import type { ConnectionPoolOptions } from "../pool/options.ts";
 
 /**
  * The pool options of a managed client (`ManagedCosmos`,
- * `ManagedServiceBusSender`, `ManagedEventHubProducer`); each client's options
- * extend it with where the service is and how to authenticate. Durations are
- * seconds. Where the defaults differ per client, the client's own options
- * type says so.
+ * `ManagedServiceBusSender`, `ManagedEventHubProducer`): the
+ * `ConnectionPoolOptions` but the connection-error check and the logger,
+ * which the client sets, with the clients' own defaults. Each client's
+ * options extend it with where the service is and how to authenticate.
+ * Durations are seconds.
  *
  * @example Tuning a managed client's pool
  * ```ts
@@ -25,17 +26,16 @@ import type { Clock } from "../pool/clock.ts";
  * assert.equal(pool.maxSize, 4);
  * ```
  */
-export interface ManagedPoolOptions {
-  /**
-   * Concurrent callers one client serves at most.
-   * @default {100}
-   */
-  clientLimit?: number;
-  /**
-   * Clients (connections) the pool holds at most, open or opening.
-   * @default {10}
-   */
-  maxSize?: number;
+export interface ManagedPoolOptions extends
+  Omit<
+    ConnectionPoolOptions,
+    | "isConnectionError"
+    | "logger"
+    | "maxIdleSeconds"
+    | "maxLifespanSeconds"
+    | "createTimeoutSeconds"
+    | "name"
+  > {
   /**
    * A client idle this long is closed and never handed out again.
    * @default {30 (Cosmos), 200 (Service Bus), 220 (Event Hubs)}
@@ -48,40 +48,15 @@ export interface ManagedPoolOptions {
    */
   maxLifespanSeconds?: number;
   /**
-   * Clients being opened at once, at most.
-   * @default {Math.max(1, Math.floor(maxSize / 3))}
-   */
-  maxConcurrentCreates?: number;
-  /**
-   * How long a caller waits for a client before `ConnectionsExhausted`.
-   * @default {60}
-   */
-  acquireTimeoutSeconds?: number;
-  /**
    * How long opening one client (create, then the readiness probe) may take.
    * @default {10 (Cosmos), 30 (Service Bus, Event Hubs)}
    */
   createTimeoutSeconds?: number;
   /**
-   * First delay after a failed open; it doubles per failure.
-   * @default {0.1}
-   */
-  initialBackoffSeconds?: number;
-  /**
-   * Longest delay between attempts to open after failures.
-   * @default {30}
-   */
-  maxBackoffSeconds?: number;
-  /**
    * The pool's name in log lines and errors.
    * @default {"<service>:<host>/<entity>"}
    */
   name?: string;
-  /**
-   * The pool's clock; tests pass a fake one.
-   * @default {systemClock}
-   */
-  clock?: Clock;
 }
 
 /**

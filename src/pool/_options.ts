@@ -29,7 +29,7 @@ export interface ResolvedOptions {
   clock: Clock;
 }
 
-const KNOWN_OPTIONS = new Set<string>([
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
   "clientLimit",
   "maxSize",
   "maxIdleSeconds",

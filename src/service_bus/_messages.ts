@@ -10,13 +10,8 @@ import {
   type ServiceBusMessage,
   type ServiceBusSender,
 } from "@azure/service-bus";
-import { checkAbortSignal } from "../managed/_amqp.ts";
-import {
-  describeValue,
-  keysOf,
-  rejectUnknownKeys,
-} from "../managed/_checks.ts";
-import type { SendMessageOptions, SendMessagesOptions } from "./options.ts";
+import { describeValue, keysOf } from "../managed/_checks.ts";
+import type { SendMessageOptions } from "./options.ts";
 
 /** Every key of {@linkcode SendMessageOptions}. */
 export const SEND_MESSAGE_KEYS: readonly string[] = keysOf<
@@ -35,7 +30,7 @@ export const SEND_MESSAGE_KEYS: readonly string[] = keysOf<
   "acquireTimeoutSeconds",
 ]);
 
-/** Every key of {@linkcode SendMessagesOptions}. */
+/** Every key of `SendMessagesOptions`. */
 export const SEND_MESSAGES_KEYS: readonly string[] = SEND_MESSAGE_KEYS.filter(
   (key) => key !== "messageId" && key !== "delaySeconds",
 );
@@ -161,24 +156,4 @@ export async function sendBatched(
     batches++;
   }
   return batches;
-}
-
-/**
- * Checks a send's options before anything is sent: no unknown key, a real
- * signal, not aborted yet.
- *
- * @param what The action, for messages ("send a message").
- * @param options The caller's options.
- * @param known Every key the options may set.
- * @throws {TypeError} For an unknown key or a signal that is not an AbortSignal.
- * @throws {unknown} The signal's reason when it is aborted already.
- */
-export function checkSendOptions(
-  what: string,
-  options: SendMessagesOptions | undefined,
-  known: readonly string[],
-): void {
-  rejectUnknownKeys(what, options, known);
-  checkAbortSignal(options?.abortSignal);
-  options?.abortSignal?.throwIfAborted();
 }

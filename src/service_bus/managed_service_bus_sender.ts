@@ -21,7 +21,6 @@ import type {
 } from "./options.ts";
 import { resolveServiceBus } from "./_client.ts";
 import {
-  checkSendOptions,
   delayMs,
   SEND_MESSAGE_KEYS,
   SEND_MESSAGES_KEYS,
@@ -29,6 +28,7 @@ import {
   sendOne,
   toMessage,
 } from "./_messages.ts";
+import { checkOperationOptions } from "../managed/_pool_options.ts";
 
 /**
  * A pool of Service Bus queue senders: callers share up to `maxSize` clients
@@ -146,7 +146,7 @@ export class ManagedServiceBusSender
     body: unknown,
     options?: SendMessageOptions,
   ): Promise<void> {
-    checkSendOptions("send a message", options, SEND_MESSAGE_KEYS);
+    checkOperationOptions("send a message", options, SEND_MESSAGE_KEYS);
     const message = toMessage(body, options);
     const delay = delayMs(options);
     await this.operation(
@@ -179,7 +179,7 @@ export class ManagedServiceBusSender
     bodies: readonly unknown[],
     options?: SendMessagesOptions,
   ): Promise<number> {
-    checkSendOptions("send messages", options, SEND_MESSAGES_KEYS);
+    checkOperationOptions("send messages", options, SEND_MESSAGES_KEYS);
     if (!Array.isArray(bodies)) {
       throw new TypeError(
         `Cannot send messages as 'bodies' must be an array: received ${

@@ -8,7 +8,8 @@ import type {
   ServiceBusReceivedMessage,
   ServiceBusReceiver,
 } from "@azure/service-bus";
-import { checkAbortSignal, positiveSecondsMs } from "../managed/_amqp.ts";
+import { positiveSecondsMs } from "../managed/_amqp.ts";
+import { checkAbortSignal } from "../managed/_pool_options.ts";
 import {
   describeValue,
   keysOf,
@@ -70,7 +71,7 @@ export class ServiceBusQueueReceiver implements AsyncDisposable {
         }`,
       );
     }
-    checkAbortSignal(options?.abortSignal);
+    checkAbortSignal("create a receiver", options?.abortSignal);
     this.receiver = receiver;
     this.#maxMessages = maxMessages;
     this.#maxWaitMs = positiveSecondsMs(

@@ -19,7 +19,6 @@ import {
   resolveServiceBus,
 } from "./_client.ts";
 import {
-  checkSendOptions,
   delayMs,
   SEND_MESSAGE_KEYS,
   SEND_MESSAGES_KEYS,
@@ -27,6 +26,7 @@ import {
   sendOne,
   toMessage,
 } from "./_messages.ts";
+import { checkOperationOptions } from "../managed/_pool_options.ts";
 import {
   RECEIVER_OPTION_KEYS,
   ServiceBusQueueReceiver,
@@ -135,7 +135,7 @@ export class ServiceBus implements AsyncDisposable {
     body: unknown,
     options?: SendMessageOptions,
   ): Promise<void> {
-    checkSendOptions("send a message", options, SEND_MESSAGE_KEYS);
+    checkOperationOptions("send a message", options, SEND_MESSAGE_KEYS);
     const message = toMessage(body, options);
     const delay = delayMs(options);
     await sendOne(
@@ -160,7 +160,7 @@ export class ServiceBus implements AsyncDisposable {
     bodies: readonly unknown[],
     options?: SendMessagesOptions,
   ): Promise<number> {
-    checkSendOptions("send messages", options, SEND_MESSAGES_KEYS);
+    checkOperationOptions("send messages", options, SEND_MESSAGES_KEYS);
     if (bodies.length === 0) return 0;
     const messages = bodies.map((body) => toMessage(body, options));
     return await sendBatched(
