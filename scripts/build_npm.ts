@@ -5,7 +5,10 @@
  * 2. Finds the npm packages that the published entry points import
  *    (`dependencies`) and those only the tests import (`devDependencies`)
  *    from `deno info --json`, with the ranges of the import map. A `jsr:` or
- *    remote import fails the build: npm users could not resolve it.
+ *    remote import fails the build: npm users could not resolve it. The Azure
+ *    SDKs (each loaded by one subpath only) become optional
+ *    `peerDependencies`, so that a Cosmos-only user installs `@azure/cosmos`
+ *    alone; they stay `devDependencies` for the tests.
  * 3. Compiles the entry points and every `tests/**.ts` with TypeScript 6.0.3
  *    (the one deno bundles) to ES2022 `.js`, `.d.ts` and maps, rewriting
  *    relative `.ts` specifiers to `.js`, in `.d.ts` files too.
@@ -31,6 +34,33 @@ const OUT = `${ROOT}npm/`;
 const NPM_NAME = Deno.env.get("NPM_NAME") ?? "azure-clients-toolbox";
 const DESCRIPTION =
   "Pooled Azure SDK clients (Cosmos DB, Service Bus, Event Hubs) with a runtime-agnostic connection pool";
+/**
+ * Where the source lives (an assumption until the repository is public; set
+ * NPM_REPOSITORY to `owner/name` on GitHub to override).
+ */
+const REPOSITORY = Deno.env.get("NPM_REPOSITORY") ?? "azure-clients/toolbox";
+const KEYWORDS = [
+  "azure",
+  "connection-pool",
+  "pool",
+  "cosmos",
+  "cosmosdb",
+  "service-bus",
+  "event-hubs",
+  "amqp",
+  "deno",
+  "bun",
+];
+/**
+ * The SDKs that one subpath each loads (`./cosmos`, `./service-bus`,
+ * `./event-hubs`): optional peers, installed by the user who imports that
+ * subpath.
+ */
+const OPTIONAL_PEERS = new Set([
+  "@azure/cosmos",
+  "@azure/event-hubs",
+  "@azure/service-bus",
+]);
 const STAMP = `${OUT}node_modules/.azure-clients-toolbox-deps.json`;
 const BUILD_STAMP = `${OUT}node_modules/.azure-clients-toolbox-build.txt`;
 /** What the build reads: a change to any of these (size or mtime) rebuilds. */
@@ -252,7 +282,7 @@ function emptyOut(): void {
 
 /** Size and mtime of every input file, plus the settings that shape the output. */
 function fingerprint(): string {
-  const lines = [`NPM_NAME=${NPM_NAME}`];
+  const lines = [`NPM_NAME=${NPM_NAME}`, `NPM_REPOSITORY=${REPOSITORY}`];
   const visit = (path: string) => {
     let info: Deno.FileInfo;
     try {
@@ -302,12 +332,20 @@ async function build(): Promise<void> {
   ).map((path) => `${ROOT}${path.replace(/^\.\//, "")}`);
   const tests = walkTs(`${ROOT}tests`);
 
-  const [dependencies, testImports] = await Promise.all([
+  const [imported, testImports] = await Promise.all([
     npmImports(entries),
     npmImports(tests),
   ]);
+  const peerDependencies = new Map(
+    [...imported].filter(([name]) => OPTIONAL_PEERS.has(name)),
+  );
+  const dependencies = new Map(
+    [...imported].filter(([name]) => !OPTIONAL_PEERS.has(name)),
+  );
   const devDependencies = new Map(
-    [...testImports].filter(([name]) => !dependencies.has(name)),
+    [...testImports, ...peerDependencies].filter(([name]) =>
+      !dependencies.has(name)
+    ).sort(([a], [b]) => a.localeCompare(b)),
   );
 
   emptyOut();
@@ -320,7 +358,14 @@ async function build(): Promise<void> {
     name: NPM_NAME,
     version: deno.version,
     description: DESCRIPTION,
+    keywords: KEYWORDS,
     license: deno.license,
+    repository: {
+      type: "git",
+      url: `git+https://github.com/${REPOSITORY}.git`,
+    },
+    homepage: `https://github.com/${REPOSITORY}#readme`,
+    bugs: { url: `https://github.com/${REPOSITORY}/issues` },
     type: "module",
     main: exports["."]?.default,
     types: exports["."]?.types,
@@ -331,6 +376,10 @@ async function build(): Promise<void> {
     sideEffects: false,
     engines: { node: ">=20" },
     dependencies: Object.fromEntries(dependencies),
+    peerDependencies: Object.fromEntries(peerDependencies),
+    peerDependenciesMeta: Object.fromEntries(
+      [...peerDependencies.keys()].map((name) => [name, { optional: true }]),
+    ),
     devDependencies: Object.fromEntries(devDependencies),
   };
   Deno.writeTextFileSync(

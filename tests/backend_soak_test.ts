@@ -26,7 +26,7 @@ import {
   ServiceBus,
 } from "../src/service_bus/mod.ts";
 import {
-  isEventHubsConnectionError,
+  isEventHubConnectionError,
   ManagedEventHubProducer,
 } from "../src/event_hubs/mod.ts";
 import type { PoolStats } from "../src/pool/stats.ts";
@@ -52,7 +52,7 @@ function outcomeOf(error: unknown, signal: AbortSignal): string {
   ) return "deadline";
   if (
     isCosmosConnectionError(error) || isServiceBusConnectionError(error) ||
-    isEventHubsConnectionError(error)
+    isEventHubConnectionError(error)
   ) {
     return "connection error";
   }
@@ -125,7 +125,7 @@ describe("backend soak: ManagedCosmos while the Cosmos server is stopped and res
     const cosmos = new ManagedCosmos({
       endpoint: server.endpoint,
       key: EMULATOR_KEY,
-      dbname: "soak",
+      databaseName: "soak",
       containerName: "items",
       agentFactory: (): Agent => {
         const agent = server.createAgent();
@@ -163,7 +163,7 @@ describe("backend soak: ManagedCosmos while the Cosmos server is stopped and res
             written.set(id, epoch);
           }
           return statusCode;
-        }, { abortSignal: signal, timeoutSeconds: DEADLINE_MS / 1000 });
+        }, { abortSignal: signal, acquireTimeoutSeconds: DEADLINE_MS / 1000 });
       });
     const callers = Array.from({ length: 40 }, async () => {
       while (!stopping) {
@@ -403,7 +403,7 @@ describe("backend soak: ManagedServiceBusSender while the broker is killed and r
         sender.sendMessage({ messageId }, {
           messageId,
           abortSignal,
-          timeoutSeconds,
+          acquireTimeoutSeconds: timeoutSeconds,
         }),
       stored: () => broker.messages("soak").map((m) => m.messageId),
       // Through the SDK, as a consumer would.
@@ -450,7 +450,7 @@ describe("backend soak: ManagedEventHubProducer while the broker is killed and r
           properties: { id },
           partitionKey: id,
           abortSignal,
-          timeoutSeconds,
+          acquireTimeoutSeconds: timeoutSeconds,
         }),
       stored: () =>
         broker.events("soak").map((e) => e.applicationProperties.id),

@@ -4,7 +4,9 @@ import {
   describeValue,
   exactlyOne,
   forbidFields,
+  keysOf,
   parseConnectionString,
+  rejectUnknownKeys,
   requireFunction,
   requireName,
   requireOptions,
@@ -12,6 +14,22 @@ import {
   requireTokenCredential,
   requireUrl,
 } from "../src/managed/_checks.ts";
+import {
+  Cosmos,
+  CosmosConnector,
+  ManagedCosmos,
+  SimpleCosmos,
+} from "../src/cosmos/mod.ts";
+import {
+  ManagedServiceBusSender,
+  ServiceBus,
+  ServiceBusSenderConnector,
+} from "../src/service_bus/mod.ts";
+import {
+  EventHubProducer,
+  EventHubProducerConnector,
+  ManagedEventHubProducer,
+} from "../src/event_hubs/mod.ts";
 
 const SECRET = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs=";
 
@@ -163,5 +181,263 @@ describe("client option checks", () => {
       messageOf(() => forbidFields("X", "clientOptions", 3, [])),
       /must be an object: received 3/,
     );
+  });
+});
+
+const COSMOS = {
+  endpoint: "https://127.0.0.1:1",
+  databaseName: "shop",
+  containerName: "orders",
+  key: "a2V5",
+};
+const SERVICE_BUS = {
+  connectionString:
+    "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true",
+  queueName: "orders",
+};
+const EVENT_HUBS = {
+  connectionString: SERVICE_BUS.connectionString,
+  eventHubName: "telemetry",
+};
+
+/** Every client class, with options that construct it without I/O. */
+const CLIENTS: Array<[string, (extra: object) => unknown]> = [
+  ["ManagedCosmos", (extra) => new ManagedCosmos({ ...COSMOS, ...extra })],
+  ["Cosmos", (extra) => new Cosmos({ ...COSMOS, ...extra })],
+  ["SimpleCosmos", (extra) => new SimpleCosmos({ ...COSMOS, ...extra })],
+  ["CosmosConnector", (extra) => new CosmosConnector({ ...COSMOS, ...extra })],
+  [
+    "ManagedServiceBusSender",
+    (extra) => new ManagedServiceBusSender({ ...SERVICE_BUS, ...extra }),
+  ],
+  ["ServiceBus", (extra) => new ServiceBus({ ...SERVICE_BUS, ...extra })],
+  [
+    "ServiceBusSenderConnector",
+    (extra) => new ServiceBusSenderConnector({ ...SERVICE_BUS, ...extra }),
+  ],
+  [
+    "ManagedEventHubProducer",
+    (extra) => new ManagedEventHubProducer({ ...EVENT_HUBS, ...extra }),
+  ],
+  [
+    "EventHubProducer",
+    (extra) => new EventHubProducer({ ...EVENT_HUBS, ...extra }),
+  ],
+  [
+    "EventHubProducerConnector",
+    (extra) => new EventHubProducerConnector({ ...EVENT_HUBS, ...extra }),
+  ],
+];
+
+const MANAGED: Array<[string, (extra: object) => AsyncDisposable]> = [
+  ["ManagedCosmos", (extra) => new ManagedCosmos({ ...COSMOS, ...extra })],
+  [
+    "ManagedServiceBusSender",
+    (extra) => new ManagedServiceBusSender({ ...SERVICE_BUS, ...extra }),
+  ],
+  [
+    "ManagedEventHubProducer",
+    (extra) => new ManagedEventHubProducer({ ...EVENT_HUBS, ...extra }),
+  ],
+];
+
+function typeErrorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof TypeError, `threw ${String(error)}`);
+    return error.message;
+  }
+  return assert.fail("did not throw");
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof TypeError, `rejected with ${String(error)}`);
+    return error.message;
+  }
+  return assert.fail("did not reject");
+}
+
+describe("rejectUnknownKeys", () => {
+  it("lists the known keys and suggests the one a misspelt or 0.1 key meant", () => {
+    rejectUnknownKeys("do X", undefined, ["a"]);
+    rejectUnknownKeys("do X", { a: 1 }, ["a"]);
+    assert.equal(
+      typeErrorOf(() => rejectUnknownKeys("do X", { b: 1 }, ["a", "c"])),
+      "Cannot do X as 'b' is not an option: known options are a, c",
+    );
+    assert.match(
+      typeErrorOf(() => rejectUnknownKeys("do X", { maxsize: 1 }, ["maxSize"])),
+      /'maxsize' is not an option \(did you mean 'maxSize'\?\)/,
+    );
+    assert.match(
+      typeErrorOf(() =>
+        rejectUnknownKeys("do X", { delay: 1 }, ["delaySeconds"])
+      ),
+      /\(did you mean 'delaySeconds'\?\)/,
+    );
+    assert.match(
+      typeErrorOf(() =>
+        rejectUnknownKeys("do X", { dbname: "d" }, ["databaseName"])
+      ),
+      /'dbname' is not an option \(it was renamed 'databaseName'\)/,
+    );
+    assert.match(
+      typeErrorOf(() => rejectUnknownKeys("do X", 7, ["a"])),
+      /its options must be an object: received 7/,
+    );
+  });
+
+  it("keysOf fails to compile when a key of the options type is left out", () => {
+    const all = keysOf<{ a?: number; b?: string }>()(["a", "b"]);
+    assert.deepEqual(all, ["a", "b"]);
+    // @ts-expect-error: 'b' is missing from the list
+    keysOf<{ a?: number; b?: string }>()(["a"]);
+  });
+});
+
+describe("managed clients' strictness", () => {
+  for (const [name, make] of CLIENTS) {
+    it(`${name} refuses an unknown option, naming it and the known ones`, () => {
+      const message = typeErrorOf(() => make({ queue: "q" }));
+      assert.match(
+        message,
+        new RegExp(
+          `^Cannot create ${name} as 'queue' is not an option.*: known options are `,
+        ),
+      );
+      assert.match(message, /\bcredentialFactory\b/);
+    });
+  }
+
+  it("refuses 'maxsize' on ManagedCosmos and 'dbname' on every Cosmos client", () => {
+    assert.match(
+      typeErrorOf(() => new ManagedCosmos({ ...COSMOS, maxsize: 5 } as never)),
+      /Cannot create ManagedCosmos as 'maxsize' is not an option \(did you mean 'maxSize'\?\): known options are endpoint, databaseName, containerName, .*maxSize/,
+    );
+    const { databaseName: _, ...old } = COSMOS;
+    for (const make of [ManagedCosmos, Cosmos, SimpleCosmos]) {
+      assert.match(
+        typeErrorOf(() => new make({ ...old, dbname: "shop" } as never)),
+        /'dbname' is not an option \(it was renamed 'databaseName'\)/,
+      );
+    }
+  });
+
+  for (const [name, make] of MANAGED) {
+    it(`${name} names itself, not ConnectionPool, in a pool option's error`, () => {
+      for (
+        const [option, value, kind] of [
+          ["clientLimit", 0, RangeError],
+          ["maxSize", 1.5, RangeError],
+          ["acquireTimeoutSeconds", "60", TypeError],
+          ["maxLifespanSeconds", null, TypeError],
+        ] as const
+      ) {
+        assert.throws(
+          () => make({ [option]: value }),
+          (error: unknown) => {
+            assert.ok(error instanceof kind, `${option}: ${String(error)}`);
+            assert.match(
+              (error as Error).message,
+              new RegExp(`^Cannot create ${name} as '${option}' must be `),
+            );
+            return true;
+          },
+        );
+      }
+    });
+
+    it(`${name} takes Infinity as maxLifespanSeconds for no limit`, async () => {
+      await using client = make({ maxLifespanSeconds: Infinity });
+      assert.ok(client);
+    });
+
+    it(`${name} rejects an unknown per-call option of use() and its lease getter`, async () => {
+      await using client = make({});
+      const managed = client as unknown as {
+        use(fn: () => unknown, options: object): Promise<unknown>;
+      };
+      assert.match(
+        await rejectionOf(managed.use(() => 1, { queue: "q" })),
+        new RegExp(
+          `^Cannot use ${name} as 'queue' is not an option: known options are abortSignal, acquireTimeoutSeconds$`,
+        ),
+      );
+      assert.match(
+        await rejectionOf(managed.use(() => 1, { timeoutSeconds: 1 })),
+        /'timeoutSeconds' is not an option \(it was renamed 'acquireTimeoutSeconds'\)/,
+      );
+      const getter = name === "ManagedCosmos"
+        ? "getContainerClient"
+        : name === "ManagedServiceBusSender"
+        ? "getSender"
+        : "getProducer";
+      const get =
+        (client as unknown as Record<string, (o: object) => Promise<unknown>>)[
+          getter
+        ];
+      assert.match(
+        await rejectionOf(get.call(client, { signal: AbortSignal.abort() })),
+        /'signal' is not an option \(it was renamed 'abortSignal'\)/,
+      );
+    });
+  }
+
+  it("rejects an unknown per-call option of every send method before sending", async () => {
+    await using sender = new ManagedServiceBusSender(SERVICE_BUS);
+    assert.match(
+      await rejectionOf(sender.sendMessage("x", { delay: 30000 } as never)),
+      /^Cannot send a message as 'delay' is not an option \(did you mean 'delaySeconds'\?\): known options are delaySeconds, messageId, /,
+    );
+    assert.match(
+      await rejectionOf(
+        sender.sendMessages(["x"], { messageId: "m" } as never),
+      ),
+      /^Cannot send messages as 'messageId' is not an option/,
+    );
+    await using bus = new ServiceBus(SERVICE_BUS);
+    assert.match(
+      await rejectionOf(bus.sendMessage("x", { delay: 1 } as never)),
+      /^Cannot send a message as 'delay' is not an option/,
+    );
+    assert.match(
+      await rejectionOf(bus.receiver({ maxMessage: 5 } as never)),
+      /^Cannot open a receiver as 'maxMessage' is not an option \(did you mean 'maxMessages'\?\)/,
+    );
+    await using hub = new ManagedEventHubProducer(EVENT_HUBS);
+    assert.match(
+      await rejectionOf(hub.sendEvent("x", { partition: "1" } as never)),
+      /^Cannot send an event as 'partition' is not an option \(did you mean 'partitionKey'\?\)/,
+    );
+    assert.match(
+      await rejectionOf(hub.sendEvents(["x"], { properties: {} } as never)),
+      /^Cannot send events as 'properties' is not an option/,
+    );
+    assert.match(
+      await rejectionOf(hub.sendEventData({ body: 1 }, { key: "k" } as never)),
+      /^Cannot send event data as 'key' is not an option/,
+    );
+    await using producer = new EventHubProducer(EVENT_HUBS);
+    assert.match(
+      await rejectionOf(producer.sendEvent("x", { partition: "1" } as never)),
+      /^Cannot send an event as 'partition' is not an option/,
+    );
+    await using cosmos = new Cosmos(COSMOS);
+    assert.match(
+      await rejectionOf(cosmos.getContainerClient({ queue: "q" } as never)),
+      /^Cannot use Cosmos as 'queue' is not an option/,
+    );
+    await using simple = new SimpleCosmos(COSMOS);
+    assert.match(
+      await rejectionOf(simple.getContainerClient({ queue: "q" } as never)),
+      /^Cannot use SimpleCosmos as 'queue' is not an option/,
+    );
+    // Nothing was opened: no client reached a backend.
+    assert.equal(sender.stats().created, 0);
+    assert.equal(hub.stats().created, 0);
   });
 });

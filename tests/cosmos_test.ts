@@ -99,7 +99,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     return new ManagedCosmos({
       endpoint: server.endpoint,
       key: EMULATOR_KEY,
-      dbname: DB,
+      databaseName: DB,
       containerName: CONTAINER,
       agentFactory: agents.factory,
       clientOptions: { connectionPolicy: { enableEndpointDiscovery: false } },
@@ -252,7 +252,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       const agents = agentLog(server);
       const cosmos = managed({
         agents,
-        dbname: names[0],
+        databaseName: names[0],
         containerName: names[1],
         maxSize: 2,
       });
@@ -283,7 +283,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     const cosmos = new ManagedCosmos({
       endpoint: server.endpoint,
       key: EMULATOR_KEY,
-      dbname: DB,
+      databaseName: DB,
       containerName: CONTAINER,
       // Trusts only the system's roots: the server's certificate expired in 2021.
       agentFactory: () => (made++, new https.Agent({ keepAlive: true })),
@@ -429,7 +429,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
   it("recycles a client after maxIdleSeconds (30 by default) in the background", async () => {
     const clock = new FakeClock();
     const agents = agentLog(server);
-    const cosmos = managed({ agents, clock, maxLifespanSeconds: null });
+    const cosmos = managed({ agents, clock, maxLifespanSeconds: Infinity });
     try {
       const first = await cosmos.use((c) => c);
       await clock.tickAsync(29_000);
@@ -451,7 +451,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     const cosmos = managed({ agents, clock, maxIdleSeconds: 3600 });
     try {
       const lease = await cosmos.getContainerClient();
-      const first = lease.container;
+      const first = lease.client;
       await clock.tickAsync(60_001);
       const second = await cosmos.use(async (c) => {
         await c.items.upsert({ id: "life", pk: "l" });
@@ -460,7 +460,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       assert.notEqual(second, first);
       // The old client still serves its holder, and closes when it leaves.
       assert.equal(
-        (await lease.container.item("life", "l").read()).statusCode,
+        (await lease.client.item("life", "l").read()).statusCode,
         200,
       );
       assert.equal(agents.destroyed.size, 0);
@@ -500,7 +500,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     try {
       {
         await using lease = await cosmos.getContainerClient();
-        await lease.container.items.upsert({ id: "lease", pk: "l" });
+        await lease.client.items.upsert({ id: "lease", pk: "l" });
         assert.equal(cosmos.pool.stats().activeCallers, 1);
       }
       assert.equal(cosmos.pool.stats().activeCallers, 0);
@@ -520,7 +520,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     const agents = agentLog(server);
     const cosmos = new ManagedCosmos({
       endpoint: server.endpoint,
-      dbname: DB,
+      databaseName: DB,
       containerName: CONTAINER,
       credentialFactory: () => (calls++, fakeCredential(made)),
       agentFactory: agents.factory,
@@ -536,7 +536,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     const given = { closed: 0 };
     const shared = new ManagedCosmos({
       endpoint: server.endpoint,
-      dbname: DB,
+      databaseName: DB,
       containerName: CONTAINER,
       credential: fakeCredential(given),
       agentFactory: agents.factory,
@@ -608,12 +608,12 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       return new Cosmos({
         endpoint: server.endpoint,
         key: EMULATOR_KEY,
-        dbname: DB,
+        databaseName: DB,
         containerName: CONTAINER,
         agentFactory: agents.factory,
         clientOptions: { connectionPolicy: { enableEndpointDiscovery: false } },
         clock,
-        clientLifespanSeconds: lifespan,
+        maxLifespanSeconds: lifespan,
       });
     }
 
@@ -640,17 +640,17 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       assert.equal(agents.destroyed.size, 1);
     });
 
-    it("gives new callers a new client after clientLifespanSeconds and closes the old one when its holders leave", async () => {
+    it("gives new callers a new client after maxLifespanSeconds and closes the old one when its holders leave", async () => {
       const clock = new FakeClock();
       const agents = agentLog(server);
       const cosmos = single(agents, clock, 60);
       try {
         const a = await cosmos.getContainerClient();
         const b = await cosmos.getContainerClient();
-        assert.equal(a.container, b.container);
+        assert.equal(a.client, b.client);
         clock.tick(60_000);
         const c = await cosmos.getContainerClient();
-        assert.notEqual(c.container, a.container);
+        assert.notEqual(c.client, a.client);
         assert.equal(agents.destroyed.size, 0);
         a.release();
         a.release();
@@ -719,7 +719,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       const cosmos = new SimpleCosmos({
         endpoint: server.endpoint,
         key: EMULATOR_KEY,
-        dbname: DB,
+        databaseName: DB,
         containerName: CONTAINER,
         agentFactory: agents.factory,
         clientOptions: { connectionPolicy: { enableEndpointDiscovery: false } },
@@ -731,17 +731,22 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
           cosmos.getContainerClient(),
           cosmos.getContainerClient(),
         ]);
-        assert.equal(c1, c2);
+        assert.equal(c1.client, c2.client);
         assert.equal(
-          (await c1.items.upsert({ id: "simple", pk: "s" })).statusCode >= 200,
+          (await c1.client.items.upsert({ id: "simple", pk: "s" }))
+            .statusCode >=
+            200,
           true,
         );
         await cosmos.close();
         assert.equal(cosmos.isOpen, false);
         assert.equal(agents.destroyed.size, 1);
         const c3 = await cosmos.getContainerClient();
-        assert.notEqual(c3, c1);
-        assert.equal((await c3.item("simple", "s").read()).statusCode, 200);
+        assert.notEqual(c3.client, c1.client);
+        assert.equal(
+          (await c3.client.item("simple", "s").read()).statusCode,
+          200,
+        );
       } finally {
         await cosmos.close();
       }
@@ -837,7 +842,7 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
   const KEY = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs=";
   const base = {
     endpoint: "https://localhost:8081",
-    dbname: "d",
+    databaseName: "d",
     containerName: "c",
   };
 
@@ -919,8 +924,8 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
       RangeError,
     );
     assert.throws(
-      () => new Cosmos({ ...base, key: KEY, clientLifespanSeconds: 0 }),
-      /'clientLifespanSeconds'.*received 0/,
+      () => new Cosmos({ ...base, key: KEY, maxLifespanSeconds: 0 }),
+      /'maxLifespanSeconds'.*received 0/,
     );
   });
 
@@ -929,7 +934,7 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
       KEY;
     const { message } = messageOf(() =>
       new SimpleCosmos({
-        dbname: "d",
+        databaseName: "d",
         containerName: "c",
         connectionString: cs,
       })
@@ -940,7 +945,7 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
 
   it("accepts a connection string and takes the endpoint from it", async () => {
     const connector = new CosmosConnector({
-      dbname: "d",
+      databaseName: "d",
       containerName: "c",
       connectionString:
         `AccountEndpoint=https://127.0.0.1:1/;AccountKey=${KEY};`,
@@ -962,8 +967,8 @@ describe("ManagedCosmos, Cosmos and SimpleCosmos options", () => {
       /'clientOptions' must not set 'key'/,
     );
     assert.throws(
-      () => new ManagedCosmos({ ...base, dbname: "", key: KEY }),
-      /'dbname' must be a non-empty string/,
+      () => new ManagedCosmos({ ...base, databaseName: "", key: KEY }),
+      /'databaseName' must be a non-empty string/,
     );
     assert.throws(
       () => new ManagedCosmos(undefined as never),

@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { MessagingError } from "@azure/event-hubs";
 import {
-  EventHub,
-  isEventHubsConnectionError,
+  EventHubProducer,
+  isEventHubConnectionError,
   ManagedEventHubProducer,
   type ManagedEventHubProducerOptions,
 } from "../src/event_hubs/mod.ts";
@@ -253,7 +253,7 @@ describe("ManagedEventHubProducer", () => {
             const error = result.reason;
             assert.ok(
               error instanceof ConnectionFailed ||
-                isEventHubsConnectionError(error),
+                isEventHubConnectionError(error),
               `${error?.name} ${error?.code} ${error?.message}`,
             );
           }
@@ -380,7 +380,7 @@ describe("ManagedEventHubProducer", () => {
   });
 });
 
-describe("isEventHubsConnectionError", () => {
+describe("isEventHubConnectionError", () => {
   it("tells broken connections from message-level answers", () => {
     const coded = (code: string) =>
       Object.assign(new MessagingError(code), { code });
@@ -394,7 +394,7 @@ describe("isEventHubsConnectionError", () => {
         "SystemError",
       ]
     ) {
-      assert.equal(isEventHubsConnectionError(coded(code)), true, code);
+      assert.equal(isEventHubConnectionError(coded(code)), true, code);
     }
     for (
       const code of [
@@ -405,10 +405,10 @@ describe("isEventHubsConnectionError", () => {
         "ArgumentError",
       ]
     ) {
-      assert.equal(isEventHubsConnectionError(coded(code)), false, code);
+      assert.equal(isEventHubConnectionError(coded(code)), false, code);
     }
     assert.equal(
-      isEventHubsConnectionError(
+      isEventHubConnectionError(
         new Error("The underlying AMQP connection is closed."),
       ),
       true,
@@ -416,10 +416,10 @@ describe("isEventHubsConnectionError", () => {
   });
 });
 
-describe("EventHub", () => {
+describe("EventHubProducer", () => {
   it("sends over one producer and closes it", async () => {
     await withBroker({ eventHubs: { hub: 2 } }, async (broker) => {
-      const hub = new EventHub({
+      const hub = new EventHubProducer({
         connectionString: broker.connectionString("hub"),
         clientOptions,
       });

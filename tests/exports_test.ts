@@ -155,6 +155,9 @@ describe("exports check", () => {
     assert.deepEqual(compareJsr(config, read("jsr.json")), []);
     assert.deepEqual(Object.keys(exportMap(config.exports)).sort(), [
       ".",
+      "./cosmos",
+      "./event-hubs",
+      "./service-bus",
       "./testing",
     ]);
     if (existsSync(join(root, "npm", "package.json"))) {

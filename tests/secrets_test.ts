@@ -28,7 +28,7 @@ import {
   ServiceBusSenderConnector,
 } from "../src/service_bus/mod.ts";
 import {
-  EventHub,
+  EventHubProducer,
   EventHubProducerConnector,
   ManagedEventHubProducer,
 } from "../src/event_hubs/mod.ts";
@@ -36,6 +36,29 @@ import {
   type AmqpBroker,
   startAmqpBroker,
 } from "../src/testing/servers/amqp_broker.ts";
+
+/** The pool's options, which only the managed clients take. */
+const POOL_KEYS = [
+  "clientLimit",
+  "maxSize",
+  "maxIdleSeconds",
+  "maxLifespanSeconds",
+  "maxConcurrentCreates",
+  "acquireTimeoutSeconds",
+  "createTimeoutSeconds",
+  "initialBackoffSeconds",
+  "maxBackoffSeconds",
+  "name",
+  "clock",
+];
+
+/** `options` without the pool's options: what an unpooled twin accepts. */
+function connectionOnly(options: unknown): never {
+  if (typeof options !== "object" || options === null) return options as never;
+  return Object.fromEntries(
+    Object.entries(options).filter(([key]) => !POOL_KEYS.includes(key)),
+  ) as never;
+}
 
 /** A base64 account key that appears nowhere else ("SecretKey-Do-Not-Leak-0123456789"). */
 const COSMOS_KEY = "U2VjcmV0S2V5LURvLU5vdC1MZWFrLTAxMjM0NTY3ODk=";
@@ -252,7 +275,7 @@ describe("secrets never reach errors or logs: Cosmos", () => {
         options: Record<string, unknown> = {},
       ) => ({
         ...credentials(endpoint),
-        dbname: "sec",
+        databaseName: "sec",
         containerName: "items",
         clientOptions: {
           connectionPolicy: {
@@ -270,8 +293,8 @@ describe("secrets never reach errors or logs: Cosmos", () => {
         // Construction: every kind of bad option, with the secret present.
         const constructors: Array<[string, (o: unknown) => unknown]> = [
           ["ManagedCosmos", (o) => new ManagedCosmos(o as never)],
-          ["Cosmos", (o) => new Cosmos(o as never)],
-          ["SimpleCosmos", (o) => new SimpleCosmos(o as never)],
+          ["Cosmos", (o) => new Cosmos(connectionOnly(o))],
+          ["SimpleCosmos", (o) => new SimpleCosmos(connectionOnly(o))],
           ["CosmosConnector", (o) => new CosmosConnector(o as never)],
         ];
         const bad: Array<[string, Record<string, unknown>]> = [
@@ -281,40 +304,40 @@ describe("secrets never reach errors or logs: Cosmos", () => {
             connectionString: connectionString(local),
           }],
           ["a connection string in endpoint", {
-            dbname: "sec",
+            databaseName: "sec",
             containerName: "items",
             endpoint: connectionString(local),
             key: COSMOS_KEY,
           }],
           ["the key in endpoint", {
-            dbname: "sec",
+            databaseName: "sec",
             containerName: "items",
             endpoint: COSMOS_KEY,
             key: COSMOS_KEY,
           }],
           ["the key in the endpoint's password", {
-            dbname: "sec",
+            databaseName: "sec",
             containerName: "items",
             endpoint: `https://u:${encodeURIComponent(COSMOS_KEY)}@127.0.0.1:1`,
             key: COSMOS_KEY,
           }],
           ["a connection string without AccountKey", {
-            dbname: "sec",
+            databaseName: "sec",
             containerName: "items",
             connectionString:
               `AccountEndpoint=${local}/;AccountKye=${COSMOS_KEY};`,
           }],
           ["a connection string without AccountEndpoint", {
-            dbname: "sec",
+            databaseName: "sec",
             containerName: "items",
             connectionString: `AccountKey=${COSMOS_KEY};`,
           }],
           ["a connection string that is only the key", {
-            dbname: "sec",
+            databaseName: "sec",
             containerName: "items",
             connectionString: COSMOS_KEY,
           }],
-          ["a number as dbname", { ...base(local), dbname: 5 }],
+          ["a number as databaseName", { ...base(local), databaseName: 5 }],
           ["the key in clientOptions", {
             ...base(local),
             clientOptions: { key: COSMOS_KEY },
@@ -325,7 +348,7 @@ describe("secrets never reach errors or logs: Cosmos", () => {
             maxSize: -1,
           }],
           ["a bad credential", {
-            dbname: "sec",
+            databaseName: "sec",
             containerName: "items",
             endpoint: local,
             credential: COSMOS_KEY,
@@ -371,7 +394,7 @@ describe("secrets never reach errors or logs: Cosmos", () => {
             await thrown(() => managed.getContainerClient()),
           );
           await managed.close();
-          const cosmos = new Cosmos(options as never);
+          const cosmos = new Cosmos(connectionOnly(options));
           watch.error(
             `Cosmos.use with ${what}`,
             await thrown(() =>
@@ -381,12 +404,12 @@ describe("secrets never reach errors or logs: Cosmos", () => {
             ),
           );
           await cosmos.close();
-          const simple = new SimpleCosmos(options as never);
+          const simple = new SimpleCosmos(connectionOnly(options));
           watch.error(
             `SimpleCosmos with ${what}`,
             await thrown(async () => {
               const c = await simple.getContainerClient();
-              await c.read({ abortSignal: AbortSignal.timeout(2000) });
+              await c.client.read({ abortSignal: AbortSignal.timeout(2000) });
             }),
           );
           await simple.close();
@@ -418,7 +441,9 @@ describe("secrets never reach errors or logs: Cosmos", () => {
         const held = await managed.getContainerClient();
         watch.error(
           "ConnectionsExhausted",
-          await thrown(() => managed.use(() => {}, { timeoutSeconds: 0.05 })),
+          await thrown(() =>
+            managed.use(() => {}, { acquireTimeoutSeconds: 0.05 })
+          ),
         );
         watch.error(
           "aborted",
@@ -491,7 +516,7 @@ const AMQP_KINDS: AmqpClientKind[] = [
       };
     },
     unpooled: (options) => {
-      const bus = new ServiceBus(options as never);
+      const bus = new ServiceBus(connectionOnly(options));
       return {
         send: (body, o) => bus.sendMessage(body, o),
         close: () => bus.close(),
@@ -502,7 +527,7 @@ const AMQP_KINDS: AmqpClientKind[] = [
         "ManagedServiceBusSender",
         (o) => new ManagedServiceBusSender(o as never),
       ],
-      ["ServiceBus", (o) => new ServiceBus(o as never)],
+      ["ServiceBus", (o) => new ServiceBus(connectionOnly(o))],
       [
         "ServiceBusSenderConnector",
         (o) => new ServiceBusSenderConnector(o as never),
@@ -522,7 +547,7 @@ const AMQP_KINDS: AmqpClientKind[] = [
       };
     },
     unpooled: (options) => {
-      const hub = new EventHub(options as never);
+      const hub = new EventHubProducer(connectionOnly(options));
       return {
         send: (body, o) => hub.sendEvent(body, o),
         close: () => hub.close(),
@@ -533,7 +558,7 @@ const AMQP_KINDS: AmqpClientKind[] = [
         "ManagedEventHubProducer",
         (o) => new ManagedEventHubProducer(o as never),
       ],
-      ["EventHub", (o) => new EventHub(o as never)],
+      ["EventHubProducer", (o) => new EventHubProducer(connectionOnly(o))],
       [
         "EventHubProducerConnector",
         (o) => new EventHubProducerConnector(o as never),
@@ -691,7 +716,7 @@ for (const kind of AMQP_KINDS) {
             watch.error(
               `unpooled send with ${what}`,
               await thrown(() =>
-                // The unpooled EventHub ignores retryOptions.timeoutInMs while
+                // The unpooled EventHubProducer ignores retryOptions.timeoutInMs while
                 // connecting to a silent server (60 s): bound it by a signal.
                 unpooled.send({ n: 1 }, {
                   abortSignal: AbortSignal.timeout(2000),
@@ -723,7 +748,9 @@ for (const kind of AMQP_KINDS) {
           const held = await working.hold();
           watch.error(
             "ConnectionsExhausted",
-            await thrown(() => working.send(1, { timeoutSeconds: 0.05 })),
+            await thrown(() =>
+              working.send(1, { acquireTimeoutSeconds: 0.05 })
+            ),
           );
           watch.error(
             "aborted",

@@ -73,7 +73,7 @@ const connectionPolicy = { enableEndpointDiscovery: false };
 const managed = new ManagedCosmos({
   endpoint: server.endpoint,
   key: EMULATOR_KEY,
-  dbname: DB,
+  databaseName: DB,
   containerName: CONTAINER,
   maxSize: MAX_SIZE,
   clientLimit: Math.max(1, Math.ceil(CONCURRENCY / MAX_SIZE)),

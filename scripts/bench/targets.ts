@@ -74,7 +74,7 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
   ]);
   const connectionPolicy = { enableEndpointDiscovery: false };
   if (options.azure) {
-    const [endpoint, key, dbname, containerName] = required(
+    const [endpoint, key, databaseName, containerName] = required(
       options.env,
       [
         "AZURE_COSMOS_ENDPOINT",
@@ -86,13 +86,13 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
     );
     return {
       label: `ManagedCosmos against Azure Cosmos DB ${hostOf(endpoint)} ` +
-        `(${dbname}/${containerName}): point reads of a missing item`,
+        `(${databaseName}/${containerName}): point reads of a missing item`,
       reportsAcquire: true,
       open(settings, acquireTimeoutSeconds): Promise<BenchSubject> {
         const cosmos = new ManagedCosmos({
           endpoint,
           key,
-          dbname,
+          databaseName,
           containerName,
           ...poolOptions(settings, acquireTimeoutSeconds),
         });
@@ -117,9 +117,9 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
     "../../src/testing/servers/cosmos_server.ts"
   );
   const server = await startCosmosServer();
-  const dbname = "bench";
+  const databaseName = "bench";
   const containerName = "items";
-  await server.ensureContainer(dbname, containerName);
+  await server.ensureContainer(databaseName, containerName);
   {
     const agent = server.createAgent();
     const client = new CosmosClient({
@@ -129,10 +129,12 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
       connectionPolicy,
     });
     try {
-      await client.database(dbname).container(containerName).items.upsert({
-        id: "doc",
-        pk: "p",
-      });
+      await client.database(databaseName).container(containerName).items.upsert(
+        {
+          id: "doc",
+          pk: "p",
+        },
+      );
     } finally {
       client.dispose();
       agent.destroy();
@@ -146,7 +148,7 @@ async function cosmosBackend(options: TargetOptions): Promise<BenchBackend> {
       const cosmos = new ManagedCosmos({
         endpoint: server.endpoint,
         key: EMULATOR_KEY,
-        dbname,
+        databaseName,
         containerName,
         // One keep-alive agent per client, destroyed with it: each pooled client is a connection.
         agentFactory: () => server.createAgent(),
@@ -207,7 +209,7 @@ async function serviceBusBackend(
     const lease = await sender.getSender();
     onAcquired();
     try {
-      await lease.sender.sendMessages({ body: { bench: n } });
+      await lease.client.sendMessages({ body: { bench: n } });
     } catch (error) {
       if (isServiceBusConnectionError(error)) lease.invalidate();
       throw error;
@@ -262,7 +264,7 @@ async function serviceBusBackend(
 async function eventHubsBackend(
   options: TargetOptions,
 ): Promise<BenchBackend> {
-  const { ManagedEventHubProducer, isEventHubsConnectionError } = await import(
+  const { ManagedEventHubProducer, isEventHubConnectionError } = await import(
     "../../src/event_hubs/mod.ts"
   );
   type Producer = InstanceType<typeof ManagedEventHubProducer>;
@@ -271,9 +273,9 @@ async function eventHubsBackend(
     const lease = await hub.getProducer();
     onAcquired();
     try {
-      await lease.producer.sendBatch([{ body: { bench: n } }]);
+      await lease.client.sendBatch([{ body: { bench: n } }]);
     } catch (error) {
-      if (isEventHubsConnectionError(error)) lease.invalidate();
+      if (isEventHubConnectionError(error)) lease.invalidate();
       throw error;
     } finally {
       lease.release();

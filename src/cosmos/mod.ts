@@ -1,34 +1,59 @@
 /**
- * Cosmos DB: a pooled `ManagedCosmos`, its connector, the unpooled `Cosmos` and
- * `SimpleCosmos`, and their options. Loads `@azure/cosmos` only.
+ * Cosmos DB: the pooled {@linkcode ManagedCosmos}, its
+ * {@linkcode CosmosConnector}, the unpooled {@linkcode Cosmos} and
+ * {@linkcode SimpleCosmos}, their options, and patch helpers. Loads
+ * `@azure/cosmos` (and no other Azure SDK).
  *
- * @example Checking a connection error
+ * Sockets: a `CosmosClient` sends its requests through an HTTP agent. Without
+ * one, every client in the process shares the SDK's module-level keep-alive
+ * agent, so pooling clients bounds concurrency and reuses client state but
+ * does not change how many sockets are open. Give each pooled client its own
+ * agent with `agentFactory` (the connector destroys it with the client) to tie
+ * sockets to clients; an agent passed in `clientOptions.agent` is shared by
+ * all clients and stays the caller's to destroy.
+ *
+ * @example A pool of container clients (no request is sent)
  * ```ts
- * import { isCosmosConnectionError } from "@azure-clients/toolbox/cosmos";
+ * import { ManagedCosmos } from "@azure-clients/toolbox/cosmos";
  * import assert from "node:assert/strict";
  *
- * assert.equal(isCosmosConnectionError(new Error("not found")), false);
+ * await using cosmos = new ManagedCosmos({
+ *   endpoint: "https://localhost:8081",
+ *   databaseName: "shop",
+ *   containerName: "orders",
+ *   key: "a2V5",
+ *   maxSize: 4,
+ * });
+ * assert.equal(cosmos.readyConnectionCount, 0);
  * ```
  *
  * @module
  */
 
-// Cosmos DB
-export {
-  Cosmos,
-  CosmosConnector,
-  isCosmosConnectionError,
-  ManagedCosmos,
-  PatchOp,
-  SimpleCosmos,
-  toPatchOperations,
-} from "./_cosmos.ts";
+// Clients
+export { ManagedCosmos } from "./managed_cosmos.ts";
+export { Cosmos } from "./cosmos.ts";
+export { SimpleCosmos } from "./simple_cosmos.ts";
+export { CosmosConnector } from "./connector.ts";
+export { isCosmosConnectionError } from "./connection_error.ts";
+
+// Options
 export type {
-  ContainerLease,
   CosmosClientExtraOptions,
   CosmosConnectionOptions,
-  CosmosOperationOptions,
   CosmosOptions,
   ManagedCosmosOptions,
-  Operation,
-} from "./_cosmos.ts";
+} from "./options.ts";
+
+// Patch helpers
+export { PatchOp, toPatchOperations } from "./patch.ts";
+export type { Operation } from "./patch.ts";
+
+// What every managed client shares
+export { ManagedClient } from "../managed/managed_client.ts";
+export type { ManagedLease } from "../managed/lease.ts";
+export type {
+  ManagedOperationOptions,
+  ManagedPoolDefaults,
+  ManagedPoolOptions,
+} from "../managed/pool_options.ts";

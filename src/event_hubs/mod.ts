@@ -1,30 +1,53 @@
 /**
- * Event Hubs: a pooled `ManagedEventHubProducer`, its connector, the unpooled
- * `EventHub`, and their options. Loads `@azure/event-hubs` only.
+ * Event Hubs: the pooled {@linkcode ManagedEventHubProducer}, its
+ * {@linkcode EventHubProducerConnector}, the unpooled
+ * {@linkcode EventHubProducer}, and their options. Loads `@azure/event-hubs`
+ * (and no other Azure SDK).
  *
- * @example Checking a connection error
+ * An `EventHubProducerClient` is one AMQP connection; it opens one sender link
+ * per partition (or one for the gateway) on first send. Event Hubs closes
+ * connections idle for 240 s, so the managed producer recycles a connection
+ * idle for 220 s (`maxIdleSeconds`) before the service does.
+ *
+ * @example A pool of producers (nothing is opened)
  * ```ts
- * import { isEventHubsConnectionError } from "@azure-clients/toolbox/event-hubs";
+ * import { ManagedEventHubProducer } from "@azure-clients/toolbox/event-hubs";
  * import assert from "node:assert/strict";
  *
- * assert.equal(isEventHubsConnectionError(new TypeError("bad input")), false);
+ * await using hub = new ManagedEventHubProducer({
+ *   connectionString: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true",
+ *   eventHubName: "telemetry",
+ * });
+ * assert.equal(hub.readyConnectionCount, 0);
  * ```
  *
  * @module
  */
 
-// Event Hubs
-export {
-  EventHub,
-  EventHubProducerConnector,
-  isEventHubsConnectionError,
-  ManagedEventHubProducer,
-} from "./_event_hubs.ts";
+// Clients
+export { ManagedEventHubProducer } from "./managed_event_hub_producer.ts";
+export { EventHubProducer } from "./event_hub_producer.ts";
+export { EventHubProducerConnector } from "./connector.ts";
+export { isEventHubConnectionError } from "./connection_error.ts";
+
+// Options
 export type {
   EventHubConnectionOptions,
-  EventHubOptions,
+  EventHubProducerOptions,
   ManagedEventHubProducerOptions,
-  ProducerLease,
   SendEventOptions,
   SendEventsOptions,
-} from "./_event_hubs.ts";
+} from "./options.ts";
+
+// What every managed client shares
+export { ManagedClient } from "../managed/managed_client.ts";
+export type { ManagedLease } from "../managed/lease.ts";
+export type {
+  ManagedOperationOptions,
+  ManagedPoolDefaults,
+  ManagedPoolOptions,
+} from "../managed/pool_options.ts";
+export type {
+  AmqpConnectionOptions,
+  AmqpCredential,
+} from "../managed/amqp_options.ts";

@@ -257,16 +257,19 @@ export function parseConnectionString(
 
 /**
  * Checks that an options bag is an object (so that a missing bag gives a
- * clear message rather than a property-read crash).
+ * clear message rather than a property-read crash) and, given `known`, that
+ * it sets no other key.
  *
  * @param owner The class being constructed, for the message.
  * @param value The value received.
+ * @param known Every key the bag may set; omit to skip that check.
  * @returns The options bag.
- * @throws {TypeError} When the value is not an object.
+ * @throws {TypeError} When the value is not an object or sets an unknown key.
  */
 export function requireOptions<T extends object>(
   owner: string,
   value: unknown,
+  known?: readonly string[],
 ): T {
   if (typeof value !== "object" || value === null) {
     throw new TypeError(
@@ -275,6 +278,7 @@ export function requireOptions<T extends object>(
       }`,
     );
   }
+  if (known !== undefined) rejectUnknownKeys(`create ${owner}`, value, known);
   return value as T;
 }
 
@@ -311,6 +315,157 @@ export function forbidFields(
       `Cannot create ${owner} as '${option}' must not set ${
         set.map((n) => `'${n}'`).join(" or ")
       }: the client sets it from its own options`,
+    );
+  }
+}
+
+/** Option names of 0.1 and the names that replaced them. */
+const RENAMED_OPTIONS: Readonly<Record<string, string>> = {
+  dbname: "databaseName",
+  clientLifespanSeconds: "maxLifespanSeconds",
+  timeoutSeconds: "acquireTimeoutSeconds",
+  signal: "abortSignal",
+};
+
+/**
+ * Checks that an options bag sets no key outside `known` (a misspelt option
+ * is otherwise silently ignored). The message lists the known keys, names
+ * the replacement of a 0.1 name, and suggests a known key that differs only
+ * in case or extends the unknown one (`delay` → `delaySeconds`).
+ *
+ * @param what The action that failed, for the message ("create ManagedCosmos",
+ * "send a message").
+ * @param options The options bag (may be `undefined`).
+ * @param known The keys the bag may set.
+ * @throws {TypeError} When the bag is not an object or sets an unknown key.
+ */
+export function rejectUnknownKeys(
+  what: string,
+  options: unknown,
+  known: readonly string[],
+): void {
+  if (options === undefined) return;
+  if (
+    typeof options !== "object" || options === null || Array.isArray(options)
+  ) {
+    throw new TypeError(
+      `Cannot ${what} as its options must be an object: received ${
+        describeValue(options)
+      }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const renamed = RENAMED_OPTIONS[key];
+    const lower = key.toLowerCase();
+    const suggestion = renamed !== undefined && known.includes(renamed)
+      ? renamed
+      : known.find((name) => name.toLowerCase() === lower) ??
+        known.find((name) => name.toLowerCase().startsWith(lower));
+    const hint = suggestion === undefined
+      ? ""
+      : renamed === suggestion
+      ? ` (it was renamed '${renamed}')`
+      : ` (did you mean '${suggestion}'?)`;
+    throw new TypeError(
+      `Cannot ${what} as '${key}' is not an option${hint}: known options are ${
+        known.join(", ")
+      }`,
+    );
+  }
+}
+
+/**
+ * Copies the keys of `options` that are in `keys` (so that a connector gets
+ * its connection fields and not the pool's).
+ *
+ * @param options The options bag.
+ * @param keys The keys to copy.
+ * @returns A new object with those keys that `options` sets.
+ */
+export function pick<T extends object>(
+  options: T,
+  keys: readonly string[],
+): Partial<T> {
+  const picked: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked as Partial<T>;
+}
+
+/**
+ * Types a list of every key of `T`: compiling fails when a key of `T` is
+ * missing from the list, so a new option cannot be forgotten by the
+ * unknown-key check.
+ *
+ * @typeParam T The options type.
+ * @returns A function that returns its argument, typed.
+ */
+export function keysOf<T>(): <const K extends readonly (keyof T & string)[]>(
+  keys: K & AllKeys<T, K>,
+) => readonly string[] {
+  return (keys) => keys;
+}
+
+/** `unknown` when `K` lists every key of `T`, otherwise a type naming the missing ones. */
+type AllKeys<T, K extends readonly unknown[]> =
+  [Exclude<keyof T, K[number]>] extends [never] ? unknown
+    : { missingKeys: Exclude<keyof T, K[number]> };
+
+/** A shared credential or a factory of one, as the options gave them. */
+export interface CredentialChoice<C> {
+  /** A credential shared by every client, never closed by the library. */
+  credential: C | undefined;
+  /** Makes one credential per client; the client closes it. */
+  credentialFactory: (() => C | Promise<C>) | undefined;
+}
+
+/**
+ * Reads `credential` or `credentialFactory`, whichever `auth` names, and
+ * checks it (a credential by shape, a factory as a function).
+ *
+ * @param owner The class being constructed, for messages.
+ * @param auth The credential option that was given (from {@linkcode exactlyOne}).
+ * @param options The options bag.
+ * @param check Checks a credential by shape, or throws a `TypeError`.
+ * @returns The credential or the factory; both `undefined` for another `auth`.
+ * @throws {TypeError} When the credential or the factory is invalid.
+ */
+export function credentialChoice<C>(
+  owner: string,
+  auth: string,
+  options: { credential?: unknown; credentialFactory?: unknown },
+  check: (owner: string, option: string, value: unknown) => C,
+): CredentialChoice<C> {
+  return {
+    credential: auth === "credential"
+      ? check(owner, "credential", options.credential)
+      : undefined,
+    credentialFactory: auth === "credentialFactory"
+      ? requireFunction(owner, "credentialFactory", options.credentialFactory)
+      : undefined,
+  };
+}
+
+/**
+ * Refuses an endpoint option next to a connection string, which carries the
+ * endpoint itself.
+ *
+ * @param owner The class being constructed, for messages.
+ * @param option The endpoint option (`endpoint`, `namespace`).
+ * @param value Its value.
+ * @throws {TypeError} When the endpoint option is set too.
+ */
+export function refuseWithConnectionString(
+  owner: string,
+  option: string,
+  value: unknown,
+): void {
+  if (value !== undefined) {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' and 'connectionString' were both given: the connection string carries the endpoint`,
     );
   }
 }

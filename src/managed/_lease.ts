@@ -1,71 +1,53 @@
 /**
- * How the managed clients hand out pooled connections (internal; never
- * re-exported): a caller's `{ abortSignal, timeoutSeconds }` as the pool's
- * options, and a pool `Lease` as a client's named lease (`sender`,
- * `producer`, `container`).
+ * How the managed clients build their leases (internal; never re-exported):
+ * one idempotent release, whether the client comes from a pool or from an
+ * unpooled twin.
  *
  * @module
  */
 
 import type { Lease } from "../pool/lease.ts";
-import type { GetOptions } from "../pool/options.ts";
-
-/** The options a managed client's `use` and `get*` methods take. */
-export interface PoolCallOptions {
-  abortSignal?: AbortSignal;
-  timeoutSeconds?: number;
-}
+import type { ManagedLease } from "./lease.ts";
 
 /**
- * Turns a managed client's operation options into the pool's.
+ * Makes a lease on `client` whose first `release()` or `invalidate()` calls
+ * `end` once; later calls do nothing.
  *
- * @param options The caller's abort signal and acquire timeout.
- * @returns The options for `pool.use` or `pool.get`, or `undefined` when none is set.
+ * @param client The SDK client.
+ * @param end Gives the client back; `invalidate` says the client is broken.
+ * @returns The lease.
  */
-export function poolCallOptions(
-  options: PoolCallOptions | undefined,
-): GetOptions | undefined {
-  // No options at all lets the pool take its fastest path.
-  if (
-    options?.abortSignal === undefined && options?.timeoutSeconds === undefined
-  ) return undefined;
+export function leaseOf<C>(
+  client: C,
+  end: (invalidate: boolean) => void,
+): ManagedLease<C> {
+  let released = false;
+  const finish = (invalidate: boolean) => {
+    if (released) return;
+    released = true;
+    end(invalidate);
+  };
   return {
-    abortSignal: options?.abortSignal,
-    acquireTimeoutSeconds: options?.timeoutSeconds,
+    client,
+    get released() {
+      return released;
+    },
+    release: () => finish(false),
+    invalidate: () => finish(true),
+    [Symbol.asyncDispose]: () => Promise.resolve(finish(false)),
   };
 }
 
-/** A pool lease seen as a client's lease: the connection under the name `K`. */
-export type NamedLease<K extends string, C> =
-  & { readonly [P in K]: C }
-  & {
-    readonly released: boolean;
-    release(): void;
-    invalidate(): void;
-  }
-  & AsyncDisposable;
-
 /**
- * Wraps a pool lease as a client's lease, which shows the connection under
- * `key` and hides the pool's `shared` view.
+ * A pool lease seen as a managed client's lease (the pool's `shared` view
+ * stays internal).
  *
  * @param lease The pool's lease.
- * @param key The name of the connection in the client's lease.
- * @returns The client's lease; every member reads or calls `lease`.
+ * @returns The managed lease; releasing it releases `lease`.
  */
-export function namedLease<K extends string, C>(
-  lease: Lease<C>,
-  key: K,
-): NamedLease<K, C> {
-  return {
-    get [key]() {
-      return lease.connection;
-    },
-    get released() {
-      return lease.released;
-    },
-    release: () => lease.release(),
-    invalidate: () => lease.invalidate(),
-    [Symbol.asyncDispose]: () => lease[Symbol.asyncDispose](),
-  } as unknown as NamedLease<K, C>;
+export function managedLease<C>(lease: Lease<C>): ManagedLease<C> {
+  return leaseOf(
+    lease.connection,
+    (invalidate) => invalidate ? lease.invalidate() : lease.release(),
+  );
 }

@@ -1,45 +1,35 @@
 /**
- * How a managed client's options become its pool's (internal; never
- * re-exported). The pool checks each value and throws a `RangeError` naming
- * the option.
+ * How a managed client's options become its pool's, and one operation's
+ * options the pool's acquire options (internal; never re-exported).
  *
  * @module
  */
 
+import { describeValue, keysOf, rejectUnknownKeys } from "./_checks.ts";
 import { poolLogger } from "./log.ts";
-import type { ConnectionPoolOptions } from "../pool/options.ts";
+import type {
+  ManagedOperationOptions,
+  ManagedPoolDefaults,
+  ManagedPoolOptions,
+} from "./pool_options.ts";
+import type { ConnectionPoolOptions, GetOptions } from "../pool/options.ts";
+import { KNOWN_OPTIONS, resolvePoolOptions } from "../pool/_options.ts";
 
-/** The pool options every managed client takes. */
-export type PoolFields =
-  & Pick<
-    ConnectionPoolOptions,
-    | "clientLimit"
-    | "maxSize"
-    | "maxIdleSeconds"
-    | "maxConcurrentCreates"
-    | "acquireTimeoutSeconds"
-    | "createTimeoutSeconds"
-    | "initialBackoffSeconds"
-    | "maxBackoffSeconds"
-    | "name"
-    | "clock"
-  >
-  & { maxLifespanSeconds?: number | null };
+/**
+ * Every key of {@linkcode ManagedPoolOptions}: the pool's, but the two the
+ * client sets itself.
+ */
+export const MANAGED_POOL_OPTION_KEYS: readonly string[] = [...KNOWN_OPTIONS]
+  .filter((key) => key !== "isConnectionError" && key !== "logger");
 
-/** A managed client's own defaults and error classifier. */
-export interface PoolDefaults {
-  maxIdleSeconds: number;
-  /** Default 30. */
-  createTimeoutSeconds?: number;
-  /** Default none; when set, `null` in the options means no limit. */
-  maxLifespanSeconds?: number;
-  name: string;
-  isConnectionError: (error: unknown) => boolean;
-}
+/** Every key of {@linkcode ManagedOperationOptions}. */
+export const OPERATION_OPTION_KEYS: readonly string[] = keysOf<
+  ManagedOperationOptions
+>()(["abortSignal", "acquireTimeoutSeconds"]);
 
 /**
  * The default only for a missing value: `null` (or any other wrong value)
- * goes through to the pool, which names it in a `TypeError`.
+ * goes on to the pool's checks, which name it in a `TypeError`.
  */
 function orDefault<T>(value: T | undefined, fallback: T): T {
   return value === undefined ? fallback : value;
@@ -47,32 +37,37 @@ function orDefault<T>(value: T | undefined, fallback: T): T {
 
 /**
  * Picks the pool's options out of a managed client's options, with the
- * client's defaults, its classifier and the library's pool logger.
+ * client's defaults, its classifier and the library's pool logger, and
+ * checks them under the client's name ("Cannot create ManagedCosmos as
+ * 'clientLimit' must be a positive integer: received 0").
  *
+ * @param owner The class being constructed.
  * @param options The client's options.
- * @param defaults The client's defaults (idle time, pool name, ...).
+ * @param defaults The client's defaults.
  * @returns The pool options.
+ * @throws {TypeError} For a value of the wrong type.
+ * @throws {RangeError} For a number out of range.
  */
 export function poolOptionsOf(
-  options: PoolFields,
-  defaults: PoolDefaults,
+  owner: string,
+  options: ManagedPoolOptions,
+  defaults: ManagedPoolDefaults,
 ): ConnectionPoolOptions {
-  const lifespan = options.maxLifespanSeconds;
-  return {
-    clientLimit: orDefault(options.clientLimit, 100),
-    maxSize: orDefault(options.maxSize, 10),
+  const lifespan = orDefault(
+    options.maxLifespanSeconds,
+    defaults.maxLifespanSeconds,
+  );
+  const pool: ConnectionPoolOptions = {
+    clientLimit: options.clientLimit,
+    maxSize: options.maxSize,
     maxIdleSeconds: orDefault(options.maxIdleSeconds, defaults.maxIdleSeconds),
-    // Without a default, a null reaches the pool, which rejects it.
-    maxLifespanSeconds: lifespan === undefined
-      ? defaults.maxLifespanSeconds
-      : lifespan === null && defaults.maxLifespanSeconds !== undefined
-      ? undefined
-      : lifespan as number | undefined,
+    // The pool spells "no limit" as undefined; the managed clients as Infinity.
+    maxLifespanSeconds: lifespan === Infinity ? undefined : lifespan,
     maxConcurrentCreates: options.maxConcurrentCreates,
-    acquireTimeoutSeconds: orDefault(options.acquireTimeoutSeconds, 60),
+    acquireTimeoutSeconds: options.acquireTimeoutSeconds,
     createTimeoutSeconds: orDefault(
       options.createTimeoutSeconds,
-      defaults.createTimeoutSeconds ?? 30,
+      defaults.createTimeoutSeconds,
     ),
     initialBackoffSeconds: options.initialBackoffSeconds,
     maxBackoffSeconds: options.maxBackoffSeconds,
@@ -81,4 +76,62 @@ export function poolOptionsOf(
     name: orDefault(options.name, defaults.name),
     clock: options.clock,
   };
+  resolvePoolOptions(pool, owner);
+  return pool;
+}
+
+/**
+ * Turns one operation's options into the pool's acquire options (after the
+ * operation checked their keys).
+ *
+ * @param options The caller's options.
+ * @returns The options for `pool.use` or `pool.get`; `undefined` when
+ * neither a signal nor a timeout is set (the pool's fastest path).
+ */
+export function acquireOptionsOf(
+  options: ManagedOperationOptions | undefined,
+): GetOptions | undefined {
+  if (options === undefined) return undefined;
+  const { abortSignal, acquireTimeoutSeconds } = options;
+  if (abortSignal === undefined && acquireTimeoutSeconds === undefined) {
+    return undefined;
+  }
+  return { abortSignal, acquireTimeoutSeconds };
+}
+
+/**
+ * Checks an operation's options before any work: no unknown key, a real
+ * signal, not aborted yet.
+ *
+ * @param what The action, for messages ("send a message").
+ * @param options The caller's options.
+ * @param known Every key the options may set.
+ * @throws {TypeError} For an unknown key or a signal that is not an AbortSignal.
+ * @throws {unknown} The signal's reason when it is aborted already.
+ */
+export function checkOperationOptions(
+  what: string,
+  options: ManagedOperationOptions | undefined,
+  known: readonly string[],
+): void {
+  rejectUnknownKeys(what, options, known);
+  checkAbortSignal(what, options?.abortSignal);
+  options?.abortSignal?.throwIfAborted();
+}
+
+/**
+ * Checks an `abortSignal` option.
+ *
+ * @param what The action, for the message.
+ * @param signal The value received.
+ * @throws {TypeError} When it is set and not an `AbortSignal`.
+ */
+export function checkAbortSignal(what: string, signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot ${what} as 'abortSignal' must be an AbortSignal: received ${
+        describeValue(signal)
+      }`,
+    );
+  }
 }

@@ -31,7 +31,7 @@ export interface ResolvedOptions {
   clock: Clock;
 }
 
-const KNOWN_OPTIONS = new Set<string>([
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
   "clientLimit",
   "maxSize",
   "maxIdleSeconds",
@@ -131,10 +131,14 @@ export function positiveSeconds(
   return value * 1000;
 }
 
-function optionalFunction<F>(option: string, value: unknown): F | undefined {
+function optionalFunction<F>(
+  what: string,
+  option: string,
+  value: unknown,
+): F | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "function") {
-    fail("create ConnectionPool", option, "a function", value);
+    fail(what, option, "a function", value);
   }
   return value as F;
 }
@@ -150,14 +154,18 @@ function hasMethods(value: unknown, methods: string[]): boolean {
  * Applies defaults to, and validates, a pool's options.
  *
  * @param options The options as given.
+ * @param owner The class the user constructed, for messages: a managed client
+ * validates its pool's options under its own name ("Cannot create
+ * ManagedCosmos as ...").
  * @returns The resolved options.
  * @throws {TypeError} For an unknown option or a value of the wrong type.
  * @throws {RangeError} For a number out of range.
  */
 export function resolvePoolOptions(
   options: ConnectionPoolOptions | undefined,
+  owner = "ConnectionPool",
 ): ResolvedOptions {
-  const what = "create ConnectionPool";
+  const what = `create ${owner}`;
   if (options === undefined) options = {};
   if (
     typeof options !== "object" || options === null || Array.isArray(options)
@@ -276,6 +284,7 @@ export function resolvePoolOptions(
     initialBackoffMs,
     maxBackoffMs,
     isConnectionError: optionalFunction(
+      what,
       "isConnectionError",
       options.isConnectionError,
     ),

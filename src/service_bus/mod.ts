@@ -1,32 +1,56 @@
 /**
- * Service Bus: a pooled `ManagedServiceBusSender`, its connector, the unpooled
- * `ServiceBus` with its receiver, and their options. Loads `@azure/service-bus` only.
+ * Service Bus: the pooled {@linkcode ManagedServiceBusSender}, its
+ * {@linkcode ServiceBusSenderConnector}, the unpooled {@linkcode ServiceBus}
+ * with its {@linkcode ServiceBusQueueReceiver}, and their options. Loads
+ * `@azure/service-bus` (and no other Azure SDK).
  *
- * @example Checking a connection error
+ * One `ServiceBusClient` is one AMQP connection; every sender and receiver
+ * made from it shares that connection with its own link. Service Bus closes
+ * connections idle for 240 s, so the managed sender recycles a connection
+ * idle for 200 s (`maxIdleSeconds`) before the service does.
+ *
+ * @example A pool of queue senders (nothing is opened)
  * ```ts
- * import { isServiceBusConnectionError } from "@azure-clients/toolbox/service-bus";
+ * import { ManagedServiceBusSender } from "@azure-clients/toolbox/service-bus";
  * import assert from "node:assert/strict";
  *
- * assert.equal(isServiceBusConnectionError(new TypeError("bad input")), false);
+ * await using sender = new ManagedServiceBusSender({
+ *   connectionString: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true",
+ *   queueName: "orders",
+ *   maxSize: 3,
+ * });
+ * assert.equal(sender.readyConnectionCount, 0);
  * ```
  *
  * @module
  */
 
-// Service Bus
-export {
-  isServiceBusConnectionError,
-  ManagedServiceBusSender,
-  ServiceBus,
-  ServiceBusQueueReceiver,
-  ServiceBusSenderConnector,
-} from "./_service_bus.ts";
+// Clients
+export { ManagedServiceBusSender } from "./managed_service_bus_sender.ts";
+export { ServiceBus } from "./service_bus.ts";
+export { ServiceBusQueueReceiver } from "./queue_receiver.ts";
+export { ServiceBusSenderConnector } from "./connector.ts";
+export { isServiceBusConnectionError } from "./connection_error.ts";
+
+// Options
 export type {
   ManagedServiceBusSenderOptions,
   ReceiverOptions,
-  SenderLease,
   SendMessageOptions,
   SendMessagesOptions,
   ServiceBusConnectionOptions,
   ServiceBusOptions,
-} from "./_service_bus.ts";
+} from "./options.ts";
+
+// What every managed client shares
+export { ManagedClient } from "../managed/managed_client.ts";
+export type { ManagedLease } from "../managed/lease.ts";
+export type {
+  ManagedOperationOptions,
+  ManagedPoolDefaults,
+  ManagedPoolOptions,
+} from "../managed/pool_options.ts";
+export type {
+  AmqpConnectionOptions,
+  AmqpCredential,
+} from "../managed/amqp_options.ts";

@@ -1,0 +1,137 @@
+/**
+ * The connector that opens, proves and closes Event Hubs producers.
+ *
+ * @module
+ */
+
+import type { EventHubProducerClient } from "@azure/event-hubs";
+import type { AmqpCredential } from "../managed/amqp_options.ts";
+import { logger } from "../managed/log.ts";
+import type { Connector } from "../pool/connector.ts";
+import type { EventHubConnectionOptions } from "./options.ts";
+import {
+  closeProducer,
+  openProducer,
+  type ResolvedEventHub,
+  resolveEventHub,
+} from "./_producer.ts";
+
+/**
+ * Opens, proves and closes `EventHubProducerClient`s for a
+ * `ConnectionPool`: `create` makes the producer (no I/O), `ready`
+ * reads the hub's properties (connection, auth, management link; no event is
+ * written), `close` closes it and a credential made by `credentialFactory`,
+ * giving up after `closeTimeoutSeconds`.
+ *
+ * @example Making a producer without opening it
+ * ```ts
+ * import { EventHubProducerConnector } from "@azure-clients/toolbox/event-hubs";
+ * import assert from "node:assert/strict";
+ *
+ * const connector = new EventHubProducerConnector({
+ *   connectionString: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true",
+ *   eventHubName: "telemetry",
+ * });
+ * const producer = await connector.create(new AbortController().signal);
+ * assert.equal(producer.eventHubName, "telemetry");
+ * await connector.close(producer);
+ * ```
+ */
+export class EventHubProducerConnector
+  implements Connector<EventHubProducerClient> {
+  readonly #settings: ResolvedEventHub;
+  readonly #credentials = new Map<
+    EventHubProducerClient,
+    AmqpCredential | undefined
+  >();
+
+  /**
+   * Checks the options; opens nothing.
+   *
+   * @param options Where the hub is and how to authenticate.
+   * @throws {TypeError} When an option is unknown, missing or invalid (the
+   * message names it and never echoes a key or connection string).
+   * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
+   */
+  constructor(options: EventHubConnectionOptions) {
+    this.#settings = resolveEventHub("EventHubProducerConnector", options);
+  }
+
+  /** The namespace host (and port), safe to log. */
+  get host(): string {
+    return this.#settings.host;
+  }
+
+  /** The event hub name. */
+  get eventHubName(): string {
+    return this.#settings.entity;
+  }
+
+  /**
+   * Makes a producer. Nothing is sent.
+   *
+   * @param signal Aborts the creation (checked around the credential factory).
+   * @returns The producer.
+   * @throws {unknown} What the credential factory or the SDK constructor
+   * threw, or the signal's reason.
+   */
+  async create(signal: AbortSignal): Promise<EventHubProducerClient> {
+    signal.throwIfAborted();
+    const { producer, credential } = await openProducer(
+      "EventHubProducerConnector",
+      this.#settings,
+    );
+    if (signal.aborted) {
+      await closeProducer(
+        "Event Hubs",
+        producer,
+        credential,
+        this.#settings.closeTimeoutMs,
+      );
+      throw signal.reason;
+    }
+    this.#credentials.set(producer, credential);
+    logger.info(
+      `Event Hubs ${this.#settings.host}/${this.#settings.entity}: producer created`,
+    );
+    return producer;
+  }
+
+  /**
+   * Reads the hub's properties: opens the connection, authenticates and
+   * proves the hub exists, writing no event.
+   *
+   * @param producer A producer from `create`.
+   * @param signal Aborts the read.
+   * @returns `true` once the hub answered.
+   * @throws {unknown} The SDK's error (for a wrong hub name a
+   * `MessagingError` with code `MessagingEntityNotFoundError`; for a refused
+   * token `UnauthorizedError`), or the signal's reason.
+   */
+  async ready(
+    producer: EventHubProducerClient,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    await producer.getEventHubProperties({ abortSignal: signal });
+    return true;
+  }
+
+  /**
+   * Closes the producer and a credential made by `credentialFactory`; gives
+   * up after `closeTimeoutSeconds`. Closing an unknown or closed producer
+   * does nothing.
+   *
+   * @param producer A producer from `create`.
+   */
+  async close(producer: EventHubProducerClient): Promise<void> {
+    if (!this.#credentials.has(producer)) return;
+    const credential = this.#credentials.get(producer);
+    this.#credentials.delete(producer);
+    await closeProducer(
+      `Event Hubs ${this.#settings.host}/${this.#settings.entity}`,
+      producer,
+      credential,
+      this.#settings.closeTimeoutMs,
+    );
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The connector that opens, proves and closes Service Bus queue senders.
+ *
+ * @module
+ */
+
+import type { ServiceBusSender } from "@azure/service-bus";
+import { logger } from "../managed/log.ts";
+import type { Connector } from "../pool/connector.ts";
+import type { ServiceBusConnectionOptions } from "./options.ts";
+import {
+  closeClient,
+  openClient,
+  type OwnedClient,
+  type ResolvedServiceBus,
+  resolveServiceBus,
+} from "./_client.ts";
+
+/**
+ * Opens, proves and closes queue senders for a `ConnectionPool`:
+ * `create` makes a `ServiceBusClient` (one AMQP connection) and a sender on
+ * it, `ready` opens the sender's link (by asking for a message batch, which
+ * writes nothing to the queue), `close` closes the sender, the client, and a
+ * credential made by `credentialFactory`, giving up after
+ * `closeTimeoutSeconds`.
+ *
+ * @example Making a sender without opening it
+ * ```ts
+ * import { ServiceBusSenderConnector } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const connector = new ServiceBusSenderConnector({
+ *   connectionString: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true",
+ *   queueName: "orders",
+ * });
+ * const sender = await connector.create(new AbortController().signal);
+ * assert.equal(sender.entityPath, "orders");
+ * await connector.close(sender);
+ * ```
+ */
+export class ServiceBusSenderConnector implements Connector<ServiceBusSender> {
+  readonly #settings: ResolvedServiceBus;
+  readonly #owned = new Map<ServiceBusSender, OwnedClient>();
+
+  /**
+   * Checks the options; opens nothing.
+   *
+   * @param options Where the queue is and how to authenticate.
+   * @throws {TypeError} When an option is unknown, missing or invalid (the
+   * message names it and never echoes a key or connection string).
+   * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
+   */
+  constructor(options: ServiceBusConnectionOptions) {
+    this.#settings = resolveServiceBus("ServiceBusSenderConnector", options);
+  }
+
+  /** The namespace host (and port), safe to log. */
+  get host(): string {
+    return this.#settings.host;
+  }
+
+  /** The queue name. */
+  get queueName(): string {
+    return this.#settings.entity;
+  }
+
+  /**
+   * Makes a `ServiceBusClient` and a sender for the queue. Nothing is sent.
+   *
+   * @param signal Aborts the creation (checked around the credential factory).
+   * @returns The sender.
+   * @throws {unknown} What the credential factory or the SDK constructor
+   * threw, or the signal's reason.
+   */
+  async create(signal: AbortSignal): Promise<ServiceBusSender> {
+    signal.throwIfAborted();
+    const owned = await openClient("ServiceBusSenderConnector", this.#settings);
+    try {
+      signal.throwIfAborted();
+      const sender = owned.client.createSender(this.#settings.entity);
+      this.#owned.set(sender, owned);
+      logger.info(
+        `Service Bus ${this.#settings.host}/${this.#settings.entity}: client created`,
+      );
+      return sender;
+    } catch (error) {
+      await closeClient(
+        "Service Bus",
+        owned,
+        [],
+        this.#settings.closeTimeoutMs,
+      );
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the sender's link (and with it the connection, its auth and the
+   * link's token) by asking for a message batch; nothing is written to the
+   * queue.
+   *
+   * @param sender A sender from `create`.
+   * @param signal Aborts the open.
+   * @returns `true` once the link is open.
+   * @throws {unknown} The SDK's error (for a wrong queue name a
+   * `ServiceBusError` with code `MessagingEntityNotFound`; for a refused
+   * token `UnauthorizedAccess`), or the signal's reason.
+   */
+  async ready(sender: ServiceBusSender, signal: AbortSignal): Promise<boolean> {
+    await sender.createMessageBatch({ abortSignal: signal });
+    return true;
+  }
+
+  /**
+   * Closes the sender, its client and a credential made by
+   * `credentialFactory`; gives up after `closeTimeoutSeconds`. Closing an
+   * unknown or closed sender does nothing.
+   *
+   * @param sender A sender from `create`.
+   */
+  async close(sender: ServiceBusSender): Promise<void> {
+    const owned = this.#owned.get(sender);
+    if (owned === undefined) return;
+    this.#owned.delete(sender);
+    await closeClient(
+      `Service Bus ${this.#settings.host}/${this.#settings.entity}`,
+      owned,
+      [sender],
+      this.#settings.closeTimeoutMs,
+    );
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The options of the Service Bus clients.
+ *
+ * @module
+ */
+
+import type { ServiceBusClientOptions } from "@azure/service-bus";
+import type { AmqpConnectionOptions } from "../managed/amqp_options.ts";
+import type {
+  ManagedOperationOptions,
+  ManagedPoolOptions,
+} from "../managed/pool_options.ts";
+
+/**
+ * Where a Service Bus queue is and how to authenticate: the AMQP connection
+ * fields ({@linkcode AmqpConnectionOptions}) and the queue.
+ *
+ * @example Options with a connection string
+ * ```ts
+ * import type { ServiceBusConnectionOptions } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ServiceBusConnectionOptions = {
+ *   connectionString: "Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=<key>",
+ *   queueName: "orders",
+ * };
+ * assert.equal(options.queueName, "orders");
+ * ```
+ */
+export interface ServiceBusConnectionOptions
+  extends AmqpConnectionOptions<ServiceBusClientOptions> {
+  /**
+   * The queue. May be left out when the connection string has `EntityPath`.
+   * @default {undefined}
+   */
+  queueName?: string;
+}
+
+/**
+ * Options of `ManagedServiceBusSender`: the connection, then the pool
+ * ({@linkcode ManagedPoolOptions}). Defaults follow the Python original:
+ * `maxIdleSeconds` 200 (under Service Bus's 240 s AMQP idle limit),
+ * `maxLifespanSeconds` Infinity, `createTimeoutSeconds` 30, `name`
+ * `"servicebus:<host>/<queueName>"`.
+ *
+ * @example Tuning the pool
+ * ```ts
+ * import type { ManagedServiceBusSenderOptions } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ManagedServiceBusSenderOptions = {
+ *   connectionString: "Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=<key>",
+ *   queueName: "orders",
+ *   maxSize: 3,
+ *   clientLimit: 100,
+ * };
+ * assert.equal(options.maxSize, 3);
+ * ```
+ */
+export interface ManagedServiceBusSenderOptions
+  extends ServiceBusConnectionOptions, ManagedPoolOptions {}
+
+/**
+ * Options of `ServiceBus`.
+ *
+ * @example A client for one queue
+ * ```ts
+ * import type { ServiceBusOptions } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ServiceBusOptions = {
+ *   namespace: "myns.servicebus.windows.net",
+ *   queueName: "orders",
+ *   credential: { getToken: async () => null },
+ * };
+ * assert.equal(options.queueName, "orders");
+ * ```
+ */
+export type ServiceBusOptions = ServiceBusConnectionOptions;
+
+/**
+ * Options of `sendMessage` (on `ManagedServiceBusSender` and `ServiceBus`):
+ * the message's properties, a delay, and cancellation
+ * ({@linkcode ManagedOperationOptions}).
+ *
+ * @example A delayed message with properties
+ * ```ts
+ * import type { SendMessageOptions } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const options: SendMessageOptions = {
+ *   delaySeconds: 30,
+ *   messageId: "order-17",
+ *   applicationProperties: { tenant: "t1" },
+ * };
+ * assert.equal(options.delaySeconds, 30);
+ * ```
+ */
+export interface SendMessageOptions extends ManagedOperationOptions {
+  /**
+   * Schedules the message this many seconds from now instead of sending it
+   * for immediate delivery.
+   * @default {0}
+   */
+  delaySeconds?: number;
+  /**
+   * The message id (duplicate detection keys on it).
+   * @default {undefined}
+   */
+  messageId?: string;
+  /**
+   * The content type, for example `application/json`.
+   * @default {undefined}
+   */
+  contentType?: string;
+  /**
+   * The correlation id.
+   * @default {undefined}
+   */
+  correlationId?: string;
+  /**
+   * The subject (label).
+   * @default {undefined}
+   */
+  subject?: string;
+  /**
+   * The session id, for session-enabled queues.
+   * @default {undefined}
+   */
+  sessionId?: string;
+  /**
+   * The partition key, for partitioned queues.
+   * @default {undefined}
+   */
+  partitionKey?: string;
+  /**
+   * How long the message lives in the queue, in seconds.
+   * @default {undefined}
+   */
+  timeToLiveSeconds?: number;
+  /**
+   * Application properties.
+   * @default {undefined}
+   */
+  applicationProperties?: Record<
+    string,
+    string | number | boolean | Date | null
+  >;
+}
+
+/**
+ * Options of `sendMessages`: the properties every message gets, and
+ * cancellation. No message id and no delay: those are per message.
+ *
+ * @example Messages with a shared content type
+ * ```ts
+ * import type { SendMessagesOptions } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const options: SendMessagesOptions = { contentType: "application/json" };
+ * assert.equal(options.contentType, "application/json");
+ * ```
+ */
+export type SendMessagesOptions = Omit<
+  SendMessageOptions,
+  "messageId" | "delaySeconds"
+>;
+
+/**
+ * Options of `ServiceBus.receiver`.
+ *
+ * @example Receiving five at a time
+ * ```ts
+ * import type { ReceiverOptions } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ReceiverOptions = { maxMessages: 5, maxWaitTimeSeconds: 2 };
+ * assert.equal(options.maxMessages, 5);
+ * ```
+ */
+export interface ReceiverOptions {
+  /**
+   * `peekLock` (settle each message with complete/abandon/deadLetter) or
+   * `receiveAndDelete`.
+   * @default {"peekLock"}
+   */
+  receiveMode?: "peekLock" | "receiveAndDelete";
+  /**
+   * Messages fetched per round trip while iterating.
+   * @default {10}
+   */
+  maxMessages?: number;
+  /**
+   * How long one fetch waits for a first message while iterating.
+   * @default {5}
+   */
+  maxWaitTimeSeconds?: number;
+  /**
+   * Ends iteration: the iterator rejects with the signal's reason.
+   * @default {undefined}
+   */
+  abortSignal?: AbortSignal;
+}

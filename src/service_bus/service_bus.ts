@@ -1,0 +1,233 @@
+/**
+ * One Service Bus client for one queue, unpooled.
+ *
+ * @module
+ */
+
+import type { ServiceBusClient, ServiceBusSender } from "@azure/service-bus";
+import type {
+  ReceiverOptions,
+  SendMessageOptions,
+  SendMessagesOptions,
+  ServiceBusOptions,
+} from "./options.ts";
+import {
+  closeClient,
+  openClient,
+  type OwnedClient,
+  type ResolvedServiceBus,
+  resolveServiceBus,
+} from "./_client.ts";
+import {
+  delayMs,
+  SEND_MESSAGE_KEYS,
+  SEND_MESSAGES_KEYS,
+  sendBatched,
+  sendOne,
+  toMessage,
+} from "./_messages.ts";
+import { checkOperationOptions } from "../managed/_pool_options.ts";
+import {
+  RECEIVER_OPTION_KEYS,
+  ServiceBusQueueReceiver,
+} from "./queue_receiver.ts";
+import { rejectUnknownKeys } from "../managed/_checks.ts";
+
+/**
+ * One Service Bus client (one AMQP connection) for one queue, unpooled: a
+ * sender kept open for `sendMessage`/`sendMessages`, and peek-lock receivers.
+ * The client is opened on first use and closed by `close()`.
+ *
+ * @example Constructing and closing (nothing is opened)
+ * ```ts
+ * import { ServiceBus } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const bus = new ServiceBus({
+ *   connectionString: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true",
+ *   queueName: "orders",
+ * });
+ * assert.equal(bus.queueName, "orders");
+ * await bus.close();
+ * ```
+ *
+ * @example Sending and receiving (needs a Service Bus namespace)
+ * ```ts ignore
+ * const bus = new ServiceBus({ connectionString, queueName: "orders" });
+ * await bus.sendMessage({ id: 1 });
+ * await using receiver = await bus.receiver({ maxWaitTimeSeconds: 1 });
+ * for await (const message of receiver) {
+ *   await receiver.complete(message);
+ *   break;
+ * }
+ * await bus.close();
+ * ```
+ */
+export class ServiceBus implements AsyncDisposable {
+  readonly #settings: ResolvedServiceBus;
+  readonly #receivers = new Set<ServiceBusQueueReceiver>();
+  #client: Promise<OwnedClient> | undefined;
+  #sender: ServiceBusSender | undefined;
+  #closed = false;
+
+  /**
+   * Checks the options; opens nothing.
+   *
+   * @param options Where the queue is and how to authenticate.
+   * @throws {TypeError} When an option is unknown, missing or invalid.
+   * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
+   */
+  constructor(options: ServiceBusOptions) {
+    this.#settings = resolveServiceBus("ServiceBus", options);
+  }
+
+  /** The queue name. */
+  get queueName(): string {
+    return this.#settings.entity;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * The SDK client, opened on first call.
+   *
+   * @returns The client.
+   * @throws {Error} After `close()`.
+   */
+  async client(): Promise<ServiceBusClient> {
+    return (await this.#open()).client;
+  }
+
+  #open(): Promise<OwnedClient> {
+    if (this.#closed) {
+      return Promise.reject(
+        new Error(
+          `Cannot use ServiceBus for ${this.#settings.host}/${this.#settings.entity}: it is closed`,
+        ),
+      );
+    }
+    this.#client ??= openClient("ServiceBus", this.#settings);
+    return this.#client;
+  }
+
+  async #getSender(): Promise<ServiceBusSender> {
+    const { client } = await this.#open();
+    this.#sender ??= client.createSender(this.#settings.entity);
+    return this.#sender;
+  }
+
+  /**
+   * Sends one message, or schedules it when `delaySeconds` is set.
+   *
+   * @param body The body.
+   * @param options The message's properties, a delay, and cancellation
+   * (`acquireTimeoutSeconds` is accepted and ignored: there is no pool).
+   * @returns When the service accepted the message.
+   * @throws {TypeError} For an unknown option.
+   * @throws {RangeError} When `delaySeconds` or `timeToLiveSeconds` is out of
+   * range.
+   * @throws {ServiceBusError} What the SDK threw.
+   */
+  async sendMessage(
+    body: unknown,
+    options?: SendMessageOptions,
+  ): Promise<void> {
+    checkOperationOptions("send a message", options, SEND_MESSAGE_KEYS);
+    const message = toMessage(body, options);
+    const delay = delayMs(options);
+    await sendOne(
+      await this.#getSender(),
+      message,
+      delay,
+      options?.abortSignal,
+    );
+  }
+
+  /**
+   * Sends messages in as few batches as the link's size limit allows.
+   *
+   * @param bodies The bodies.
+   * @param options Properties every message gets, and cancellation.
+   * @returns How many batches were sent.
+   * @throws {TypeError} For an unknown option.
+   * @throws {ServiceBusError} What the SDK threw, or `MessageSizeExceeded`
+   * when one message does not fit in an empty batch.
+   */
+  async sendMessages(
+    bodies: readonly unknown[],
+    options?: SendMessagesOptions,
+  ): Promise<number> {
+    checkOperationOptions("send messages", options, SEND_MESSAGES_KEYS);
+    if (bodies.length === 0) return 0;
+    const messages = bodies.map((body) => toMessage(body, options));
+    return await sendBatched(
+      await this.#getSender(),
+      messages,
+      options?.abortSignal,
+    );
+  }
+
+  /**
+   * Opens a receiver on the queue (peek-lock by default).
+   *
+   * @param options Receive mode, fetch size, wait and signal.
+   * @returns The receiver; close it when done.
+   * @throws {TypeError} For an unknown option.
+   * @throws {RangeError} When an option is out of range.
+   */
+  async receiver(options?: ReceiverOptions): Promise<ServiceBusQueueReceiver> {
+    rejectUnknownKeys("open a receiver", options, RECEIVER_OPTION_KEYS);
+    const { client } = await this.#open();
+    const receiver = new ServiceBusQueueReceiver(
+      client.createReceiver(this.#settings.entity, {
+        receiveMode: options?.receiveMode ?? "peekLock",
+      }),
+      options,
+      (closed) => this.#receivers.delete(closed),
+    );
+    this.#receivers.add(receiver);
+    return receiver;
+  }
+
+  /**
+   * Closes the receivers it made, the sender and the client (giving up after
+   * `closeTimeoutSeconds`). Calling it again does nothing.
+   *
+   * @returns When everything is closed.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const opening = this.#client;
+    this.#client = undefined;
+    if (opening === undefined) return;
+    let owned: OwnedClient;
+    try {
+      owned = await opening;
+    } catch {
+      return; // the client never opened: nothing to close
+    }
+    const closables: { close(): Promise<void> }[] = [...this.#receivers];
+    this.#receivers.clear();
+    if (this.#sender !== undefined) closables.push(this.#sender);
+    this.#sender = undefined;
+    await closeClient(
+      `Service Bus ${this.#settings.host}/${this.#settings.entity}`,
+      owned,
+      closables,
+      this.#settings.closeTimeoutMs,
+    );
+  }
+
+  /**
+   * Closes everything, for `await using`.
+   *
+   * @returns When everything is closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
