@@ -441,6 +441,101 @@ describe("startAmqpBroker", () => {
     });
   });
 
+  it("disconnect() resolves once the client saw the end, so its next send goes out on a new connection", async () => {
+    await withBroker({ queues: ["q"] }, async (broker) => {
+      const client = new ServiceBusClient(broker.connectionString(), {
+        retryOptions: { maxRetries: 0, timeoutInMs: 2000 },
+      });
+      try {
+        const sender = client.createSender("q");
+        await sender.sendMessages({ body: "before" });
+        // Repeated: a reset (dropConnections) makes such sends fail or wait
+        // out the SDK's timeout about half of the time.
+        for (let i = 0; i < 20; i++) {
+          assert.equal(await broker.disconnect(), 1);
+          assert.equal(broker.counters.openConnections, 0);
+          await sender.sendMessages({ body: i });
+        }
+        assert.equal(broker.counters.connections, 21);
+        assert.equal(broker.counters.dropped, 20);
+        assert.equal(broker.messages("q").length, 21);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  it("refuses only the next refuseNextTokens put-tokens", async () => {
+    await withBroker({ queues: ["q"] }, async (broker) => {
+      const client = new ServiceBusClient(broker.connectionString(), {
+        retryOptions,
+      });
+      try {
+        broker.refuseNextTokens = 1;
+        await assert.rejects(
+          client.createSender("q").createMessageBatch(),
+          { code: "UnauthorizedAccess" },
+        );
+        await client.createSender("q").sendMessages({ body: "accepted" });
+        assert.equal(broker.refuseNextTokens, 0);
+        assert.equal(broker.counters.refusedTokens, 1);
+        assert.throws(() => {
+          broker.refuseNextTokens = -1;
+        }, RangeError);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  it("copies what is sent or scheduled to a topic to each subscription", async () => {
+    await withBroker(
+      { topics: { t: ["a", "b"] }, queues: ["q"] },
+      async (broker) => {
+        const client = new ServiceBusClient(broker.connectionString(), {
+          retryOptions,
+        });
+        try {
+          const sender = client.createSender("t");
+          await sender.sendMessages([{ body: 1 }, { body: 2 }]);
+          await sender.scheduleMessages(
+            { body: "later" },
+            new Date(Date.now() + 60_000),
+          );
+          broker.createTopic("t", ["c"]);
+          await sender.sendMessages({ body: 3 });
+          for (const name of ["a", "b"]) {
+            assert.deepEqual(
+              broker.messages(`t/Subscriptions/${name}`).map((m) => [
+                m.body,
+                m.state,
+              ]),
+              [[1, "available"], [2, "available"], ["later", "scheduled"], [
+                3,
+                "available",
+              ]],
+            );
+          }
+          assert.deepEqual(
+            broker.messages("t/Subscriptions/c").map((m) => m.body),
+            [3],
+          );
+          assert.deepEqual(broker.messages("q"), []);
+          assert.throws(() => broker.messages("t"), /name a subscription/);
+          // A topic is not a source.
+          await assert.rejects(
+            client.createReceiver("t").receiveMessages(1, {
+              maxWaitTimeInMs: 200,
+            }),
+            { code: "MessagingEntityNotFound" },
+          );
+        } finally {
+          await client.close();
+        }
+      },
+    );
+  });
+
   it("serves a new connection only after handshakeDelayMs", async () => {
     await withBroker(
       { queues: ["q"], handshakeDelayMs: 150 },

@@ -1,7 +1,9 @@
 /**
  * Helpers for testing code that uses `azure-clients-toolbox`: a fake clock
- * that drives a pool's timers without sleeping, and a connector wrapper that
- * injects faults.
+ * that drives a pool's timers without sleeping, a connector wrapper that
+ * injects faults, and recording doubles of the managed Service Bus sender and
+ * Event Hubs producer for unit tests. Loads no Azure SDK and no server: the
+ * local backends the real SDKs talk to are in `./testing/servers`.
  *
  * @example Faking time for a pool
  * ```ts
@@ -26,3 +28,15 @@ export type {
   FaultyConnectorOptions,
 } from "./faulty_connector.ts";
 export { seededRandom } from "./seeded_random.ts";
+export {
+  type RecordedServiceBusCall,
+  type RecordedServiceBusMessage,
+  RecordingServiceBusSender,
+  type ServiceBusMessageSender,
+} from "./recording_service_bus_sender.ts";
+export {
+  type EventHubEventProducer,
+  type RecordedEvent,
+  type RecordedEventHubCall,
+  RecordingEventHubProducer,
+} from "./recording_event_hub_producer.ts";

@@ -1,6 +1,7 @@
 /**
  * In-memory entities of the test broker (`amqp_broker.ts`): Service Bus
- * queues and Event Hubs partitions, and their delivery to receiver links.
+ * queues and topics, Event Hubs partitions, and their delivery to receiver
+ * links.
  *
  * A queue's messages move between these states (sequence numbers are never
  * reused; `#available` stays sorted by sequence number so an abandoned message
@@ -391,6 +392,51 @@ export class QueueStore {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+}
+
+/**
+ * A Service Bus topic as plain fan-out: every message sent (or scheduled) to
+ * it is enqueued on each subscription, a {@linkcode QueueStore} named
+ * `<topic>/Subscriptions/<name>`. No rules or filters.
+ */
+export class TopicStore {
+  /** The subscriptions' queues. */
+  readonly subscriptions: Set<QueueStore> = new Set();
+  #nextSequenceNumber = 1;
+
+  /**
+   * Constructs a topic without subscriptions.
+   *
+   * @param name The entity path.
+   */
+  constructor(readonly name: string) {}
+
+  /** The most messages any subscription holds (the quota applies to each). */
+  get size(): number {
+    let size = 0;
+    for (const subscription of this.subscriptions) {
+      size = Math.max(size, subscription.size);
+    }
+    return size;
+  }
+
+  /**
+   * Copies a message to every subscription.
+   *
+   * @param split The message as sent.
+   * @param scheduledAt When it becomes visible, if later than now.
+   * @returns The topic-wide sequence number (each copy gets its
+   * subscription's own).
+   */
+  enqueue(
+    split: SplitMessage,
+    scheduledAt?: number,
+  ): { sequenceNumber: number } {
+    for (const subscription of this.subscriptions) {
+      subscription.enqueue(split, scheduledAt);
+    }
+    return { sequenceNumber: this.#nextSequenceNumber++ };
   }
 }
 

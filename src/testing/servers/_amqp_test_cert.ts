@@ -1,6 +1,8 @@
 /**
  * A self-signed test certificate for the test broker's TLS listener
- * (`amqp_broker.ts` with `tls: true`). It is a test fixture, not a secret:
+ * (`amqp_broker.ts` with `tls: true`) and the local Cosmos server
+ * (`local_cosmos.ts`, whose agents pin it as their only CA). It is a test
+ * fixture, not a secret:
  * CN=localhost, SAN DNS:localhost and IP:127.0.0.1, RSA 2048, valid for 100 years.
  * Generated with OpenSSL 3.0:
  *
@@ -10,8 +12,9 @@
  * ```
  *
  * It lives in a module (not .pem files) so that the compiled tests under
- * npm/tests/ find it on Node and Bun without copying assets. Clients trust it
- * with `NODE_TLS_REJECT_UNAUTHORIZED=0` (the only way that works on Deno).
+ * npm/tests/ find it on Node and Bun without copying assets. AMQP clients
+ * trust it with `NODE_TLS_REJECT_UNAUTHORIZED=0` (the only way that works for
+ * them on Deno); an `https.Agent({ ca })` trusts it on all three runtimes.
  *
  * @module
  */

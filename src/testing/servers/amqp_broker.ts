@@ -11,6 +11,7 @@
  * ```ts
  * const broker = await startAmqpBroker({
  *   queues: ["orders"],            // Service Bus queues (each gets "<name>/$DeadLetterQueue")
+ *   topics: { events: ["audit"] }, // topics and their subscriptions ("events/Subscriptions/audit")
  *   eventHubs: { telemetry: 4 },   // Event Hubs and their partition counts
  *   handshakeDelayMs: 0,           // delay before a new connection is served (settable later)
  *   tls: false,                    // true: TLS on `localhost` with the committed test cert
@@ -23,8 +24,10 @@
  * broker.events("telemetry");           // stored events, with partition ids and keys
  * broker.dropConnections();             // reset every open connection's socket (or { graceful: true })
  * broker.dropConnectionsAfter(100);     // … once 100 messages/events are stored (a fault mid-run)
+ * await broker.disconnect();            // end every connection; resolves once the clients saw it
  * await broker.idle();                  // resolves when no connection is open (clients closed theirs)
  * broker.refuseTokens = true;           // CBS put-token answers 401
+ * broker.refuseNextTokens = 2;          // … for the next 2 put-tokens only
  * broker.handshakeDelayMs = 700;        // later connections wait 700 ms before being served
  * broker.maxQueueLength = 10;           // further sends are rejected as quota exceeded
  * await broker.stop();                  // closes every connection, socket and timer
@@ -34,13 +37,16 @@
  * - SASL ANONYMOUS (what the SDKs send) and CBS `put-token` on `$cbs`: SAS
  *   tokens are checked against the broker's key; JWTs (TokenCredential) are
  *   accepted when non-empty. Replies go on the link named by `reply_to`.
- * - Sender links to a queue, an event hub (`<hub>`) or a partition
+ * - Sender links to a queue, a topic, an event hub (`<hub>`) or a partition
  *   (`<hub>/Partitions/<id>`); single (format 0) and batch (0x80013700)
  *   transfers; deliveries larger than `maxMessageSizeBytes` (queues) or
  *   `maxEventSizeBytes` (event hubs) are rejected with
  *   `amqp:link:message-size-exceeded`, and sends beyond `maxQueueLength` with
  *   `amqp:resource-limit-exceeded`. Unknown entities detach with
  *   `amqp:not-found`.
+ * - Topics as plain fan-out: each subscription (`<topic>/Subscriptions/<name>`,
+ *   a queue to receivers) gets a copy of every message sent or scheduled to
+ *   the topic; no rules or filters.
  * - Service Bus receiver links (peek-lock and receive-and-delete) with credit
  *   and drain, 16-byte lock tokens, complete/abandon/defer/dead-letter by
  *   disposition or by `com.microsoft:update-disposition`, lock renewal,
@@ -98,6 +104,7 @@ import {
   type StartPosition,
   type StoreCounters,
   tagKey,
+  TopicStore,
 } from "./_amqp_store.ts";
 import { TEST_CERT_PEM, TEST_KEY_PEM } from "./_amqp_test_cert.ts";
 
@@ -108,6 +115,11 @@ export interface AmqpBrokerOptions {
    * @default {[]}
    */
   queues?: string[];
+  /**
+   * Service Bus topics to create, with their subscription names.
+   * @default {{}}
+   */
+  topics?: Record<string, string[]>;
   /**
    * Event hubs to create, with their partition counts.
    * @default {{}}
@@ -244,6 +256,8 @@ export interface AmqpBroker {
   readonly counters: AmqpBrokerCounters;
   /** Whether CBS put-token answers 401. */
   refuseTokens: boolean;
+  /** How many of the next CBS put-tokens answer 401 (counts down). */
+  refuseNextTokens: number;
   /** Milliseconds a new connection waits before being served. */
   handshakeDelayMs: number;
   /** Messages a queue holds at most before sends are rejected as quota exceeded. */
@@ -261,6 +275,14 @@ export interface AmqpBroker {
    * @param name The queue name.
    */
   createQueue(name: string): void;
+  /**
+   * Creates a topic and its subscriptions (each a queue named
+   * `<topic>/Subscriptions/<name>`) if they do not exist.
+   *
+   * @param name The topic name.
+   * @param subscriptions The subscription names.
+   */
+  createTopic(name: string, subscriptions: readonly string[]): void;
   /**
    * Creates an event hub if it does not exist.
    *
@@ -292,6 +314,18 @@ export interface AmqpBroker {
    */
   dropConnections(options?: { graceful?: boolean }): number;
   /**
+   * Ends every open connection with a TCP FIN (counted in `dropped`) and
+   * resolves once each client has seen the end: the server's socket closes
+   * only when the client's socket read it and answered with its own FIN. So,
+   * unlike a reset from `dropConnections()`, a client's next operation after
+   * this resolves never goes out on the dead connection. A socket whose
+   * client does not answer within `timeoutMs` is destroyed.
+   *
+   * @param timeoutMs How long to wait for each client.
+   * @returns How many connections were ended.
+   */
+  disconnect(timeoutMs?: number): Promise<number>;
+  /**
    * Drops every connection (as `dropConnections`) once, right after the
    * transfer that brings the stored total (`counters.messages +
    * counters.events`) to `messages` or more: a fault at a known point of a
@@ -318,8 +352,16 @@ export interface AmqpBroker {
 
 interface LinkInfo {
   address: string;
-  kind: "cbs" | "management" | "queue" | "eventhub" | "consumer" | "reply";
+  kind:
+    | "cbs"
+    | "management"
+    | "queue"
+    | "topic"
+    | "eventhub"
+    | "consumer"
+    | "reply";
   queue?: QueueStore;
+  topic?: TopicStore;
   hub?: EventHubStore;
   partition?: PartitionStore;
 }
@@ -437,11 +479,13 @@ export async function startAmqpBroker(
   };
   const state = {
     refuseTokens: false,
+    refuseNextTokens: 0,
     handshakeDelayMs: options.handshakeDelayMs ?? 0,
     maxQueueLength: Infinity,
   };
   const queues = new Map<string, QueueStore>();
   const hubs = new Map<string, EventHubStore>();
+  const topics = new Map<string, TopicStore>();
   const sockets = new Set<net.Socket>();
   const connections = new Map<net.Socket, Connection>();
   const delayed = new Map<net.Socket, ReturnType<typeof setTimeout>>();
@@ -481,7 +525,19 @@ export async function startAmqpBroker(
       hubs.set(name, new EventHubStore(name, partitionCount, counters));
     }
   }
+  function createTopic(name: string, subscriptions: readonly string[]): void {
+    const topic = topics.get(name) ?? new TopicStore(name);
+    topics.set(name, topic);
+    for (const subscription of subscriptions) {
+      const path = `${name}/Subscriptions/${subscription}`;
+      createQueue(path);
+      topic.subscriptions.add(queues.get(path)!);
+    }
+  }
   for (const name of options.queues ?? []) createQueue(name);
+  for (const [name, subscriptions] of Object.entries(options.topics ?? {})) {
+    createTopic(name, subscriptions);
+  }
   for (const [name, count] of Object.entries(options.eventHubs ?? {})) {
     createEventHub(name, count);
   }
@@ -496,11 +552,19 @@ export async function startAmqpBroker(
       const entity = address === MANAGEMENT
         ? ""
         : address.slice(0, -MANAGEMENT.length - 1);
-      if (entity !== "" && !queues.has(entity) && !hubs.has(entity)) {
+      if (
+        entity !== "" && !queues.has(entity) && !hubs.has(entity) &&
+        !topics.has(entity)
+      ) {
         if (!autoCreateQueues) return undefined;
         createQueue(entity);
       }
-      return { address, kind: "management", queue: queues.get(entity) };
+      return {
+        address,
+        kind: "management",
+        queue: queues.get(entity),
+        topic: topics.get(entity),
+      };
     }
     const parts = address.split("/");
     const hub = hubs.get(parts[0]);
@@ -525,6 +589,10 @@ export async function startAmqpBroker(
           : undefined;
       }
       return undefined;
+    }
+    const topic = topics.get(address);
+    if (topic) {
+      return forReceiving ? undefined : { address, kind: "topic", topic };
     }
     let queue = queues.get(address);
     if (!queue && autoCreateQueues && !address.includes("/")) {
@@ -611,7 +679,9 @@ export async function startAmqpBroker(
     const properties = request.application_properties ?? {};
     const type = String(properties.type ?? "");
     const token = typeof request.body === "string" ? request.body : "";
-    let ok = !state.refuseTokens && token.length > 0;
+    const counted = state.refuseNextTokens > 0;
+    if (counted) state.refuseNextTokens--;
+    let ok = !state.refuseTokens && !counted && token.length > 0;
     if (ok && type === "servicebus.windows.net:sastoken") {
       ok = checkSasToken(token);
     }
@@ -626,6 +696,40 @@ export async function startAmqpBroker(
       return;
     }
     reply(connection, request, 202, "Accepted");
+  }
+
+  /** `com.microsoft:schedule-message` on a queue, or on a topic (fanned out). */
+  function schedule(
+    connection: Connection,
+    request: DecodedMessage,
+    target: QueueStore | TopicStore,
+    body: Record<string, unknown>,
+  ): void {
+    const entries = Array.isArray(body.messages) ? body.messages : [];
+    const sequenceNumbers: Buffer[] = [];
+    for (const entry of entries as Record<string, unknown>[]) {
+      const split = splitMessage(Buffer.from(entry.message as Uint8Array));
+      const at = toTime(
+        split.decoded.message_annotations?.["x-opt-scheduled-enqueue-time"],
+      );
+      if (target.size >= state.maxQueueLength) {
+        reply(
+          connection,
+          request,
+          403,
+          "The queue is full",
+          undefined,
+          "amqp:resource-limit-exceeded",
+        );
+        return;
+      }
+      sequenceNumbers.push(
+        longBytes(target.enqueue(split, at).sequenceNumber),
+      );
+    }
+    reply(connection, request, 200, "OK", {
+      "sequence-numbers": types.wrap_array(sequenceNumbers, 0x81),
+    });
   }
 
   function onManagement(
@@ -694,6 +798,10 @@ export async function startAmqpBroker(
       });
       return;
     }
+    if (info.topic && operation === "com.microsoft:schedule-message") {
+      schedule(connection, request, info.topic, body);
+      return;
+    }
     const queue = info.queue;
     if (!queue) {
       reply(
@@ -707,34 +815,9 @@ export async function startAmqpBroker(
       return;
     }
     switch (operation) {
-      case "com.microsoft:schedule-message": {
-        const entries = Array.isArray(body.messages) ? body.messages : [];
-        const sequenceNumbers: Buffer[] = [];
-        for (const entry of entries as Record<string, unknown>[]) {
-          const split = splitMessage(Buffer.from(entry.message as Uint8Array));
-          const at = toTime(
-            split.decoded.message_annotations?.["x-opt-scheduled-enqueue-time"],
-          );
-          if (queue.size >= state.maxQueueLength) {
-            reply(
-              connection,
-              request,
-              403,
-              "The queue is full",
-              undefined,
-              "amqp:resource-limit-exceeded",
-            );
-            return;
-          }
-          sequenceNumbers.push(
-            longBytes(queue.enqueue(split, at).sequenceNumber),
-          );
-        }
-        reply(connection, request, 200, "OK", {
-          "sequence-numbers": types.wrap_array(sequenceNumbers, 0x81),
-        });
+      case "com.microsoft:schedule-message":
+        schedule(connection, request, queue, body);
         return;
-      }
       case "com.microsoft:cancel-scheduled-message": {
         const numbers = Array.isArray(body["sequence-numbers"])
           ? body["sequence-numbers"]
@@ -875,8 +958,9 @@ export async function startAmqpBroker(
       return;
     }
     const splits: SplitMessage[] = inner.map(splitMessage);
-    if (info.kind === "queue") {
-      const queue = info.queue!;
+    if (info.kind === "queue" || info.kind === "topic") {
+      // A topic copies each message to every subscription.
+      const queue = info.queue ?? info.topic!;
       if (queue.size + splits.length > state.maxQueueLength) {
         reject(
           delivery,
@@ -934,6 +1018,24 @@ export async function startAmqpBroker(
     return count;
   }
 
+  function disconnect(timeoutMs = 2000): Promise<number> {
+    const ending = [...sockets];
+    counters.dropped += ending.length;
+    return Promise.all(
+      ending.map((socket) =>
+        new Promise<void>((resolvePromise) => {
+          const timer = setTimeout(() => socket.destroy(DROPPED), timeoutMs);
+          (timer as { unref?: () => void }).unref?.();
+          socket.once("close", () => {
+            clearTimeout(timer);
+            resolvePromise();
+          });
+          socket.end();
+        })
+      ),
+    ).then(() => ending.length);
+  }
+
   function onLinkOpen(context: EventContext, link: Sender | Receiver): void {
     counters.attaches++;
     const { local, remote } = attachOf(link);
@@ -972,7 +1074,10 @@ export async function startAmqpBroker(
     }
     links.set(link, info);
     if (!isSender) {
-      if (info.kind === "queue" || info.kind === "eventhub") {
+      if (
+        info.kind === "queue" || info.kind === "topic" ||
+        info.kind === "eventhub"
+      ) {
         counters.senderAttaches++;
         local.max_message_size = info.kind === "eventhub"
           ? maxEventSizeBytes
@@ -1178,6 +1283,17 @@ export async function startAmqpBroker(
     set refuseTokens(value: boolean) {
       state.refuseTokens = value;
     },
+    get refuseNextTokens(): number {
+      return state.refuseNextTokens;
+    },
+    set refuseNextTokens(value: number) {
+      if (!Number.isInteger(value) || value < 0) {
+        throw new RangeError(
+          `Cannot set refuseNextTokens: must be an integer >= 0, received ${value}`,
+        );
+      }
+      state.refuseNextTokens = value;
+    },
     get handshakeDelayMs(): number {
       return state.handshakeDelayMs;
     },
@@ -1201,9 +1317,15 @@ export async function startAmqpBroker(
         (entityPath ? `EntityPath=${entityPath};` : "");
     },
     createQueue,
+    createTopic,
     createEventHub,
     messages(queue: string): BrokerMessage[] {
       const store = queues.get(queue);
+      if (!store && topics.has(queue)) {
+        throw new RangeError(
+          `Cannot list messages of topic '${queue}': name a subscription, '${queue}/Subscriptions/<name>'`,
+        );
+      }
       if (!store) {
         throw new RangeError(`Cannot list messages: no queue '${queue}'`);
       }
@@ -1241,6 +1363,7 @@ export async function startAmqpBroker(
         );
     },
     dropConnections,
+    disconnect,
     dropConnectionsAfter(
       messages: number,
       dropOptions?: { graceful?: boolean },

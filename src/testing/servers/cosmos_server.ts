@@ -32,6 +32,17 @@ interface ContainerSpec {
   partitionKeyPath: string;
 }
 
+/** Options of {@linkcode startCosmosServer}. */
+export interface CosmosServerOptions {
+  /**
+   * The TLS certificate and key (PEM) to serve instead of the package's
+   * bundled one (CN=cosmosdb, expired in 2021), so that clients can pin it
+   * with an agent's `ca` instead of turning verification off.
+   * @default {undefined}
+   */
+  certificate?: { cert: string; key: string };
+}
+
 /** A running test server; see {@linkcode startCosmosServer}. */
 export interface CosmosTestServer extends AsyncDisposable {
   /** `https://127.0.0.1:<port>`; the port stays the same across restarts. */
@@ -72,10 +83,15 @@ export interface CosmosTestServer extends AsyncDisposable {
  * server answers `Connection: close` and every request opens a new TLS
  * connection) on 127.0.0.1, port 0.
  *
+ * @param options The certificate to serve.
  * @returns The running server.
  */
-export async function startCosmosServer(): Promise<CosmosTestServer> {
-  const server = createHttpsServer({ keepAlive: true } as https.ServerOptions);
+export async function startCosmosServer(
+  options: CosmosServerOptions = {},
+): Promise<CosmosTestServer> {
+  const server = createHttpsServer(
+    { keepAlive: true, ...options.certificate } as https.ServerOptions,
+  );
   const sockets = new Set<Socket>();
   const socketWaiters = new Set<() => void>();
   const ensured: ContainerSpec[] = [];

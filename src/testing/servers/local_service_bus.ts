@@ -1,0 +1,264 @@
+/**
+ * `startLocalServiceBus`: a Service Bus namespace on 127.0.0.1 that the real
+ * `@azure/service-bus` SDK (and `ManagedServiceBusSender`) talks to.
+ *
+ * @module
+ */
+
+import type { AmqpBroker, BrokerMessage } from "./amqp_broker.ts";
+import type { LocalAmqpFaults, LocalAmqpStats } from "./local_amqp.ts";
+import { faultsOf, loadBroker, statsOf } from "./_local_amqp.ts";
+import { checkNames, checkOptions, describe } from "./_options.ts";
+
+const OWNER = "startLocalServiceBus";
+
+/**
+ * Options of {@linkcode startLocalServiceBus}: the entities to create.
+ *
+ * @example A queue and a topic with two subscriptions
+ * ```ts
+ * import type { LocalServiceBusOptions } from "@azure-clients/toolbox/testing/servers";
+ * import assert from "node:assert/strict";
+ *
+ * const options: LocalServiceBusOptions = {
+ *   queues: ["orders"],
+ *   topics: { "order-events": ["billing", "audit"] },
+ * };
+ * assert.deepEqual(options.topics?.["order-events"], ["billing", "audit"]);
+ * ```
+ */
+export interface LocalServiceBusOptions {
+  /**
+   * Queue names. Each also gets its dead-letter queue,
+   * `<queue>/$DeadLetterQueue`.
+   * @default {[]}
+   */
+  queues?: readonly string[];
+  /**
+   * Topics and their subscription names. Every message sent to a topic is
+   * copied to each of its subscriptions (no rules or filters); a
+   * subscription is read as `<topic>/Subscriptions/<name>`.
+   * @default {{}}
+   */
+  topics?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Where a stored message is: waiting for its time, ready, locked by a receiver, or deferred. */
+export type LocalMessageState =
+  | "scheduled"
+  | "available"
+  | "locked"
+  | "deferred";
+
+/** A message a local queue or subscription holds. */
+export interface LocalServiceBusMessage {
+  /** The body as the SDK decoded it (JSON values parsed). */
+  body: unknown;
+  /** The message id: the sender's, or one the server assigned. */
+  messageId: unknown;
+  /** The subject (label). */
+  subject: string | undefined;
+  /** The content type. */
+  contentType: string | undefined;
+  /** The correlation id. */
+  correlationId: unknown;
+  /** Application properties. */
+  applicationProperties: Record<string, unknown>;
+  /** Its sequence number in the queue or subscription, from 1. */
+  sequenceNumber: number;
+  /** Where it is now. */
+  state: LocalMessageState;
+  /** When the server stored it. */
+  enqueuedTimeUtc: Date;
+  /** When it becomes (or became) available, if it was scheduled. */
+  scheduledEnqueueTimeUtc: Date | undefined;
+  /** Peek-lock deliveries so far. */
+  deliveryCount: number;
+}
+
+/**
+ * A running local Service Bus namespace; see {@linkcode startLocalServiceBus}.
+ * The fault controls ({@linkcode LocalAmqpFaults}) act on its connections.
+ */
+export interface LocalServiceBus extends LocalAmqpFaults, AsyncDisposable {
+  /**
+   * A SAS connection string for the namespace (no `EntityPath`):
+   * `Endpoint=sb://127.0.0.1:<port>;…;UseDevelopmentEmulator=true;`, which
+   * makes the SDKs use plain AMQP on that port.
+   */
+  readonly connectionString: string;
+  /** The port on 127.0.0.1. */
+  readonly port: number;
+  /**
+   * The messages a queue, dead-letter queue or subscription holds now:
+   * those sent and not yet completed (received in receive-and-delete mode,
+   * or completed after a peek-lock), in sequence-number order.
+   *
+   * @param entity `<queue>`, `<queue>/$DeadLetterQueue` or
+   * `<topic>/Subscriptions/<name>`.
+   * @returns A snapshot of the messages.
+   * @throws {RangeError} When no such entity exists (a topic itself holds
+   * nothing: name one of its subscriptions).
+   */
+  messages(entity: string): LocalServiceBusMessage[];
+  /**
+   * Counters since the server started.
+   *
+   * @returns A fresh snapshot.
+   */
+  stats(): LocalAmqpStats;
+  /**
+   * Stops the server: closes every connection, the listener and every timer.
+   * Close your clients first (an SDK client whose connection is cut while it
+   * closes can wait for a long time). Calling it again does nothing.
+   *
+   * @returns When the listener is closed.
+   */
+  close(): Promise<void>;
+}
+
+function toMessage(message: BrokerMessage): LocalServiceBusMessage {
+  return {
+    body: message.body,
+    messageId: message.messageId,
+    subject: message.message.subject,
+    contentType: message.message.content_type,
+    correlationId: message.message.correlation_id,
+    applicationProperties: message.applicationProperties,
+    sequenceNumber: message.sequenceNumber,
+    state: message.state,
+    enqueuedTimeUtc: message.enqueuedTimeUtc,
+    scheduledEnqueueTimeUtc: message.scheduledEnqueueTimeUtc,
+    deliveryCount: message.deliveryCount,
+  };
+}
+
+function checkTopics(value: unknown): Record<string, string[]> {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot start ${OWNER} as 'topics' must map topic names to subscription names: received ${
+        describe(value)
+      }`,
+    );
+  }
+  const topics: Record<string, string[]> = {};
+  for (const [name, subscriptions] of Object.entries(value)) {
+    topics[name] = checkNames(OWNER, `topics.${name}`, subscriptions);
+    if (topics[name].some((subscription) => subscription.includes("/"))) {
+      throw new TypeError(
+        `Cannot start ${OWNER} as subscription names of 'topics.${name}' must not contain '/': received ${
+          JSON.stringify(topics[name])
+        }`,
+      );
+    }
+  }
+  return topics;
+}
+
+/**
+ * Starts a Service Bus namespace on 127.0.0.1 and an ephemeral port, in this
+ * process, on Deno, Node.js and Bun. The real `@azure/service-bus` SDK talks
+ * to it through `connectionString`: send, schedule, receive (peek-lock and
+ * receive-and-delete), complete, abandon, defer, dead-letter, renew locks.
+ * It is a test server, not an emulator: no sessions, no rules or filters, no
+ * duplicate detection; SAS tokens are checked, token credentials are not
+ * (they need TLS, which this server does not offer). It loads the npm
+ * package `rhea` (a dev dependency of your tests) when called.
+ *
+ * @param options The queues and topics to create.
+ * @returns The running server; `close()` it when the test ends.
+ * @throws {TypeError} When an option is unknown or not a list of names.
+ * @throws {Error} When `rhea` cannot be loaded.
+ *
+ * @example Sending through the managed sender and reading what arrived
+ * ```ts
+ * import { startLocalServiceBus } from "@azure-clients/toolbox/testing/servers";
+ * import { ManagedServiceBusSender } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const bus = await startLocalServiceBus({ queues: ["orders"] });
+ * const sender = new ManagedServiceBusSender({
+ *   connectionString: bus.connectionString,
+ *   queueName: "orders",
+ * });
+ * try {
+ *   await sender.sendMessage({ id: 17 }, { messageId: "order-17" });
+ *   const [message] = bus.messages("orders");
+ *   assert.deepEqual(message.body, { id: 17 });
+ *   assert.equal(message.messageId, "order-17");
+ * } finally {
+ *   await sender.close();
+ *   await bus.close();
+ * }
+ * ```
+ *
+ * @example A topic copies each message to every subscription
+ * ```ts
+ * import { startLocalServiceBus } from "@azure-clients/toolbox/testing/servers";
+ * import { ServiceBusClient } from "@azure/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const bus = await startLocalServiceBus({
+ *   topics: { "order-events": ["billing", "audit"] },
+ * });
+ * const client = new ServiceBusClient(bus.connectionString);
+ * try {
+ *   await client.createSender("order-events").sendMessages({ body: "placed" });
+ *   const receiver = client.createReceiver("order-events", "billing");
+ *   const [received] = await receiver.receiveMessages(1);
+ *   await receiver.completeMessage(received);
+ *   assert.equal(received.body, "placed");
+ *   assert.equal(bus.messages("order-events/Subscriptions/billing").length, 0);
+ *   assert.equal(bus.messages("order-events/Subscriptions/audit").length, 1);
+ * } finally {
+ *   await client.close();
+ *   await bus.close();
+ * }
+ * ```
+ *
+ * @example Dropping connections: the managed sender recovers
+ * ```ts
+ * import { startLocalServiceBus } from "@azure-clients/toolbox/testing/servers";
+ * import { ManagedServiceBusSender } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const bus = await startLocalServiceBus({ queues: ["orders"] });
+ * const sender = new ManagedServiceBusSender({
+ *   connectionString: bus.connectionString,
+ *   queueName: "orders",
+ * });
+ * try {
+ *   await sender.sendMessage("before");
+ *   assert.equal(await bus.dropConnections(), 1);
+ *   await sender.sendMessage("after");
+ *   assert.equal(bus.stats().connections, 2);
+ *   assert.deepEqual(bus.messages("orders").map((m) => m.body), ["before", "after"]);
+ * } finally {
+ *   await sender.close();
+ *   await bus.close();
+ * }
+ * ```
+ */
+export async function startLocalServiceBus(
+  options?: LocalServiceBusOptions,
+): Promise<LocalServiceBus> {
+  const given = checkOptions<LocalServiceBusOptions>(OWNER, options, [
+    "queues",
+    "topics",
+  ]);
+  const queues = checkNames(OWNER, "queues", given.queues);
+  const topics = checkTopics(given.topics);
+  const startAmqpBroker = await loadBroker(OWNER);
+  const broker: AmqpBroker = await startAmqpBroker({ queues, topics });
+  const self: LocalServiceBus = {
+    ...faultsOf(broker),
+    connectionString: broker.connectionString(),
+    port: broker.port,
+    messages: (entity: string) => broker.messages(entity).map(toMessage),
+    stats: () => statsOf(broker),
+    close: () => broker.stop(),
+    [Symbol.asyncDispose]: () => broker.stop(),
+  };
+  return self;
+}
