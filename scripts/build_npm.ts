@@ -53,13 +53,16 @@ const KEYWORDS = [
 ];
 /**
  * The SDKs that one subpath each loads (`./cosmos`, `./service-bus`,
- * `./event-hubs`): optional peers, installed by the user who imports that
- * subpath.
+ * `./event-hubs`), and the servers behind `./testing/servers` (`rhea`,
+ * `@vercel/cosmosdb-server`): optional peers, installed by the user who
+ * imports that subpath.
  */
 const OPTIONAL_PEERS = new Set([
   "@azure/cosmos",
   "@azure/event-hubs",
   "@azure/service-bus",
+  "@vercel/cosmosdb-server",
+  "rhea",
 ]);
 const STAMP = `${OUT}node_modules/.azure-clients-toolbox-deps.json`;
 const BUILD_STAMP = `${OUT}node_modules/.azure-clients-toolbox-build.txt`;

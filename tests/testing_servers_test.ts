@@ -237,8 +237,8 @@ describe("startLocalServiceBus", () => {
         assert.deepEqual(bus.messages("orders").map((m) => m.body), [
           "accepted",
         ]);
-        assert.ok(sender.pool.stats().failedOpens >= 2);
-        assert.equal(sender.pool.stats().ready, 1);
+        assert.ok(sender.pool.stats().opensFailed >= 2);
+        assert.equal(sender.pool.stats().readyConnections, 1);
       } finally {
         await sender.close();
       }
@@ -258,7 +258,7 @@ describe("startLocalServiceBus", () => {
         // The pool's first open is refused; the caller waits for its next one.
         await sender.sendMessage("accepted");
         assert.equal(bus.stats().refusedTokens, 1);
-        assert.equal(sender.pool.stats().failedOpens, 1);
+        assert.equal(sender.pool.stats().opensFailed, 1);
         await sender.sendMessage("again");
         assert.equal(bus.stats().refusedTokens, 1);
         assert.deepEqual(bus.messages("orders").map((m) => m.body), [
@@ -289,11 +289,15 @@ describe("startLocalServiceBus", () => {
           sender.sendMessage("refused"),
           (error: unknown) => codeOf(error) === "UnauthorizedAccess",
         );
-        const { closed, closing } = sender.pool.stats();
-        assert.equal(closed + closing, 1, "the client was not invalidated");
+        const { connectionsClosed, closingConnections } = sender.pool.stats();
+        assert.equal(
+          connectionsClosed + closingConnections,
+          1,
+          "the client was not invalidated",
+        );
         bus.acceptTokens();
         await sender.sendMessage("second");
-        assert.equal(sender.pool.stats().created, 2);
+        assert.equal(sender.pool.stats().connectionsCreated, 2);
         assert.deepEqual(bus.messages("orders").map((m) => m.body), [
           "first",
           "second",
@@ -456,7 +460,7 @@ describe("startLocalCosmos", () => {
     });
     const cosmos = new ManagedCosmos({
       ...server.connectionOptions(),
-      dbname: "shop",
+      databaseName: "shop",
       containerName: "orders",
     });
     const plain = new CosmosClient(server.clientOptions());
@@ -504,7 +508,7 @@ describe("startLocalCosmos", () => {
     });
     const cosmos = new ManagedCosmos({
       ...server.connectionOptions(),
-      dbname: "shop",
+      databaseName: "shop",
       containerName: "orders",
       initialBackoffSeconds: 0.01,
     });
@@ -514,7 +518,10 @@ describe("startLocalCosmos", () => {
       await server.stop();
       assert.equal(server.listening, false);
       await assert.rejects(cosmos.use((c) => c.item("a", "p").read()));
-      assert.ok(cosmos.pool.stats().closed >= 1, "no client was invalidated");
+      assert.ok(
+        cosmos.pool.stats().connectionsClosed >= 1,
+        "no client was invalidated",
+      );
       await server.restart();
       assert.equal(server.listening, true);
       assert.equal(server.endpoint, endpoint);

@@ -47,7 +47,7 @@ describe("OrderRepository", () => {
     });
     cosmos = new ManagedCosmos({
       ...server.connectionOptions(), // endpoint, key, and agents that trust the server
-      dbname: "shop",
+      databaseName: "shop",
       containerName: "orders",
     });
   });
