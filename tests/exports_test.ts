@@ -159,6 +159,7 @@ describe("exports check", () => {
       "./event-hubs",
       "./service-bus",
       "./testing",
+      "./testing/servers",
     ]);
     if (existsSync(join(root, "npm", "package.json"))) {
       assert.deepEqual(compareNpm(config, read("npm/package.json")), []);
