@@ -171,6 +171,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
   readonly #channels: PoolChannels | undefined;
   /** The old generations while a `recycle()` is under way. */
   #recycling: Recycling<Slot<C>> | undefined = undefined;
+  /** Set while a traced get() runs the untraced one. */
+  #inTrace = false;
   #callersShed = 0;
 
   /**
@@ -353,31 +355,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
    */
   get(options?: GetOptions): Promise<Lease<C>> {
     const channels = this.#channels;
-    if (channels !== undefined && channels.tracingAcquire) {
-      return this.#tracedAcquire(channels, options);
+    if (channels !== undefined && !this.#inTrace && channels.tracingAcquire) {
+      return this.#tracedGet(channels, options);
     }
-    return this.#acquire(options);
-  }
-
-  /** `get` inside the acquire TracingChannel; its context never holds the lease. */
-  #tracedAcquire(
-    channels: PoolChannels,
-    options: GetOptions | undefined,
-  ): Promise<Lease<C>> {
-    const context: PoolAcquireContext = { pool: this.#id };
-    let lease: Lease<C> | undefined;
-    return channels.traceAcquire(
-      () =>
-        this.#acquire(options).then((got) => {
-          lease = got;
-          context.connectionId = got.shared.id;
-        }),
-      context,
-    ).then(() => lease!);
-  }
-
-  /** `get` without tracing. */
-  #acquire(options: GetOptions | undefined): Promise<Lease<C>> {
     let timeoutMs = this.#options.acquireTimeoutMs;
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
@@ -407,6 +387,28 @@ export class ConnectionPool<C> implements AsyncDisposable {
       return Promise.reject(this.#queueFull());
     }
     return this.#enqueue(timeoutMs, signal);
+  }
+
+  /** `get` inside the acquire TracingChannel; its context never holds the lease. */
+  #tracedGet(
+    channels: PoolChannels,
+    options: GetOptions | undefined,
+  ): Promise<Lease<C>> {
+    const context: PoolAcquireContext = { pool: this.#id };
+    let lease: Lease<C> | undefined;
+    return channels.traceAcquire(() => {
+      let acquiring: Promise<Lease<C>>;
+      this.#inTrace = true; // get() runs synchronously up to its promise
+      try {
+        acquiring = this.get(options);
+      } finally {
+        this.#inTrace = false;
+      }
+      return acquiring.then((got) => {
+        lease = got;
+        context.connectionId = got.shared.id;
+      });
+    }, context).then(() => lease!);
   }
 
   /**

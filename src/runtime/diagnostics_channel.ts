@@ -10,7 +10,7 @@
  * @module
  */
 
-import { bindPoolChannels } from "../pool/_channels.ts";
+import { bindPoolChannels, type PoolChannels } from "../pool/_channels.ts";
 import type {
   PoolAcquireContext,
   PoolConnectionEvent,
@@ -60,24 +60,52 @@ function diagnosticsChannel(): DiagnosticsChannel | undefined {
   return undefined;
 }
 
-const dc = diagnosticsChannel();
-if (dc !== undefined) {
-  const acquire = dc.tracingChannel(ACQUIRE_CHANNEL);
-  const connection = dc.channel(CONNECTION_CHANNEL);
-  // Bun's TracingChannel has no `hasSubscribers`; its five channels do.
-  const { start, end, asyncStart, asyncEnd, error } = acquire;
-  bindPoolChannels({
-    get tracingAcquire() {
-      return start.hasSubscribers || end.hasSubscribers ||
-        asyncStart.hasSubscribers || asyncEnd.hasSubscribers ||
-        error.hasSubscribers;
-    },
-    traceAcquire: (fn: () => Promise<void>, context: PoolAcquireContext) =>
-      acquire.tracePromise(fn, context),
-    get observingConnections() {
-      return connection.hasSubscribers;
-    },
-    publishConnection: (message: PoolConnectionEvent) =>
-      connection.publish(message),
-  });
+/**
+ * The binding. A class, not an object literal: V8 inlines a class getter on
+ * the pool's hot path, but not a getter of an object literal (about 9 ns an
+ * acquire on Deno 2.9 and Node 20).
+ */
+class NodePoolChannels implements PoolChannels {
+  readonly #acquire: TracingChannel;
+  readonly #start: Channel;
+  readonly #end: Channel;
+  readonly #asyncStart: Channel;
+  readonly #asyncEnd: Channel;
+  readonly #error: Channel;
+  readonly #connection: Channel;
+
+  constructor(dc: DiagnosticsChannel) {
+    const acquire = this.#acquire = dc.tracingChannel(ACQUIRE_CHANNEL);
+    // Bun's TracingChannel has no `hasSubscribers`; its five channels do.
+    this.#start = acquire.start;
+    this.#end = acquire.end;
+    this.#asyncStart = acquire.asyncStart;
+    this.#asyncEnd = acquire.asyncEnd;
+    this.#error = acquire.error;
+    this.#connection = dc.channel(CONNECTION_CHANNEL);
+  }
+
+  get tracingAcquire(): boolean {
+    return this.#start.hasSubscribers || this.#end.hasSubscribers ||
+      this.#asyncStart.hasSubscribers || this.#asyncEnd.hasSubscribers ||
+      this.#error.hasSubscribers;
+  }
+
+  traceAcquire(
+    acquire: () => Promise<void>,
+    context: PoolAcquireContext,
+  ): Promise<void> {
+    return this.#acquire.tracePromise(acquire, context);
+  }
+
+  get observingConnections(): boolean {
+    return this.#connection.hasSubscribers;
+  }
+
+  publishConnection(message: PoolConnectionEvent): void {
+    this.#connection.publish(message);
+  }
 }
+
+const dc = diagnosticsChannel();
+if (dc !== undefined) bindPoolChannels(new NodePoolChannels(dc));
