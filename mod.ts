@@ -22,6 +22,9 @@
  * @module
  */
 
+// Publishes the pool's diagnostics channels where the runtime has node:diagnostics_channel.
+import "./src/runtime/diagnostics_channel.ts";
+
 // The pool
 export { ConnectionPool } from "./src/pool/connection_pool.ts";
 export { AbstractorConnector } from "./src/pool/connector.ts";
@@ -36,6 +39,18 @@ export type {
   PoolLogger,
 } from "./src/pool/options.ts";
 export type { PoolStats } from "./src/pool/stats.ts";
+export type {
+  PoolCounter,
+  PoolHistogram,
+  PoolInstrumentOptions,
+  PoolMeter,
+  PoolMetricAttributes,
+} from "./src/pool/meter.ts";
+export type {
+  PoolAcquireContext,
+  PoolConnectionEvent,
+  PoolConnectionEventName,
+} from "./src/pool/channels.ts";
 export { systemClock } from "./src/pool/clock.ts";
 export type { Clock } from "./src/pool/clock.ts";
 

@@ -22,20 +22,31 @@ import { track } from "./_connectors.ts";
 
 // ---- option fuzzing ----------------------------------------------------------
 
-type Kind = "count" | "seconds" | "function" | "logger" | "clock" | "name";
+type Kind =
+  | "count"
+  | "countOrZero"
+  | "seconds"
+  | "function"
+  | "logger"
+  | "meter"
+  | "clock"
+  | "name";
 
 const OPTIONS: Record<keyof ConnectionPoolOptions, Kind> = {
   clientLimit: "count",
   maxSize: "count",
+  minReady: "countOrZero",
   maxConcurrentCreates: "count",
   maxIdleSeconds: "seconds",
   maxLifespanSeconds: "seconds",
   acquireTimeoutSeconds: "seconds",
+  maxWaitingCallers: "countOrZero",
   createTimeoutSeconds: "seconds",
   initialBackoffSeconds: "seconds",
   maxBackoffSeconds: "seconds",
   isConnectionError: "function",
   logger: "logger",
+  meter: "meter",
   name: "name",
   clock: "clock",
 };
@@ -79,6 +90,11 @@ function accepts(option: string, kind: Kind, value: unknown): boolean {
         value >= 1 &&
         // maxConcurrentCreates may not exceed the default maxSize of 10
         (option !== "maxConcurrentCreates" || value <= 10);
+    case "countOrZero":
+      return typeof value === "number" && Number.isSafeInteger(value) &&
+        value >= 0 &&
+        // minReady may not exceed the default maxSize of 10
+        (option !== "minReady" || value <= 10);
     case "seconds":
       return typeof value === "number" && Number.isFinite(value) &&
         value > 0 && value * 1000 <= 2 ** 31 - 1 &&
@@ -90,6 +106,7 @@ function accepts(option: string, kind: Kind, value: unknown): boolean {
     case "name":
       return typeof value === "string" && value !== "";
     case "logger":
+    case "meter":
     case "clock":
       return false; // none of the hostile values has the methods
   }
@@ -147,7 +164,8 @@ describe("ConnectionPool option fuzzing", () => {
           } catch (error) {
             thrown = error;
           }
-          const numeric = kind === "count" || kind === "seconds";
+          const numeric = kind === "count" || kind === "countOrZero" ||
+            kind === "seconds";
           const expected = numeric && typeof value === "number"
             ? RangeError
             : TypeError;
@@ -164,15 +182,22 @@ describe("ConnectionPool option fuzzing", () => {
     const pool = new ConnectionPool(connector(), {
       clientLimit: 1,
       maxSize: 1,
+      minReady: 1,
       maxConcurrentCreates: 1,
       maxIdleSeconds: 0.001,
       maxLifespanSeconds: 2147483,
       acquireTimeoutSeconds: 1.5,
+      maxWaitingCallers: 0,
       createTimeoutSeconds: 1.5,
       initialBackoffSeconds: 0.001,
       maxBackoffSeconds: 0.001,
       isConnectionError: () => false,
       logger: validLogger,
+      meter: {
+        createCounter: () => ({ add: noop }),
+        createUpDownCounter: () => ({ add: noop }),
+        createHistogram: () => ({ record: noop }),
+      },
       name: "fuzz",
       clock: new FakeClock(),
     });
@@ -370,7 +395,15 @@ const MANAGED: Array<
 /** The pool options every managed client forwards, with their kinds. */
 const MANAGED_POOL_OPTIONS: Array<[string, Kind]> = Object.entries(OPTIONS)
   .filter(([option]) =>
-    !["isConnectionError", "logger"].includes(option)
+    // minReady, maxWaitingCallers and meter (issue 13): until the managed
+    // clients forward them, they are not theirs to refuse.
+    ![
+      "isConnectionError",
+      "logger",
+      "minReady",
+      "maxWaitingCallers",
+      "meter",
+    ].includes(option)
   ) as Array<[string, Kind]>;
 
 describe("managed clients' option fuzzing", () => {

@@ -14,6 +14,7 @@ import {
   PoolClosed,
 } from "../src/pool/errors.ts";
 import type { Lease } from "../src/pool/lease.ts";
+import type { PoolMeter } from "../src/pool/meter.ts";
 import { FakeClock, flushMicrotasks } from "../src/testing/fake_clock.ts";
 import { seededRandom, withSeededMathRandom } from "./_seeded.ts";
 
@@ -109,6 +110,23 @@ class ChaosConnector implements Connector<Conn> {
   forced = false;
 }
 
+/** A meter that keeps only the running sum of each counter, per connection state. */
+class SummingMeter implements PoolMeter {
+  readonly sums = new Map<string, number>();
+  #counter = (name: string) => ({
+    add: (value: number, attributes?: Record<string, string>) => {
+      const key = `${name} ${attributes?.["db.client.connection.state"] ?? ""}`;
+      this.sums.set(key, (this.sums.get(key) ?? 0) + value);
+    },
+  });
+  createCounter = this.#counter;
+  createUpDownCounter = this.#counter;
+  createHistogram = () => ({ record: () => {} });
+  sum(name: string, state = ""): number {
+    return this.sums.get(`${name} ${state}`) ?? 0;
+  }
+}
+
 interface Caller {
   settled: boolean;
   lease?: Lease<Conn>;
@@ -135,6 +153,11 @@ async function runSeed(
   const clientLimit = 1 + Math.floor(random() * 5);
   const maxSize = 1 + Math.floor(random() * 4);
   const maxConcurrentCreates = 1 + Math.floor(random() * maxSize);
+  const minReady = random() < 0.3 ? Math.floor(random() * (maxSize + 1)) : 0;
+  const maxWaitingCallers = random() < 0.3
+    ? Math.floor(random() * 10)
+    : undefined;
+  const meter = new SummingMeter();
   const pool = new ConnectionPool(connector, {
     clientLimit,
     maxSize,
@@ -145,12 +168,16 @@ async function runSeed(
     createTimeoutSeconds: 2 + random() * 3,
     initialBackoffSeconds: 0.05,
     maxBackoffSeconds: 1,
+    minReady,
+    maxWaitingCallers,
+    meter,
     clock,
   });
+  const recycles: Array<{ settled: boolean; error?: unknown }> = [];
   const callers: Caller[] = [];
   const held = new Set<Caller>();
   const where = () =>
-    `seed ${seed} (clientLimit ${clientLimit}, maxSize ${maxSize}, maxCC ${maxConcurrentCreates})`;
+    `seed ${seed} (clientLimit ${clientLimit}, maxSize ${maxSize}, maxCC ${maxConcurrentCreates}, minReady ${minReady}, maxWaitingCallers ${maxWaitingCallers})`;
 
   const spawn = () => {
     const caller: Caller = { settled: false };
@@ -233,6 +260,34 @@ async function runSeed(
     for (const conn of connector.created) {
       assert.ok(conn.closeCount <= 1, `${at}: conn#${conn.id} closed twice`);
     }
+    if (maxWaitingCallers !== undefined) {
+      assert.ok(stats.waitingCallers <= maxWaitingCallers, `${at}: queue`);
+    }
+    // The metrics add up at every quiet moment.
+    const count = "db.client.connection.count";
+    assert.equal(
+      meter.sum(count, "idle") + meter.sum(count, "used"),
+      stats.readyConnections + stats.drainingConnections,
+      `${at}: connection count`,
+    );
+    assert.equal(
+      meter.sum(count, "used"),
+      pool.connections().filter((v) =>
+        (v.state === "ready" || v.state === "draining") &&
+        v.currentClientCount > 0
+      ).length,
+      `${at}: used connections`,
+    );
+    assert.equal(
+      meter.sum("db.client.connection.pending_requests"),
+      stats.waitingCallers,
+      `${at}: pending requests`,
+    );
+    assert.equal(
+      meter.sum("db.client.connection.timeouts"),
+      stats.callersTimedOut,
+      `${at}: timeouts`,
+    );
   };
 
   const steps = 250;
@@ -261,6 +316,16 @@ async function runSeed(
       if (roll < 0.85) parked.resolve(true);
       else if (roll < 0.92) parked.resolve(false);
       else parked.reject(new Error("ready failed"));
+    } else if (action < 0.74) {
+      const recycle: { settled: boolean; error?: unknown } = { settled: false };
+      recycles.push(recycle);
+      pool.recycle().then(
+        () => (recycle.settled = true),
+        (error) => {
+          recycle.settled = true;
+          recycle.error = error;
+        },
+      );
     } else if (action < 0.78) {
       const waiting = callers.filter((c) =>
         !c.settled && c.controller && !c.controller.signal.aborted
@@ -286,11 +351,32 @@ async function runSeed(
     }
     await clock.tickAsync(1000);
     for (const caller of [...held]) giveBack(caller, false);
-    if (callers.every((c) => c.settled) && connector.creates.length === 0) {
+    if (
+      callers.every((c) => c.settled) && connector.creates.length === 0 &&
+      connector.readies.length === 0 && recycles.every((r) => r.settled)
+    ) {
       break;
     }
   }
   check(steps);
+  // Every recycle ends once the old connections are released.
+  const pendingRecycles = recycles.filter((r) => !r.settled).length;
+  assert.equal(pendingRecycles, 0, `${where()}: recycles never resolved`);
+  assert.deepEqual(recycles.filter((r) => r.error !== undefined), []);
+  // minReady: once every open in flight has settled (no time passing), the floor holds.
+  for (let round = 0; round < 20; round++) {
+    while (connector.creates.length > 0) {
+      connector.creates.shift()!.resolve(connector.newConn());
+    }
+    while (connector.readies.length > 0) {
+      connector.readies.shift()!.resolve(true);
+    }
+    await flushMicrotasks();
+  }
+  assert.ok(
+    pool.stats().readyConnections >= minReady,
+    `${where()}: ${pool.stats().readyConnections} ready, minReady ${minReady}`,
+  );
   const closing = pool.close();
   for (let round = 0; round < 10; round++) {
     while (connector.creates.length > 0) {

@@ -13,20 +13,24 @@ import type {
   GetOptions,
   PoolLogger,
 } from "./options.ts";
+import type { PoolMeter } from "./meter.ts";
 
 /** The options after defaults, with durations in milliseconds. */
 export interface ResolvedOptions {
   clientLimit: number;
   maxSize: number;
+  minReady: number;
   maxIdleMs: number;
   maxLifespanMs: number;
   maxConcurrentCreates: number;
   acquireTimeoutMs: number;
+  maxWaitingCallers: number;
   createTimeoutMs: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
   isConnectionError: ((error: unknown) => boolean) | undefined;
   logger: PoolLogger | undefined;
+  meter: PoolMeter | undefined;
   name: string | undefined;
   clock: Clock;
 }
@@ -34,15 +38,18 @@ export interface ResolvedOptions {
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
   "clientLimit",
   "maxSize",
+  "minReady",
   "maxIdleSeconds",
   "maxLifespanSeconds",
   "maxConcurrentCreates",
   "acquireTimeoutSeconds",
+  "maxWaitingCallers",
   "createTimeoutSeconds",
   "initialBackoffSeconds",
   "maxBackoffSeconds",
   "isConnectionError",
   "logger",
+  "meter",
   "name",
   "clock",
 ]);
@@ -129,6 +136,29 @@ export function positiveSeconds(
     );
   }
   return value * 1000;
+}
+
+/**
+ * A count option that may be 0: a non-negative safe integer, or its default
+ * when `undefined`.
+ *
+ * @param what The action that failed, for the message ("create ConnectionPool").
+ * @param option The option's name.
+ * @param value The value received.
+ * @param fallback The default.
+ * @returns The validated value.
+ */
+export function nonNegativeInteger(
+  what: string,
+  option: string,
+  value: unknown,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    fail(what, option, "a non-negative integer", value, true);
+  }
+  return value;
 }
 
 function optionalFunction<F>(
@@ -241,6 +271,27 @@ export function resolvePoolOptions(
       options.logger,
     );
   }
+  const minReady = nonNegativeInteger(what, "minReady", options.minReady, 0);
+  if (minReady > maxSize) {
+    throw new RangeError(
+      `Cannot ${what} as 'minReady' must not exceed maxSize (${maxSize}): received ${minReady}`,
+    );
+  }
+  if (
+    options.meter !== undefined &&
+    !hasMethods(options.meter, [
+      "createCounter",
+      "createUpDownCounter",
+      "createHistogram",
+    ])
+  ) {
+    fail(
+      what,
+      "meter",
+      "an object with createCounter, createUpDownCounter and createHistogram methods",
+      options.meter,
+    );
+  }
   if (
     options.clock !== undefined &&
     !hasMethods(options.clock, ["now", "setTimeout", "clearTimeout"])
@@ -261,6 +312,7 @@ export function resolvePoolOptions(
   return {
     clientLimit,
     maxSize,
+    minReady,
     maxIdleMs: positiveSeconds(
       what,
       "maxIdleSeconds",
@@ -274,6 +326,12 @@ export function resolvePoolOptions(
       "acquireTimeoutSeconds",
       options.acquireTimeoutSeconds,
       60,
+    ),
+    maxWaitingCallers: nonNegativeInteger(
+      what,
+      "maxWaitingCallers",
+      options.maxWaitingCallers,
+      Infinity,
     ),
     createTimeoutMs: positiveSeconds(
       what,
@@ -289,6 +347,7 @@ export function resolvePoolOptions(
       options.isConnectionError,
     ),
     logger: options.logger,
+    meter: options.meter,
     name: options.name,
     clock: options.clock ?? systemClock,
   };

@@ -13,13 +13,23 @@ import {
 /** Lease handed to one caller; `release` and `invalidate` act once. */
 export class PooledLease<C> implements Lease<C> {
   readonly #slot: ConnectionRecord<C>;
-  readonly #release: (slot: ConnectionRecord<C>, invalidate: boolean) => void;
+  readonly #release: (
+    slot: ConnectionRecord<C>,
+    invalidate: boolean,
+    lease: PooledLease<C>,
+  ) => void;
   #released = false;
   readonly connection: C;
+  /** When it was handed out (clock ms); set only when the pool records metrics. */
+  acquiredAt = 0;
 
   constructor(
     slot: ConnectionRecord<C>,
-    release: (slot: ConnectionRecord<C>, invalidate: boolean) => void,
+    release: (
+      slot: ConnectionRecord<C>,
+      invalidate: boolean,
+      lease: PooledLease<C>,
+    ) => void,
   ) {
     this.#slot = slot;
     this.connection = slot.connection as C;
@@ -39,13 +49,13 @@ export class PooledLease<C> implements Lease<C> {
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#release(this.#slot, false);
+    this.#release(this.#slot, false, this);
   }
 
   invalidate(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#release(this.#slot, true);
+    this.#release(this.#slot, true, this);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -89,6 +89,8 @@ export class WaitQueue<T> {
   readonly #expired: (waiter: Waiter<T>, now: number) => unknown;
   /** Not unref'd: a waiting caller is pending work, an empty queue arms nothing. */
   readonly #deadline: DueTimer;
+  /** Told each time a waiter leaves, however it leaves (the pool's metrics). */
+  onLeave: (() => void) | undefined = undefined;
 
   /**
    * @param clock Whose timer measures the deadlines.
@@ -176,6 +178,7 @@ export class WaitQueue<T> {
     else this.#tail = waiter.prev;
     waiter.prev = waiter.next = undefined;
     this.#length--;
+    this.onLeave?.();
     const list = waiter.list;
     if (list !== undefined) {
       list.unlink(waiter);

@@ -46,6 +46,13 @@ import { Opener } from "./_opener.ts";
 import { PooledLease } from "./_pooled_lease.ts";
 import { type Waiter, WaitQueue } from "./_wait_queue.ts";
 import { WaitWindow } from "./_wait_window.ts";
+import { PoolMetrics } from "./_metrics.ts";
+import { errorKind, type PoolChannels, poolChannels } from "./_channels.ts";
+import type {
+  PoolAcquireContext,
+  PoolConnectionEventName,
+} from "./channels.ts";
+import { Recycling } from "./_recycle.ts";
 
 type Slot<C> = ConnectionRecord<C>;
 
@@ -129,8 +136,11 @@ export class ConnectionPool<C> implements AsyncDisposable {
   /** When to open after failures and when callers stop waiting; replaceable whole. */
   readonly #policy: OpenPolicy;
   readonly #waits = new WaitWindow(1024);
-  readonly #releaseBound = (slot: Slot<C>, invalidate: boolean) =>
-    this.#release(slot, invalidate);
+  readonly #releaseBound = (
+    slot: Slot<C>,
+    invalidate: boolean,
+    lease: PooledLease<C>,
+  ) => this.#release(slot, invalidate, lease);
   /** Free places on the ready connections in the heap. */
   #spare = 0;
   /** Open ahead of demand once spare capacity falls below this, so callers never wait for a handshake. */
@@ -155,6 +165,15 @@ export class ConnectionPool<C> implements AsyncDisposable {
   /** Set first thing in close(), before any state changes. */
   #isClosed = false;
   #onEmpty: (() => void) | undefined = undefined;
+  /** The OpenTelemetry instruments; `undefined` (no work at all) without a meter. */
+  readonly #metrics: PoolMetrics | undefined;
+  /** The diagnostics channels bound when the pool was made, if any. */
+  readonly #channels: PoolChannels | undefined;
+  /** The old generations while a `recycle()` is under way. */
+  #recycling: Recycling<Slot<C>> | undefined = undefined;
+  /** Set while a traced get() runs the untraced one. */
+  #inTrace = false;
+  #callersShed = 0;
 
   /**
    * Constructs a pool. No connection is opened until a caller asks (or
@@ -188,6 +207,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     const now = () => this.#now();
     this.#queue = new WaitQueue(clock, now, (waiter, at) => {
       this.#callersTimedOut++;
+      this.#metrics?.timedOut();
       return this.#exhausted(at - waiter.enqueuedAt);
     });
     this.#opener = new Opener(connector, clock, resolved.createTimeoutMs, {
@@ -203,6 +223,13 @@ export class ConnectionPool<C> implements AsyncDisposable {
     );
     this.#maintenance = new DueTimer(clock, (due) => this.#maintain(due), true);
     this.#retry = new DueTimer(clock, () => this.#openAsNeeded(), true);
+    this.#channels = poolChannels();
+    const metrics = this.#metrics = resolved.meter === undefined
+      ? undefined
+      : new PoolMetrics(resolved.meter, this.#id, resolved.maxSize);
+    if (metrics !== undefined) this.#queue.onLeave = () => metrics.dequeued();
+    // minReady: open in the background, after the constructor has returned.
+    if (resolved.minReady > 0) queueMicrotask(() => this.#openAsNeeded());
   }
 
   /** The number of ready connections that take new callers. */
@@ -264,11 +291,14 @@ export class ConnectionPool<C> implements AsyncDisposable {
     options?: GetOptions,
   ): Promise<T> {
     // Fast path: a ready connection has room, so run fn without first awaiting a resolved lease.
-    if (options === undefined && this.#queue.length === 0 && !this.#isClosed) {
+    if (
+      options === undefined && this.#queue.length === 0 && !this.#isClosed &&
+      (this.#channels === undefined || !this.#channels.tracingAcquire)
+    ) {
       const slot = this.#takeReady();
       if (slot !== undefined) {
         this.#afterImmediateAcquire();
-        return this.#run(fn, new PooledLease(slot, this.#releaseBound));
+        return this.#run(fn, this.#lease(slot, 0));
       }
     }
     return this.#useAfterWait(fn, options);
@@ -324,6 +354,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
    * ```
    */
   get(options?: GetOptions): Promise<Lease<C>> {
+    const channels = this.#channels;
+    if (channels !== undefined && !this.#inTrace && channels.tracingAcquire) {
+      return this.#tracedGet(channels, options);
+    }
     let timeoutMs = this.#options.acquireTimeoutMs;
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
@@ -341,7 +375,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       const slot = this.#takeReady();
       if (slot !== undefined) {
         this.#afterImmediateAcquire();
-        return Promise.resolve(new PooledLease(slot, this.#releaseBound));
+        return Promise.resolve(this.#lease(slot, 0));
       }
     }
     if (this.#nothingCanServe(this.#now())) {
@@ -349,7 +383,32 @@ export class ConnectionPool<C> implements AsyncDisposable {
         this.#policy.failure(this.#id, "no connection could be opened"),
       );
     }
+    if (this.#queue.length >= this.#options.maxWaitingCallers) {
+      return Promise.reject(this.#queueFull());
+    }
     return this.#enqueue(timeoutMs, signal);
+  }
+
+  /** `get` inside the acquire TracingChannel; its context never holds the lease. */
+  #tracedGet(
+    channels: PoolChannels,
+    options: GetOptions | undefined,
+  ): Promise<Lease<C>> {
+    const context: PoolAcquireContext = { pool: this.#id };
+    let lease: Lease<C> | undefined;
+    return channels.traceAcquire(() => {
+      let acquiring: Promise<Lease<C>>;
+      this.#inTrace = true; // get() runs synchronously up to its promise
+      try {
+        acquiring = this.get(options);
+      } finally {
+        this.#inTrace = false;
+      }
+      return acquiring.then((got) => {
+        lease = got;
+        context.connectionId = got.shared.id;
+      });
+    }, context).then(() => lease!);
   }
 
   /**
@@ -399,6 +458,49 @@ export class ConnectionPool<C> implements AsyncDisposable {
   }
 
   /**
+   * Replaces every connection the pool holds now, gradually: for each one, a
+   * new connection opens first (never above `maxSize`; in a full pool one
+   * old connection drains first to make room), then the old one gets no new
+   * callers and closes when its last caller leaves. Callers keep being served
+   * throughout. For a rotated key or a scaled-out backend.
+   *
+   * @returns When every connection that existed at the call has closed (an
+   * old connection a caller never releases holds it).
+   * @throws {PoolClosed} If the pool is closed.
+   *
+   * @example Replacing the connections after a key rotation
+   * ```ts
+   * import { ConnectionPool } from "@azure-clients/toolbox";
+   * import assert from "node:assert/strict";
+   *
+   * let key = "old";
+   * const pool = new ConnectionPool({
+   *   create: () => Promise.resolve({ key }),
+   *   ready: () => Promise.resolve(true),
+   *   close: () => Promise.resolve(),
+   * }, { maxSize: 2 });
+   * assert.equal(await pool.use((conn) => conn.key), "old");
+   * key = "new";
+   * await pool.recycle();
+   * assert.equal(await pool.use((conn) => conn.key), "new");
+   * assert.equal(pool.stats().connectionsClosed, 1);
+   * await pool.close();
+   * ```
+   */
+  recycle(): Promise<void> {
+    if (this.#isClosed) return Promise.reject(new PoolClosed(this.#id));
+    if (this.#slots.size === 0) return Promise.resolve();
+    // An abandoned create (an orphan) will never serve: nothing to replace or wait for.
+    const old = [...this.#slots].filter((slot) => !this.#opener.isOrphan(slot));
+    const recycling = this.#recycling ??= new Recycling<Slot<C>>();
+    const done = recycling.add(old, (slot) => slot.state === "ready");
+    this.#logger?.info(`${this.#id} recycling ${old.length} connections`);
+    if (recycling.done) this.#recycling = undefined;
+    else this.#advanceRecycling();
+    return done;
+  }
+
+  /**
    * A plain snapshot of the pool's counts and wait times.
    *
    * @returns The snapshot.
@@ -440,6 +542,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       connectionsClosed: this.#connectionsClosed,
       opensFailed: this.#opensFailed,
       callersTimedOut: this.#callersTimedOut,
+      callersShed: this.#callersShed,
       callersServed: this.#callersServed,
       waitP50Ms,
       waitP99Ms,
@@ -492,6 +595,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       }
     }
     this.#isClosed = true;
+    this.#metrics?.closed();
     this.#closing = this.#shutDown(graceMs);
     return this.#closing;
   }
@@ -515,6 +619,17 @@ export class ConnectionPool<C> implements AsyncDisposable {
   #afterImmediateAcquire(): void {
     this.#waits.record(0);
     if (this.#spare < this.#headroom) this.#openAsNeeded();
+  }
+
+  /** The lease of a caller that just took a place on `slot` after waiting `waitedMs`. */
+  #lease(slot: Slot<C>, waitedMs: number): PooledLease<C> {
+    const lease = new PooledLease(slot, this.#releaseBound);
+    const metrics = this.#metrics;
+    if (metrics !== undefined) {
+      lease.acquiredAt = this.#clock.now();
+      metrics.acquired(slot.clients === 1, waitedMs);
+    }
+    return lease;
   }
 
   /**
@@ -559,6 +674,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     signal: AbortSignal | undefined,
   ): Promise<Lease<C>> {
     const waiter = this.#queue.enqueue(this.#now(), timeoutMs, signal);
+    this.#metrics?.queued();
     this.#logger?.verbose(
       `${this.#id} caller waits (${this.#queue.length} waiting)`,
     );
@@ -576,7 +692,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       if (slot === undefined) break;
       if (now !== now) now = this.#now();
       this.#waits.record(now - waiter.enqueuedAt);
-      queue.resolve(waiter, new PooledLease(slot, this.#releaseBound));
+      queue.resolve(waiter, this.#lease(slot, now - waiter.enqueuedAt));
     }
   }
 
@@ -599,11 +715,28 @@ export class ConnectionPool<C> implements AsyncDisposable {
     );
   }
 
+  /** The error of a caller turned away because `maxWaitingCallers` already wait. */
+  #queueFull(): ConnectionsExhausted {
+    this.#callersShed++;
+    const message =
+      `Cannot acquire a connection from ${this.#id}: the queue is full ` +
+      `(${this.#queue.length} callers waiting, maxWaitingCallers ${this.#options.maxWaitingCallers})`;
+    this.#logger?.warning(message);
+    return new ConnectionsExhausted(message);
+  }
+
   // ---- releasing ---------------------------------------------------------
 
-  #release(slot: Slot<C>, invalidate: boolean): void {
+  #release(slot: Slot<C>, invalidate: boolean, lease: PooledLease<C>): void {
     slot.clients--;
     this.#active--;
+    if (this.#metrics !== undefined) {
+      this.#metrics.released(
+        slot.clients === 0 &&
+          (slot.state === "ready" || slot.state === "draining"),
+        this.#clock.now() - lease.acquiredAt,
+      );
+    }
     if (slot.state === "ready") {
       this.#spare++;
       if (invalidate) return this.#retire(slot, "invalidated");
@@ -641,6 +774,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
   #retire(slot: Slot<C>, reason: string): void {
     if (slot.state !== "ready") return;
     this.#heap.delete(slot);
+    this.#recycling?.toReplace.delete(slot);
+    this.#announce(slot, "retired", reason);
     this.#spare -= this.#options.clientLimit - slot.clients;
     this.#logger?.info(
       `${this.#id} conn#${slot.id} retired (${reason}), ${slot.clients} callers left`,
@@ -654,11 +789,16 @@ export class ConnectionPool<C> implements AsyncDisposable {
   #closeSlot(slot: Slot<C>): void {
     // Only draining or opening slots get here; ready ones are retired first.
     if (slot.state === "closing" || slot.state === "closed") return;
+    if (this.#metrics !== undefined && slot.state === "draining") {
+      this.#metrics.closing(slot.clients > 0);
+    }
     slot.state = "closing";
     const connection = slot.connection as C;
     this.#logger?.info(`${this.#id} conn#${slot.id} closing`);
+    let failure: string | undefined;
     // not awaited: the slot stays counted against maxSize until close settles
     this.#opener.close(connection).catch((error) => {
+      failure = errorKind(error);
       this.#logger?.error(
         `${this.#id} conn#${slot.id} close failed`,
         errorName(error),
@@ -667,6 +807,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
       slot.state = "closed";
       this.#slots.delete(slot);
       this.#connectionsClosed++;
+      this.#announce(slot, "closed", failure);
+      this.#recycledAway(slot);
       this.#afterSlotGone();
     });
   }
@@ -676,7 +818,73 @@ export class ConnectionPool<C> implements AsyncDisposable {
     if (slot.state === "closed") return;
     slot.state = "closed";
     this.#slots.delete(slot);
+    this.#recycledAway(slot);
     this.#afterSlotGone();
+  }
+
+  /** Publishes a connection event, only when the channel has a subscriber. */
+  #announce(
+    slot: Slot<C>,
+    event: PoolConnectionEventName,
+    reason?: string,
+  ): void {
+    const channels = this.#channels;
+    if (channels === undefined || !channels.observingConnections) return;
+    channels.publishConnection(
+      reason === undefined
+        ? { pool: this.#id, connectionId: slot.id, event }
+        : { pool: this.#id, connectionId: slot.id, event, reason },
+    );
+  }
+
+  // ---- recycling ---------------------------------------------------------
+
+  /** A slot left the pool: a recycle may be done, or have room to go on. */
+  #recycledAway(slot: Slot<C>): void {
+    const recycling = this.#recycling;
+    if (recycling === undefined) return;
+    recycling.gone(slot);
+    if (recycling.done) this.#recycling = undefined;
+    else this.#advanceRecycling();
+  }
+
+  /**
+   * A new connection is ready: the old one with the fewest callers drains.
+   * An old one that was still opening when `recycle()` was called waits for
+   * its own replacement.
+   */
+  #recycleOnReady(slot: Slot<C>): void {
+    const recycling = this.#recycling!;
+    if (recycling.isOld(slot)) {
+      recycling.toReplace.add(slot);
+      return;
+    }
+    const old = recycling.next((s) => s.clients);
+    if (old !== undefined) this.#retire(old, "recycle");
+  }
+
+  /**
+   * Opens replacements (through `#openAsNeeded`); in a full pool with nothing
+   * opening or leaving, first drains one old connection to make room, so the
+   * pool never holds more than `maxSize` and loses at most one connection of
+   * capacity at a time.
+   */
+  #advanceRecycling(): void {
+    const recycling = this.#recycling;
+    if (recycling === undefined || this.#isClosed) return;
+    if (
+      recycling.toReplace.size > 0 &&
+      this.#slots.size >= this.#options.maxSize &&
+      this.#opener.inFlight === 0
+    ) {
+      for (const slot of this.#slots) {
+        if (slot.state === "draining" || slot.state === "closing") return;
+      }
+      const old = recycling.next((s) => s.clients);
+      if (old !== undefined) this.#retire(old, "recycle");
+      return;
+    }
+    this.#openAsNeeded();
   }
 
   #afterSlotGone(): void {
@@ -702,7 +910,11 @@ export class ConnectionPool<C> implements AsyncDisposable {
         this.#spare + incoming - this.#queue.length < this.#headroom &&
         (this.#queue.length > 0 || this.#active > 0);
       const warming = this.#heap.length + opener.inFlight < this.#warmTarget;
-      if (!short && !warming) return;
+      const keeping =
+        this.#heap.length + opener.inFlight < this.#options.minReady;
+      const replacing = this.#recycling !== undefined &&
+        opener.inFlight < this.#recycling.toReplace.size;
+      if (!short && !warming && !keeping && !replacing) return;
       const now = this.#now();
       const openAt = this.#policy.nextOpenAt;
       if (now < openAt) {
@@ -727,6 +939,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       heapIndex: undefined,
     };
     this.#slots.add(slot);
+    this.#metrics?.openStarted(slot, now);
     this.#logger?.info(`${this.#id} conn#${slot.id} opening`);
     // not awaited: the opener reports to #opened or #openFailed itself
     this.#opener.start(slot).catch((error) =>
@@ -741,7 +954,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
     this.#policy.opened();
     this.#spare += this.#options.clientLimit;
     this.#heap.push(slot);
+    this.#metrics?.opened(slot, this.#lastNow);
+    this.#announce(slot, "opened");
     this.#logger?.info(`${this.#id} conn#${slot.id} ready`);
+    if (this.#recycling !== undefined) this.#recycleOnReady(slot);
     this.#scheduleMaintenance(slot.idleSince + this.#options.maxIdleMs);
     if (this.#options.maxLifespanMs !== Infinity) {
       this.#scheduleMaintenance(slot.createdAt + this.#options.maxLifespanMs);
@@ -752,6 +968,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
   }
 
   #openFailed(slot: Slot<C>, error: unknown): void {
+    this.#metrics?.openFailed(slot);
+    this.#announce(slot, "open-failed", errorKind(error));
     const closing = this.#isClosed;
     if (!closing) {
       this.#opensFailed++;
@@ -768,6 +986,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
       this.#forget(slot);
     } else if (closing) {
       this.#afterSlotGone(); // only an orphaned create may be left: close() need not wait for it
+    }
+    // A recycle need not wait for an abandoned create either.
+    if (this.#recycling !== undefined && this.#opener.isOrphan(slot)) {
+      this.#recycledAway(slot);
     }
     if (closing) return;
     // Callers that nothing could serve soon get the failure now, not at their deadline.

@@ -5,6 +5,7 @@
  */
 
 import type { Clock } from "./clock.ts";
+import type { PoolMeter } from "./meter.ts";
 
 /**
  * A structural logger with Azure's four levels. An `AzureLogger` from
@@ -58,6 +59,13 @@ export interface ConnectionPoolOptions {
    */
   maxSize?: number;
   /**
+   * Ready connections the pool keeps without waiting for a caller: it opens
+   * them in the background from construction on, and replaces the ones that
+   * expire (idle or lifespan) or are invalidated. At most `maxSize`.
+   * @default {0}
+   */
+  minReady?: number;
+  /**
    * A connection idle (no callers) this long is closed and never handed out
    * again.
    * @default {300}
@@ -79,6 +87,13 @@ export interface ConnectionPoolOptions {
    * @default {60}
    */
   acquireTimeoutSeconds?: number;
+  /**
+   * Callers that may queue for capacity at once. Beyond it a new caller gets
+   * `ConnectionsExhausted` at once, saying the queue is full (load shedding
+   * instead of a pile-up); `0` never queues. `undefined` means no limit.
+   * @default {undefined}
+   */
+  maxWaitingCallers?: number;
   /**
    * How long one open (`create` then `ready`) may take before it is aborted
    * and counted as a failed open.
@@ -110,7 +125,16 @@ export interface ConnectionPoolOptions {
    */
   logger?: PoolLogger;
   /**
-   * A name used in log lines and errors instead of `pool#N`.
+   * An OpenTelemetry `Meter` (or anything of its shape): the pool then
+   * records the connection-pool metrics of the semantic conventions
+   * (`db.client.connection.*`), each with `db.client.connection.pool.name` =
+   * `name`. Without one the pool records nothing.
+   * @default {undefined}
+   */
+  meter?: PoolMeter;
+  /**
+   * A name used in log lines, errors, metrics and channel messages instead
+   * of `pool#N`; it must not carry a secret.
    * @default {"pool#N"}
    */
   name?: string;

@@ -56,6 +56,12 @@ export interface PoolStats {
   opensFailed: number;
   /** Callers that got `ConnectionsExhausted`, since the pool was made. */
   callersTimedOut: number;
+  /**
+   * Callers turned away at once because `maxWaitingCallers` were already
+   * waiting (they got `ConnectionsExhausted` too, not counted in
+   * `callersTimedOut`), since the pool was made.
+   */
+  callersShed: number;
   /** Leases handed out, since the pool was made. */
   callersServed: number;
   /** Median acquire wait over the recent window, in milliseconds. */
