@@ -376,7 +376,9 @@ async function build(): Promise<void> {
     files: npmFiles(
       deno.publish?.include ?? ["mod.ts", "src/", "README.md", "LICENSE"],
     ),
-    sideEffects: false,
+    // Only the channel binding runs on load (it registers with
+    // node:diagnostics_channel); bundlers may drop every other unused module.
+    sideEffects: ["./src/runtime/diagnostics_channel.js"],
     engines: { node: ">=20" },
     dependencies: Object.fromEntries(dependencies),
     peerDependencies: Object.fromEntries(peerDependencies),

@@ -395,16 +395,10 @@ const MANAGED: Array<
 /** The pool options every managed client forwards, with their kinds. */
 const MANAGED_POOL_OPTIONS: Array<[string, Kind]> = Object.entries(OPTIONS)
   .filter(([option]) =>
-    // minReady, maxWaitingCallers and meter (issue 13): until the managed
-    // clients forward them, they are not theirs to refuse.
-    ![
-      "isConnectionError",
-      "logger",
-      "minReady",
-      "maxWaitingCallers",
-      "meter",
-    ].includes(option)
-  ) as Array<[string, Kind]>;
+    !["isConnectionError", "logger"].includes(option)
+  ) as Array<
+    [string, Kind]
+  >;
 
 describe("managed clients' option fuzzing", () => {
   for (const [client, Client, base] of MANAGED) {

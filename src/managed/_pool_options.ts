@@ -60,6 +60,9 @@ export function poolOptionsOf(
   const pool: ConnectionPoolOptions = {
     clientLimit: options.clientLimit,
     maxSize: options.maxSize,
+    minReady: options.minReady,
+    maxWaitingCallers: options.maxWaitingCallers,
+    meter: options.meter,
     maxIdleSeconds: orDefault(options.maxIdleSeconds, defaults.maxIdleSeconds),
     // The pool spells "no limit" as undefined; the managed clients as Infinity.
     maxLifespanSeconds: lifespan === Infinity ? undefined : lifespan,

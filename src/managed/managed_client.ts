@@ -7,6 +7,9 @@
  */
 
 import { ConnectionPool } from "../pool/connection_pool.ts";
+// The service entry points reach the pool through here, not through the root:
+// bind the pool's diagnostics channels for them too.
+import "../runtime/diagnostics_channel.ts";
 import type { Connector } from "../pool/connector.ts";
 import type { CloseOptions } from "../pool/options.ts";
 import type { PoolStats } from "../pool/stats.ts";
@@ -168,6 +171,33 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
    */
   close(options?: CloseOptions): Promise<void> {
     return this.pool.close(options);
+  }
+
+  /**
+   * Replaces every pooled client gradually (after a key rotation or a
+   * scale-out): a new client opens before an old one drains, never above
+   * `maxSize`; callers keep being served.
+   *
+   * @returns When every client that existed at the call has closed.
+   * @throws {PoolClosed} If the client is closed.
+   *
+   * @example Recycling after a key rotation
+   * ```ts
+   * import { ManagedCosmos } from "@azure-clients/toolbox/cosmos";
+   * import assert from "node:assert/strict";
+   *
+   * await using cosmos = new ManagedCosmos({
+   *   endpoint: "https://localhost:8081",
+   *   databaseName: "shop",
+   *   containerName: "orders",
+   *   key: "a2V5",
+   * });
+   * await cosmos.recycle(); // nothing open yet: resolves at once
+   * assert.equal(cosmos.stats().size, 0);
+   * ```
+   */
+  recycle(): Promise<void> {
+    return this.pool.recycle();
   }
 
   /**
