@@ -65,7 +65,7 @@ export interface LocalCosmosClientOptions {
 
 /**
  * What `ManagedCosmos`, `Cosmos` or `SimpleCosmos` need for a local server:
- * spread it into their options and add `dbname` and `containerName`.
+ * spread it into their options and add `databaseName` and `containerName`.
  */
 export interface LocalCosmosConnectionOptions {
   /** `https://127.0.0.1:<port>`. */
@@ -216,7 +216,7 @@ function checkContainers(value: unknown): LocalCosmosContainer[] {
  * });
  * const cosmos = new ManagedCosmos({
  *   ...server.connectionOptions(),
- *   dbname: "shop",
+ *   databaseName: "shop",
  *   containerName: "orders",
  * });
  * try {
