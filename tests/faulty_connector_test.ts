@@ -225,6 +225,78 @@ describe("FaultyConnector create and ready", () => {
     assert.equal(faulty.faults.hangs, 1);
   });
 
+  it("ends a hang after hangSeconds and opens as usual, unless aborted first", async () => {
+    const clock = new FakeClock();
+    const inner = new Inner();
+    const faulty = new FaultyConnector(inner, {
+      hangRate: 1,
+      hangSeconds: 3,
+      clock,
+    });
+    const slow = track(faulty.create(signal()));
+    await clock.tickAsync(2999);
+    assert.equal(slow.settled, false);
+    assert.equal(inner.creates, 0);
+    await clock.tickAsync(1);
+    assert.equal(slow.value, inner.made[0]);
+    assert.equal(faulty.counts.open, 1);
+    const controller = new AbortController();
+    const aborted = track(faulty.create(controller.signal));
+    await clock.tickAsync(1000);
+    controller.abort(new Error("gave up"));
+    await flushMicrotasks();
+    assert.equal((aborted.error as Error).message, "gave up");
+    await clock.tickAsync(5000);
+    assert.equal(
+      inner.creates,
+      1,
+      "an aborted hang never reaches the inner connector",
+    );
+    assert.equal(clock.pendingTimers, 0, "nor leaves its timer armed");
+    assert.equal(faulty.faults.hangs, 2);
+  });
+
+  it("refuses a hangSeconds that is not a positive number", () => {
+    for (const value of [0, -1, NaN, Infinity]) {
+      assert.throws(
+        () => new FaultyConnector(new Inner(), { hangSeconds: value }),
+        (error: Error) =>
+          error instanceof RangeError && error.message.includes("hangSeconds"),
+      );
+    }
+    assert.throws(
+      () =>
+        new FaultyConnector(
+          new Inner(),
+          { hangSeconds: "3" } as unknown as FaultyConnectorOptions,
+        ),
+      (error: Error) =>
+        error instanceof TypeError && error.message.includes("hangSeconds"),
+    );
+  });
+
+  it("fails every create and ready and breaks every connection while the service is down", async () => {
+    const inner = new Inner();
+    const faulty = new FaultyConnector(inner, { script: ["ok", "ok"] });
+    const before = await faulty.create(signal());
+    faulty.serviceDown();
+    assert.equal(faulty.isServiceDown, true);
+    assert.throws(() => faulty.check(before), FaultyConnector.isInjectedBreak);
+    await assert.rejects(faulty.create(signal()), { name: "InjectedFault" });
+    await assert.rejects(faulty.ready(before, signal()), {
+      name: "InjectedFault",
+    });
+    assert.equal(faulty.scriptedSteps, 1, "a refused create takes no step");
+    assert.equal(inner.creates, 1);
+    faulty.serviceUp();
+    const after = await faulty.create(signal());
+    faulty.check(after);
+    assert.equal(faulty.isBroken(before), true, "what broke stays broken");
+    assert.equal(faulty.faults.createFailures, 1);
+    assert.equal(faulty.faults.readyFailures, 1);
+    assert.equal(faulty.faults.breaks, 1);
+  });
+
   it("rejects a hang at once when its signal is already aborted", async () => {
     const faulty = new FaultyConnector(new Inner());
     faulty.hangNextCreates(1);
