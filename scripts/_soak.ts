@@ -31,7 +31,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { ConnectionPool } from "../src/pool/connection_pool.ts";
 import type { Connector } from "../src/pool/connector.ts";
-import type { ConnectionPoolOptions } from "../src/pool/options.ts";
+import type { ConnectionPoolOptions, PoolLogger } from "../src/pool/options.ts";
 import {
   ConnectionFailed,
   ConnectionsExhausted,
@@ -923,7 +923,7 @@ class Latency<C> implements Connector<C> {
 export async function runProfile(
   name: ProfileName,
   overrides: Partial<ProfileConfig> = {},
-  hooks: Pick<SoakHooks, "poolClass"> = {},
+  hooks: Pick<SoakHooks, "poolClass"> & { logger?: PoolLogger } = {},
 ): Promise<ProfileReport> {
   const config: ProfileConfig = { ...PROFILES[name], ...overrides };
   const random = seededRandom(config.seed);
@@ -952,6 +952,7 @@ export async function runProfile(
     acquireTimeoutSeconds: config.acquireTimeoutSeconds,
     isConnectionError: FaultyConnector.isInjectedBreak,
     name: `soak-${name}`,
+    logger: hooks.logger,
   });
   const maxSize = config.pool.maxSize ?? 10;
   const clientLimit = config.pool.clientLimit ?? 100;

@@ -449,22 +449,29 @@ describe("FaultyConnector under a ConnectionPool", () => {
       clock,
       initialBackoffSeconds: 1,
       maxBackoffSeconds: 1,
+      breakerMinimumFailures: 2,
+      breakerOpenAfterSeconds: 0.5,
+      breakerProbeSeconds: 10,
     });
-    // One failed open keeps the caller waiting for the retry; the second
-    // failure in a row fails it fast, with the last fault as the cause.
+    // One failed open keeps the caller waiting for the retry 0.5-1 s later;
+    // its failure opens the breaker and fails the caller, with the last
+    // fault as the cause.
     const first = track(pool.use(() => {}));
     await clock.tickAsync(1000);
     assert.ok(first.error instanceof ConnectionFailed);
     assert.ok(first.error.cause instanceof InjectedFault);
     assert.equal((first.error.cause as InjectedFault).kind, "ready");
-    // During the backoff a newcomer fails at once, without an open.
+    // While the breaker is open a newcomer fails at once, without an open.
     await assert.rejects(pool.use(() => {}), ConnectionFailed);
     assert.equal(faulty.counts.creates, 2);
-    await clock.tickAsync(1000);
+    // Callers asked: a probe within 10 s, whose ready() answers false.
+    await clock.tickAsync(10_000);
+    assert.equal(faulty.counts.creates, 3);
+    assert.equal(pool.stats().breakerState, "open");
     const third = track(pool.use(() => {}));
     await flushMicrotasks();
     assert.ok(third.error instanceof ConnectionFailed, "ready answered false");
-    await clock.tickAsync(1000);
+    await clock.tickAsync(10_000); // past the next probe: a caller waits for it
     assert.equal(await pool.use((conn) => conn.id), 3);
     await pool.close();
     assert.equal(pool.stats().opensFailed, 3);
@@ -480,13 +487,16 @@ describe("FaultyConnector under a ConnectionPool", () => {
     });
     const pool = new ConnectionPool(faulty, {
       clock,
-      createTimeoutSeconds: 5,
+      createTimeoutSeconds: 0.2, // below 0.25 s, when a first open is hedged
       acquireTimeoutSeconds: 60,
       initialBackoffSeconds: 1,
       maxBackoffSeconds: 1,
+      breakerMinimumFailures: 2,
+      breakerOpenAfterSeconds: 0.5,
+      breakerProbeSeconds: 10,
     });
     const caller = track(pool.get());
-    await clock.tickAsync(4999);
+    await clock.tickAsync(199);
     assert.equal(faulty.counts.createsInFlight, 1);
     await clock.tickAsync(1);
     assert.equal(faulty.counts.createsInFlight, 0, "the hang was aborted");
@@ -495,7 +505,7 @@ describe("FaultyConnector under a ConnectionPool", () => {
       false,
       "one failure: the caller waits for the retry",
     );
-    await clock.tickAsync(1000 + 5000); // the backoff, then the second hang
+    await clock.tickAsync(1000 + 200); // the backoff, then the second hang
     assert.equal(faulty.counts.creates, 2);
     assert.ok(caller.error instanceof ConnectionFailed);
     assert.equal((caller.error.cause as Error).name, "TimeoutError");

@@ -22,7 +22,14 @@ import { track } from "./_connectors.ts";
 
 // ---- option fuzzing ----------------------------------------------------------
 
-type Kind = "count" | "seconds" | "function" | "logger" | "clock" | "name";
+type Kind =
+  | "count"
+  | "seconds"
+  | "fraction"
+  | "function"
+  | "logger"
+  | "clock"
+  | "name";
 
 const OPTIONS: Record<keyof ConnectionPoolOptions, Kind> = {
   clientLimit: "count",
@@ -34,6 +41,10 @@ const OPTIONS: Record<keyof ConnectionPoolOptions, Kind> = {
   createTimeoutSeconds: "seconds",
   initialBackoffSeconds: "seconds",
   maxBackoffSeconds: "seconds",
+  breakerOpenAfterSeconds: "seconds",
+  breakerMinimumFailures: "count",
+  breakerProbeSeconds: "seconds",
+  lifespanJitter: "fraction",
   isConnectionError: "function",
   logger: "logger",
   name: "name",
@@ -82,9 +93,10 @@ function accepts(option: string, kind: Kind, value: unknown): boolean {
     case "seconds":
       return typeof value === "number" && Number.isFinite(value) &&
         value > 0 && value * 1000 <= 2 ** 31 - 1 &&
-        // initialBackoffSeconds may not exceed the default maxBackoffSeconds of 30
-        (option !== "initialBackoffSeconds" || value <= 30) &&
-        (option !== "maxBackoffSeconds" || value >= 0.1);
+        // maxBackoffSeconds may not be below the default initialBackoffSeconds of 0.01
+        (option !== "maxBackoffSeconds" || value >= 0.01);
+    case "fraction":
+      return typeof value === "number" && value >= 0 && value < 1;
     case "function":
       return typeof value === "function";
     case "name":
@@ -147,7 +159,8 @@ describe("ConnectionPool option fuzzing", () => {
           } catch (error) {
             thrown = error;
           }
-          const numeric = kind === "count" || kind === "seconds";
+          const numeric = kind === "count" || kind === "seconds" ||
+            kind === "fraction";
           const expected = numeric && typeof value === "number"
             ? RangeError
             : TypeError;
@@ -171,6 +184,10 @@ describe("ConnectionPool option fuzzing", () => {
       createTimeoutSeconds: 1.5,
       initialBackoffSeconds: 0.001,
       maxBackoffSeconds: 0.001,
+      breakerOpenAfterSeconds: 0.001,
+      breakerMinimumFailures: 1,
+      breakerProbeSeconds: 0.001,
+      lifespanJitter: 0,
       isConnectionError: () => false,
       logger: validLogger,
       name: "fuzz",
@@ -367,11 +384,21 @@ const MANAGED: Array<
   }],
 ];
 
+/** Pool options the managed clients do not forward (yet). */
+const NOT_FORWARDED = [
+  "isConnectionError",
+  "logger",
+  "breakerOpenAfterSeconds",
+  "breakerMinimumFailures",
+  "breakerProbeSeconds",
+  "lifespanJitter",
+];
+
 /** The pool options every managed client forwards, with their kinds. */
 const MANAGED_POOL_OPTIONS: Array<[string, Kind]> = Object.entries(OPTIONS)
-  .filter(([option]) =>
-    !["isConnectionError", "logger"].includes(option)
-  ) as Array<[string, Kind]>;
+  .filter(([option]) => !NOT_FORWARDED.includes(option)) as Array<
+    [string, Kind]
+  >;
 
 describe("managed clients' option fuzzing", () => {
   for (const [client, Client, base] of MANAGED) {
@@ -452,9 +479,9 @@ interface Misbehaviour {
 
 /**
  * A connector whose first two `create`/`ready`/`close` calls misbehave as
- * given (two, because the pool fails waiting callers fast only after the
- * second failed open in a row); later calls behave. Records every connection
- * it made.
+ * given (two, because the pool of `survive()` trips its breaker after two
+ * failed opens in a row); later calls behave. Records every connection it
+ * made.
  */
 class HostileConnector implements Connector<Conn> {
   readonly made: Conn[] = [];
@@ -509,6 +536,10 @@ async function survive(
     createTimeoutSeconds: 5,
     initialBackoffSeconds: 1,
     maxBackoffSeconds: 1,
+    // Two failed opens a second apart trip the breaker: the first caller gets
+    // ConnectionFailed (the test's point is that the cause arrives intact).
+    breakerMinimumFailures: 2,
+    breakerOpenAfterSeconds: 0.5,
     acquireTimeoutSeconds: 30,
   });
   let first: { settled: boolean; value?: unknown; error?: unknown };
@@ -519,7 +550,7 @@ async function survive(
   await clock.tickAsync(5000 + 1000 + 5000);
   assert.equal(first!.settled, true, "the first caller settled");
   firstCaller(first!);
-  await clock.tickAsync(1000); // past the backoff
+  await clock.tickAsync(1000); // past the breaker's probe
   const served = await pool.use((conn) => conn);
   assert.ok(served instanceof Conn, "a well-behaved caller is served");
   await pool.close();

@@ -256,7 +256,7 @@ function nonNegativeCount(what: string, value: unknown): number {
  *
  * @typeParam C The connection type of the wrapped connector.
  *
- * @example Scripted failures reach callers as ConnectionFailed
+ * @example An outage reaches callers as ConnectionFailed, then recovers
  * ```ts
  * import { ConnectionPool } from "../pool/connection_pool.ts";
  * import { FakeClock } from "./fake_clock.ts";
@@ -268,19 +268,21 @@ function nonNegativeCount(what: string, value: unknown): number {
  *   create: () => Promise.resolve({ id: 1 }),
  *   ready: () => Promise.resolve(true),
  *   close: () => Promise.resolve(),
- * }, { script: ["fail", "fail"] });
+ * });
  * const pool = new ConnectionPool(faulty, { clock });
+ * faulty.serviceDown();
  * const caller = pool.use(() => {});
- * await clock.tickAsync(1000); // the retry after the first backoff fails too
+ * await clock.tickAsync(1000); // opens keep failing: the circuit breaker opens
  * await assert.rejects(caller, (error: Error) => {
  *   assert.equal(error.name, "ConnectionFailed");
  *   assert.ok(error.cause instanceof InjectedFault);
  *   return true;
  * });
- * await clock.tickAsync(1000); // past the next backoff
+ * faulty.serviceUp();
+ * await clock.tickAsync(1000); // past the next probe
  * assert.equal(await pool.use((conn) => conn.id), 1);
  * await pool.close();
- * assert.equal(faulty.faults.createFailures, 2);
+ * assert.ok(faulty.faults.createFailures >= 5);
  * assert.equal(faulty.counts.open, 0);
  * ```
  *
