@@ -18,6 +18,11 @@
  *          -> created == closed, nothing open, nothing closed twice
  * ```
  *
+ * {@linkcode runProfile} runs the fault profiles of issue 11 instead (flaky,
+ * hung, chaos, outage): one-shot callers arriving at a steady rate against a
+ * small pool, reporting the share served, the time-to-fail while the service
+ * is down and the time to the first caller served after it returns.
+ *
  * @module
  */
 
@@ -26,6 +31,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { ConnectionPool } from "../src/pool/connection_pool.ts";
 import type { Connector } from "../src/pool/connector.ts";
+import type { ConnectionPoolOptions, PoolLogger } from "../src/pool/options.ts";
 import {
   ConnectionFailed,
   ConnectionsExhausted,
@@ -34,7 +40,7 @@ import {
 import type { Lease } from "../src/pool/lease.ts";
 import type { PoolStats } from "../src/pool/stats.ts";
 import { bound } from "../src/pool/_bound.ts";
-import { nearestRank } from "../src/pool/_percentile.ts";
+import { nearestRank, percentile } from "../src/pool/_percentile.ts";
 import { seededRandom } from "../src/testing/seeded_random.ts";
 import {
   type ConnectorCounts,
@@ -279,6 +285,36 @@ class WaitHistogram {
   }
 }
 
+/**
+ * Sorts a settled call's error into the typed outcomes (ok aside), or reports
+ * it as a violation.
+ */
+function classifyError(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  violate: (message: string) => void,
+): string {
+  if (error instanceof ConnectionsExhausted) return "ConnectionsExhausted";
+  if (error instanceof PoolClosed) return "PoolClosed";
+  if (error instanceof ConnectionFailed) {
+    const cause = error.cause as Error | undefined;
+    if (
+      !(cause instanceof InjectedFault) && cause?.name !== "TimeoutError"
+    ) {
+      violate(`ConnectionFailed with an unexpected cause: ${String(cause)}`);
+    }
+    return "ConnectionFailed";
+  }
+  if (signal !== undefined && error === signal.reason) return "aborted";
+  if (FaultyConnector.isInjectedBreak(error)) return "break";
+  violate(
+    `a caller got an untyped error: ${
+      error instanceof Error ? `${error.name}: ${error.message}` : typeof error
+    }`,
+  );
+  return "other";
+}
+
 function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
@@ -398,30 +434,8 @@ async function soak(
     }
   };
 
-  /** Sorts a settled call's error into the typed outcomes, or reports it. */
-  const classify = (error: unknown, signal: AbortSignal | undefined) => {
-    if (error instanceof ConnectionsExhausted) return "ConnectionsExhausted";
-    if (error instanceof PoolClosed) return "PoolClosed";
-    if (error instanceof ConnectionFailed) {
-      const cause = error.cause as Error | undefined;
-      if (
-        !(cause instanceof InjectedFault) && cause?.name !== "TimeoutError"
-      ) {
-        violate(`ConnectionFailed with an unexpected cause: ${String(cause)}`);
-      }
-      return "ConnectionFailed";
-    }
-    if (signal !== undefined && error === signal.reason) return "aborted";
-    if (FaultyConnector.isInjectedBreak(error)) return "break";
-    violate(
-      `a caller got an untyped error: ${
-        error instanceof Error
-          ? `${error.name}: ${error.message}`
-          : typeof error
-      }`,
-    );
-    return "other";
-  };
+  const classify = (error: unknown, signal: AbortSignal | undefined) =>
+    classifyError(error, signal, violate);
 
   const hold = async (connection: SoakConnection) => {
     try {
@@ -735,4 +749,436 @@ export function formatSoakReport(report: SoakReport): string {
         : `\n    ${report.violations.join("\n    ")}`
     }`,
   ].join("\n");
+}
+
+// ---- fault profiles (issue 11) ----------------------------------------------
+
+/** The fault profiles of `deno task soak --profile <name>`. */
+export type ProfileName = "chaos" | "flaky" | "hung" | "outage";
+
+/**
+ * One profile run: one-shot callers started evenly over `overSeconds` (an
+ * open loop: a slow pool does not slow the arrivals), each acquiring with
+ * its deadline, holding the lease a random time, then releasing it.
+ */
+export interface ProfileConfig {
+  profile: ProfileName;
+  seed: number;
+  /** Callers started, evenly spread over `overSeconds`. */
+  callers: number;
+  overSeconds: number;
+  /** Longest time a caller holds its lease, in milliseconds. */
+  holdMsMax: number;
+  /** Each caller's acquire deadline. */
+  acquireTimeoutSeconds: number;
+  /** Every open's round trip, drawn from [min, max] ms, before its fault (if any) applies. */
+  openMs: [number, number];
+  createFailureRate: number;
+  readyFailureRate: number;
+  hangRate: number;
+  /** How long a hang lasts; `undefined`: until the pool aborts it. */
+  hangSeconds: number | undefined;
+  closeThrowRate: number;
+  /** Share of callers whose AbortSignal aborts at a random time before their deadline. */
+  abortRate: number;
+  /** Share of callers that invalidate their lease after using it. */
+  invalidateRate: number;
+  /** The service is fully down (opens refused, connections broken) over [downAtSeconds, upAtSeconds). */
+  downAtSeconds: number | undefined;
+  upAtSeconds: number | undefined;
+  /** The pool's options that the profile sets; everything else is the pool's default. */
+  pool: ConnectionPoolOptions;
+}
+
+const PROFILE_BASE: Omit<ProfileConfig, "profile" | "pool"> = {
+  seed: 1,
+  callers: 2_000,
+  overSeconds: 2,
+  holdMsMax: 20,
+  acquireTimeoutSeconds: 2,
+  openMs: [5, 15],
+  createFailureRate: 0,
+  readyFailureRate: 0,
+  hangRate: 0,
+  hangSeconds: undefined,
+  closeThrowRate: 0,
+  abortRate: 0,
+  invalidateRate: 0,
+  downAtSeconds: undefined,
+  upAtSeconds: undefined,
+};
+
+/** 5 connections x 8 callers, far above the load of about 10 concurrent callers. */
+const PROFILE_POOL: ConnectionPoolOptions = { maxSize: 5, clientLimit: 8 };
+
+/** The workloads of issue 11, each with the pool's defaults except where it says. */
+export const PROFILES: Record<ProfileName, ProfileConfig> = {
+  /** Flaky but alive: 40% of opens refused. */
+  flaky: {
+    ...PROFILE_BASE,
+    profile: "flaky",
+    createFailureRate: 0.4,
+    pool: PROFILE_POOL,
+  },
+  /** One open in four never answers (it ends only when aborted). */
+  hung: {
+    ...PROFILE_BASE,
+    profile: "hung",
+    acquireTimeoutSeconds: 1,
+    hangRate: 0.25,
+    pool: { ...PROFILE_POOL, maxConcurrentCreates: 2, maxLifespanSeconds: 0.5 },
+  },
+  /** Everything at once. */
+  chaos: {
+    ...PROFILE_BASE,
+    profile: "chaos",
+    createFailureRate: 0.25,
+    readyFailureRate: 0.1,
+    hangRate: 0.05,
+    hangSeconds: 3,
+    closeThrowRate: 0.1,
+    abortRate: 0.1,
+    invalidateRate: 0.05,
+    pool: { ...PROFILE_POOL, maxLifespanSeconds: 1, maxIdleSeconds: 0.2 },
+  },
+  /** The service fully down for 2 s, then back. */
+  outage: {
+    ...PROFILE_BASE,
+    profile: "outage",
+    callers: 4_000,
+    overSeconds: 4,
+    downAtSeconds: 1,
+    upAtSeconds: 3,
+    pool: PROFILE_POOL,
+  },
+};
+
+/** What one profile run saw. */
+export interface ProfileReport {
+  config: ProfileConfig;
+  runtime: string;
+  /** Callers by outcome: ok, aborted, ConnectionsExhausted, ConnectionFailed, break, PoolClosed. */
+  outcomes: Record<string, number>;
+  /** Served callers over callers that did not abort. */
+  servedShare: number;
+  /** Callers started while the service was down that failed: how long each took, in ms. */
+  downFailures: number;
+  timeToFailP50Ms: number;
+  timeToFailP99Ms: number;
+  /** From the service coming back to the first caller served after it, in ms (NaN if none). */
+  firstServedAfterUpMs: number;
+  /** Latest settle past a caller's own deadline, in ms. */
+  maxPastDeadlineMs: number;
+  maxOpen: number;
+  maxCreatesInFlight: number;
+  faults: FaultCounts;
+  connector: ConnectorCounts;
+  statsAfterRun: PoolStats | undefined;
+  statsAfterClose: PoolStats | undefined;
+  elapsedSeconds: number;
+  violations: string[];
+}
+
+/** Puts a round trip in front of every create, so refused opens take time as real ones do. */
+class Latency<C> implements Connector<C> {
+  aborted = 0;
+  constructor(
+    private inner: Connector<C>,
+    private ms: () => number,
+  ) {}
+
+  create(signal: AbortSignal): Promise<C> {
+    return new Promise<C>((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        this.aborted++;
+        reject(signal.reason);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        this.inner.create(signal).then(resolve, reject);
+      }, this.ms());
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  ready(connection: C, signal: AbortSignal): Promise<boolean | void> {
+    return this.inner.ready(connection, signal);
+  }
+
+  close(connection: C): Promise<void> {
+    return this.inner.close(connection);
+  }
+}
+
+/**
+ * Runs one fault profile and reports what it saw; never throws for a broken
+ * promise (those go to `violations`).
+ *
+ * @param name The profile.
+ * @param overrides Settings that differ from the profile's.
+ * @param hooks The pool class to soak (default `ConnectionPool`).
+ * @returns The report.
+ */
+export async function runProfile(
+  name: ProfileName,
+  overrides: Partial<ProfileConfig> = {},
+  hooks: Pick<SoakHooks, "poolClass"> & { logger?: PoolLogger } = {},
+): Promise<ProfileReport> {
+  const config: ProfileConfig = { ...PROFILES[name], ...overrides };
+  const random = seededRandom(config.seed);
+  const violations: string[] = [];
+  const violate = (message: string) => {
+    if (violations.length < 20) violations.push(message);
+  };
+  const inner = new SoakInner(seededRandom(config.seed ^ 0x9e3779b9));
+  const faulty = new FaultyConnector(inner, {
+    createFailureRate: config.createFailureRate,
+    readyFailureRate: config.readyFailureRate,
+    hangRate: config.hangRate,
+    hangSeconds: config.hangSeconds,
+    closeThrowRate: config.closeThrowRate,
+    random: seededRandom(config.seed ^ 0x85ebca6b),
+  });
+  const latencyRandom = seededRandom(config.seed ^ 0xc2b2ae35);
+  const [openMin, openMax] = config.openMs;
+  const connector = new Latency(
+    faulty,
+    () => openMin + Math.floor(latencyRandom() * (openMax - openMin + 1)),
+  );
+  const Pool = hooks.poolClass ?? ConnectionPool;
+  const pool = new Pool(connector, {
+    ...config.pool,
+    acquireTimeoutSeconds: config.acquireTimeoutSeconds,
+    isConnectionError: FaultyConnector.isInjectedBreak,
+    name: `soak-${name}`,
+    logger: hooks.logger,
+  });
+  const maxSize = config.pool.maxSize ?? 10;
+  const clientLimit = config.pool.clientLimit ?? 100;
+
+  const outcomes: Record<string, number> = {};
+  const downFailMs: number[] = [];
+  let downAt = Infinity;
+  let upAt = Infinity;
+  let firstServedAfterUp = Infinity;
+  let maxPastDeadlineMs = 0;
+
+  const call = async (): Promise<void> => {
+    const startedAt = performance.now();
+    const deadline = startedAt + config.acquireTimeoutSeconds * 1000;
+    const wasDown = faulty.isServiceDown;
+    let controller: AbortController | undefined;
+    let abortTimer: ReturnType<typeof setTimeout> | undefined;
+    if (random() < config.abortRate) {
+      const c = controller = new AbortController();
+      abortTimer = setTimeout(
+        () => c.abort(),
+        Math.floor(random() * config.acquireTimeoutSeconds * 1000),
+      );
+    }
+    const invalidate = random() < config.invalidateRate;
+    const holdMs = Math.floor(random() * (config.holdMsMax + 1));
+    const signal = controller?.signal;
+    let outcome: string;
+    try {
+      const lease = await pool.get({
+        abortSignal: signal,
+        acquireTimeoutSeconds: config.acquireTimeoutSeconds,
+      });
+      const leasedAt = performance.now();
+      maxPastDeadlineMs = Math.max(maxPastDeadlineMs, leasedAt - deadline);
+      const connection = lease.connection;
+      if (connection.closed || !faulty.isOpen(connection)) {
+        violate(`a caller got connection #${connection.id} after its close`);
+      }
+      if (lease.shared.currentClientCount > clientLimit) {
+        violate(`connection #${connection.id} above clientLimit`);
+      }
+      try {
+        await delay(holdMs);
+        faulty.check(connection); // stands for the caller's operation
+      } catch (error) {
+        lease.invalidate();
+        throw error;
+      } finally {
+        if (invalidate) lease.invalidate();
+        else lease.release();
+      }
+      outcome = "ok";
+      if (leasedAt >= upAt && leasedAt - upAt < firstServedAfterUp) {
+        firstServedAfterUp = leasedAt - upAt;
+      }
+    } catch (error) {
+      outcome = classifyError(error, signal, violate);
+      const now = performance.now();
+      if (outcome !== "break") {
+        maxPastDeadlineMs = Math.max(maxPastDeadlineMs, now - deadline);
+      }
+      if (wasDown && outcome !== "aborted") downFailMs.push(now - startedAt);
+    } finally {
+      clearTimeout(abortTimer);
+    }
+    bump(outcomes, outcome);
+  };
+
+  const sampler = setInterval(() => {
+    const s = pool.stats();
+    if (s.size > maxSize) violate(`size ${s.size} above maxSize ${maxSize}`);
+    if (
+      s.readyConnections + s.openingConnections + s.drainingConnections +
+          s.closingConnections !== s.size
+    ) {
+      violate(`stats do not add up: ${JSON.stringify(s)}`);
+    }
+  }, 10);
+
+  const runStart = performance.now();
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  if (config.downAtSeconds !== undefined) {
+    timers.push(setTimeout(() => {
+      downAt = performance.now();
+      faulty.serviceDown();
+    }, config.downAtSeconds * 1000));
+  }
+  if (config.upAtSeconds !== undefined) {
+    timers.push(setTimeout(() => {
+      upAt = performance.now();
+      faulty.serviceUp();
+    }, config.upAtSeconds * 1000));
+  }
+  const calls: Promise<void>[] = [];
+  const intervalMs = (config.overSeconds * 1000) / config.callers;
+  while (calls.length < config.callers) {
+    const due = Math.min(
+      config.callers,
+      Math.floor((performance.now() - runStart) / intervalMs) + 1,
+    );
+    while (calls.length < due) calls.push(call());
+    await delay(1);
+  }
+  const settleMs = config.acquireTimeoutSeconds * 1000 + config.holdMsMax +
+    15_000;
+  if (!await within(Promise.all(calls), settleMs)) {
+    violate(`callers had not settled ${settleMs} ms after the last started`);
+  }
+  for (const timer of timers) clearTimeout(timer);
+  if (faulty.isServiceDown) faulty.serviceUp();
+  const elapsedSeconds = (performance.now() - runStart) / 1000;
+  clearInterval(sampler);
+  const statsAfterRun = pool.stats();
+  if (!await within(pool.close(), 30_000)) {
+    violate("close() did not settle in 30 s");
+  }
+  if (!await within(faulty.whenIdle(), 15_000)) {
+    violate(
+      `the connector still had ${faulty.counts.inFlight} calls in flight`,
+    );
+  }
+  await delay(0);
+  const statsAfterClose = pool.stats();
+  const counts = faulty.counts;
+  const s = statsAfterClose;
+  if (s.connectionsCreated !== s.connectionsClosed) {
+    violate(
+      `after close(): created ${s.connectionsCreated} but closed ${s.connectionsClosed}`,
+    );
+  }
+  if (s.size !== 0 || s.activeCallers !== 0 || s.waitingCallers !== 0) {
+    violate(`after close(): ${JSON.stringify(s)}`);
+  }
+  if (counts.created !== counts.closed || counts.open !== 0) {
+    violate(
+      `connector: ${counts.created} created, ${counts.closed} closed, ${counts.open} open`,
+    );
+  }
+  if (counts.unexpectedCloses !== 0 || inner.doubleCloses !== 0) {
+    violate(
+      `${
+        counts.unexpectedCloses + inner.doubleCloses
+      } connections closed twice`,
+    );
+  }
+  if (inner.open !== 0) violate(`${inner.open} connections leaked`);
+  if (inner.maxOpen > maxSize) {
+    violate(`${inner.maxOpen} connections open at once (maxSize ${maxSize})`);
+  }
+  const settled = Object.values(outcomes).reduce((a, b) => a + b, 0);
+  if (settled !== config.callers) {
+    violate(`${config.callers - settled} callers never settled`);
+  }
+  if (
+    config.upAtSeconds !== undefined && downAt === Infinity
+  ) violate("the service never went down");
+  const nonAborted = config.callers - (outcomes.aborted ?? 0);
+  downFailMs.sort((a, b) => a - b);
+  return {
+    config,
+    runtime: runtimeName(),
+    outcomes,
+    servedShare: nonAborted === 0 ? NaN : (outcomes.ok ?? 0) / nonAborted,
+    downFailures: downFailMs.length,
+    timeToFailP50Ms: percentile(downFailMs, 50),
+    timeToFailP99Ms: percentile(downFailMs, 99),
+    firstServedAfterUpMs: firstServedAfterUp === Infinity
+      ? NaN
+      : firstServedAfterUp,
+    maxPastDeadlineMs,
+    maxOpen: inner.maxOpen,
+    maxCreatesInFlight: counts.maxCreatesInFlight,
+    faults: faulty.faults,
+    connector: counts,
+    statsAfterRun,
+    statsAfterClose,
+    elapsedSeconds,
+    violations,
+  };
+}
+
+/**
+ * A profile report as a few lines of text.
+ *
+ * @param report What {@linkcode runProfile} returned.
+ * @returns Lines joined by newlines.
+ */
+export function formatProfileReport(report: ProfileReport): string {
+  const { config: c, faults: f } = report;
+  const s = report.statsAfterRun as
+    | (PoolStats & Record<string, unknown>)
+    | undefined;
+  const ms = (n: number) => Number.isNaN(n) ? "n/a" : `${n.toFixed(0)} ms`;
+  const lines = [
+    `soak --profile ${c.profile} (${report.runtime}): seed ${c.seed}, ${c.callers} callers over ${c.overSeconds} s, ` +
+    `deadline ${c.acquireTimeoutSeconds} s, ${
+      report.elapsedSeconds.toFixed(1)
+    } s`,
+    `  served ${
+      (report.servedShare * 100).toFixed(1)
+    }% of non-aborted callers; ${list(report.outcomes)}`,
+  ];
+  if (c.downAtSeconds !== undefined) {
+    lines.push(
+      `  while down: ${report.downFailures} callers failed, time-to-fail p50 ${
+        ms(report.timeToFailP50Ms)
+      }, p99 ${ms(report.timeToFailP99Ms)}; first served ${
+        ms(report.firstServedAfterUpMs)
+      } after the service came back`,
+    );
+  }
+  lines.push(
+    `  faults ${f.total}: create ${f.createFailures}, ready ${f.readyFailures}, hang ${f.hangs}, ` +
+      `close throws ${f.closeThrows}, breaks ${f.breaks}; opens failed ${s?.opensFailed}, ` +
+      `created ${report.statsAfterClose?.connectionsCreated}; max open ${report.maxOpen}/${
+        c.pool.maxSize ?? 10
+      }, ` +
+      `max creates ${report.maxCreatesInFlight}; latest settle past a deadline ${
+        ms(report.maxPastDeadlineMs)
+      }`,
+    `  violations: ${
+      report.violations.length === 0
+        ? "none"
+        : `\n    ${report.violations.join("\n    ")}`
+    }`,
+  );
+  return lines.join("\n");
 }

@@ -9,7 +9,11 @@
  * saw, a connection leaked or closed twice, or heap growth.
  *
  * Usage: `deno task soak [--seconds=3600] [--callers=10000] [--seed=7] ...`
- * (`--help` lists every flag with its default). Run with
+ * (`--help` lists every flag with its default), or
+ * `deno task soak --profile chaos|flaky|hung|outage [--seed=7]` for one of
+ * the fault profiles of issue 11, which prints the share of non-aborted
+ * callers served, the time-to-fail while the service is down and the time to
+ * the first caller served after it returns. Run with
  * `--v8-flags=--expose-gc` or as is: the heap is measured after a full GC
  * either way on Deno.
  *
@@ -17,7 +21,11 @@
  */
 
 import {
+  formatProfileReport,
   formatSoakReport,
+  type ProfileName,
+  PROFILES,
+  runProfile,
   runSoak,
   SOAK_DEFAULTS,
   type SoakConfig,
@@ -39,15 +47,21 @@ function usage(): string {
     })`,
     "  --progressSeconds=<number>  (default 10; 0 for none)",
     "  --seed defaults to a random one, printed in the report",
+    "",
+    `Or: deno task soak --profile ${
+      Object.keys(PROFILES).join("|")
+    } [--seed=<number>]`,
   ].join("\n");
 }
 
 function parse(args: string[]): {
   config: Partial<SoakConfig>;
   progressSeconds: number;
+  profile: ProfileName | undefined;
 } {
   const config: Record<string, unknown> = {};
   let progressSeconds = 10;
+  let profile: ProfileName | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--help" || arg === "-h") {
@@ -59,6 +73,17 @@ function parse(args: string[]): {
     const [, key, inline] = match;
     const value = inline ?? args[++i];
     if (value === undefined) throw new TypeError(`--${key} needs a value`);
+    if (key === "profile") {
+      if (!Object.hasOwn(PROFILES, value)) {
+        throw new RangeError(
+          `--profile must be one of ${
+            Object.keys(PROFILES).join(", ")
+          }: received ${value}`,
+        );
+      }
+      profile = value as ProfileName;
+      continue;
+    }
     if (key === "timeoutSeconds") {
       const bounds = value.split(",").map(Number);
       if (
@@ -82,7 +107,15 @@ function parse(args: string[]): {
     else if (NUMERIC.includes(key)) config[key] = number;
     else throw new TypeError(`Unknown flag: --${key}`);
   }
-  return { config: config as Partial<SoakConfig>, progressSeconds };
+  if (profile !== undefined) {
+    const other = Object.keys(config).filter((key) => key !== "seed");
+    if (other.length > 0) {
+      throw new TypeError(
+        `--profile takes only --seed: received --${other.join(", --")}`,
+      );
+    }
+  }
+  return { config: config as Partial<SoakConfig>, progressSeconds, profile };
 }
 
 let parsed: ReturnType<typeof parse>;
@@ -94,6 +127,11 @@ try {
   Deno.exit(2);
 }
 const seed = parsed.config.seed ?? Math.floor(Math.random() * 2 ** 31);
+if (parsed.profile !== undefined) {
+  const report = await runProfile(parsed.profile, { seed });
+  console.log(formatProfileReport(report));
+  Deno.exit(report.violations.length === 0 ? 0 : 1);
+}
 const report = await runSoak({ ...parsed.config, seed }, {
   progressSeconds: parsed.progressSeconds,
   progress: (line) => console.error(line),

@@ -528,8 +528,8 @@ describe("ConnectionPool rule 6: invalidate", () => {
   });
 });
 
-describe("ConnectionPool rule 7: failing opens back off and fail callers fast", () => {
-  it("gives waiting callers ConnectionFailed with the connector's error as cause after one quick retry", async () => {
+describe("ConnectionPool rule 7: failed opens are retried while callers wait; callers fail fast only once the breaker opens", () => {
+  it("keeps waiting callers queued through failed opens, then fails them with the connector's error once the breaker opens", async () => {
     const connector = new ManualConnector();
     const cause = new Error("ECONNREFUSED");
     connector.createError = cause;
@@ -537,40 +537,54 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
     const callers = Array.from({ length: 5 }, () => track(pool.get()));
     await flushMicrotasks();
     assert.equal(connector.createCalls, 1, "one open for five callers");
-    assert.ok(callers.every((c) => !c.settled), "one failure alone is retried");
-    await clock.tickAsync(100); // the longest first backoff
-    assert.equal(connector.createCalls, 2);
+    await clock.tickAsync(400); // several quick retries, all failing
+    assert.ok(connector.createCalls >= 5, `${connector.createCalls} opens`);
+    assert.ok(
+      callers.every((c) => !c.settled),
+      "failures for less than breakerOpenAfterSeconds: callers wait",
+    );
+    assert.equal(pool.stats().breakerState, "closed");
+    await clock.tickAsync(200);
+    assert.equal(pool.stats().breakerState, "open");
     for (const caller of callers) {
       assert.ok(caller.error instanceof ConnectionFailed);
       assert.equal((caller.error as Error).cause, cause);
     }
-    assert.equal(clock.now(), 100, "failed long before the 60 s deadline");
+    assert.ok(clock.now() <= 600, "failed long before the 60 s deadline");
     await pool.close();
   });
 
-  it("refuses callers during the backoff without opening, then tries again", async () => {
+  it("refuses callers at once while the breaker is open, without opening, then probes", async () => {
     const connector = new ManualConnector();
     connector.createError = new Error("down");
     const { pool, clock } = newPool(connector, {
-      initialBackoffSeconds: 1,
-      maxBackoffSeconds: 8,
+      breakerMinimumFailures: 2,
+      breakerOpenAfterSeconds: 0.5,
+      breakerProbeSeconds: 4,
+      initialBackoffSeconds: 1, // the retry comes after 0.5-1 s
     });
     const first = track(pool.get());
     await clock.tickAsync(1000);
-    assert.ok(first.error instanceof ConnectionFailed);
+    assert.ok(
+      first.error instanceof ConnectionFailed,
+      "two failures 0.5 s apart or more",
+    );
     assert.equal(connector.createCalls, 2);
     await assert.rejects(pool.get(), ConnectionFailed);
     await assert.rejects(pool.get(), ConnectionFailed);
-    assert.equal(connector.createCalls, 2, "no open while backing off");
-    await clock.tickAsync(2000); // the longest second backoff
+    assert.equal(connector.createCalls, 2, "no open while the breaker is open");
+    await clock.tickAsync(4000); // the longest probe delay
+    assert.equal(connector.createCalls, 3, "one probe, since callers asked");
     connector.createError = undefined;
+    await clock.tickAsync(4000);
     const lease = await pool.get();
-    assert.equal(connector.createCalls, 3);
+    assert.equal(connector.createCalls, 4, "the next probe succeeded");
+    assert.equal(pool.stats().breakerState, "closed");
     lease.release();
     await pool.close();
   });
 
-  it("doubles the backoff per consecutive failure up to maxBackoffSeconds", async () => {
+  it("doubles the backoff per failure in a row up to maxBackoffSeconds while the breaker is closed", async () => {
     const connector = new ManualConnector();
     connector.createError = new Error("down");
     const random = Math.random;
@@ -579,6 +593,7 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
       const { pool, clock } = newPool(connector, {
         initialBackoffSeconds: 1,
         maxBackoffSeconds: 4,
+        breakerMinimumFailures: 100, // keep the breaker closed
       });
       const attempts: number[] = [];
       let caller = track(pool.get());
@@ -602,15 +617,19 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
     }
   });
 
-  it("counts ready() answering false as a failed open and closes that connection", async () => {
+  it("counts ready() answering false as a failed open, closes that connection and keeps the caller waiting", async () => {
     const connector = new ManualConnector();
     connector.readyAnswer = false;
     const { pool, clock } = newPool(connector);
     const caller = track(pool.get());
-    await clock.tickAsync(100);
-    assert.ok(caller.error instanceof ConnectionFailed);
+    await clock.tickAsync(10); // the longest first backoff
+    assert.equal(caller.settled, false);
     assert.deepEqual(connector.connections.map((c) => c.closeCount), [1, 1]);
     assert.equal(pool.stats().opensFailed, 2);
+    connector.readyAnswer = true;
+    await clock.tickAsync(40);
+    assert.equal((caller.value as Lease<TestConnection>).connection.id, 3);
+    (caller.value as Lease<TestConnection>).release();
     await pool.close();
   });
 
@@ -629,17 +648,23 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
 
   it("aborts an open that takes longer than createTimeoutSeconds", async () => {
     const connector = new ManualConnector(false);
-    const { pool, clock } = newPool(connector, { createTimeoutSeconds: 2 });
+    const { pool, clock } = newPool(connector, {
+      createTimeoutSeconds: 0.2, // below 0.25 s, when a first open is hedged
+      breakerMinimumFailures: 2,
+      breakerOpenAfterSeconds: 0.1,
+    });
     const caller = track(pool.get());
     await flushMicrotasks();
     assert.equal(connector.pendingCreates.length, 1);
-    await clock.tickAsync(2000);
+    await clock.tickAsync(199);
+    assert.equal(connector.pendingCreates.length, 1);
+    await clock.tickAsync(1);
     assert.equal(
       connector.pendingCreates.length,
       0,
       "the create saw the abort",
     );
-    await clock.tickAsync(100 + 2000); // the retry after the first backoff times out too
+    await clock.tickAsync(20 + 200); // the retry after the first backoff times out too
     assert.ok(caller.error instanceof ConnectionFailed);
     assert.equal(((caller.error as Error).cause as Error).name, "TimeoutError");
     await pool.close();
@@ -682,12 +707,12 @@ describe("ConnectionPool rule 7: failing opens back off and fail callers fast", 
 
   it("names the last open failure as the cause of ConnectionsExhausted", async () => {
     const { connector, pool, clock, holder } = await heldWithOpenPending({
-      acquireTimeoutSeconds: 1,
+      acquireTimeoutSeconds: 0.05, // before the retry is overdue
     });
     const waiter = track(pool.get());
     const cause = new Error("down");
     connector.failCreate(cause);
-    await clock.tickAsync(1000);
+    await clock.tickAsync(50);
     assert.ok(waiter.error instanceof ConnectionsExhausted);
     assert.equal((waiter.error as Error).cause, cause);
     holder.release();
@@ -794,6 +819,15 @@ describe("ConnectionPool rule 9: options checked at construction", () => {
       ["acquireTimeoutSeconds", "60", TypeError],
       ["createTimeoutSeconds", 0, RangeError],
       ["initialBackoffSeconds", -1, RangeError],
+      ["breakerOpenAfterSeconds", 0, RangeError],
+      ["breakerMinimumFailures", 0.5, RangeError],
+      ["breakerMinimumFailures", "5", TypeError],
+      ["breakerProbeSeconds", -1, RangeError],
+      ["breakerProbeSeconds", Infinity, RangeError],
+      ["lifespanJitter", 1, RangeError],
+      ["lifespanJitter", -0.1, RangeError],
+      ["lifespanJitter", NaN, RangeError],
+      ["lifespanJitter", "0.1", TypeError],
       ["isConnectionError", true, TypeError],
       ["logger", {}, TypeError],
       ["clock", {}, TypeError],

@@ -53,7 +53,23 @@ describe("FakeClock", () => {
     await flushMicrotasks();
   });
 
+  it("jumps without firing timers, which then fire late on the next tick", async () => {
+    const clock = new FakeClock();
+    const fired: number[] = [];
+    clock.setTimeout(() => fired.push(clock.now()), 100);
+    clock.setTimeout(() => fired.push(clock.now()), 300);
+    clock.jump(200);
+    assert.deepEqual(fired, []);
+    assert.equal(clock.now(), 200);
+    await clock.tickAsync(0);
+    assert.deepEqual(fired, [200], "late, at the time it was noticed");
+    clock.tick(100);
+    assert.deepEqual(fired, [200, 300]);
+  });
+
   it("refuses to move backwards", () => {
     assert.throws(() => new FakeClock().tick(-1), RangeError);
+    assert.throws(() => new FakeClock().jump(-1), RangeError);
+    assert.throws(() => new FakeClock().jump(NaN), RangeError);
   });
 });

@@ -225,6 +225,78 @@ describe("FaultyConnector create and ready", () => {
     assert.equal(faulty.faults.hangs, 1);
   });
 
+  it("ends a hang after hangSeconds and opens as usual, unless aborted first", async () => {
+    const clock = new FakeClock();
+    const inner = new Inner();
+    const faulty = new FaultyConnector(inner, {
+      hangRate: 1,
+      hangSeconds: 3,
+      clock,
+    });
+    const slow = track(faulty.create(signal()));
+    await clock.tickAsync(2999);
+    assert.equal(slow.settled, false);
+    assert.equal(inner.creates, 0);
+    await clock.tickAsync(1);
+    assert.equal(slow.value, inner.made[0]);
+    assert.equal(faulty.counts.open, 1);
+    const controller = new AbortController();
+    const aborted = track(faulty.create(controller.signal));
+    await clock.tickAsync(1000);
+    controller.abort(new Error("gave up"));
+    await flushMicrotasks();
+    assert.equal((aborted.error as Error).message, "gave up");
+    await clock.tickAsync(5000);
+    assert.equal(
+      inner.creates,
+      1,
+      "an aborted hang never reaches the inner connector",
+    );
+    assert.equal(clock.pendingTimers, 0, "nor leaves its timer armed");
+    assert.equal(faulty.faults.hangs, 2);
+  });
+
+  it("refuses a hangSeconds that is not a positive number", () => {
+    for (const value of [0, -1, NaN, Infinity]) {
+      assert.throws(
+        () => new FaultyConnector(new Inner(), { hangSeconds: value }),
+        (error: Error) =>
+          error instanceof RangeError && error.message.includes("hangSeconds"),
+      );
+    }
+    assert.throws(
+      () =>
+        new FaultyConnector(
+          new Inner(),
+          { hangSeconds: "3" } as unknown as FaultyConnectorOptions,
+        ),
+      (error: Error) =>
+        error instanceof TypeError && error.message.includes("hangSeconds"),
+    );
+  });
+
+  it("fails every create and ready and breaks every connection while the service is down", async () => {
+    const inner = new Inner();
+    const faulty = new FaultyConnector(inner, { script: ["ok", "ok"] });
+    const before = await faulty.create(signal());
+    faulty.serviceDown();
+    assert.equal(faulty.isServiceDown, true);
+    assert.throws(() => faulty.check(before), FaultyConnector.isInjectedBreak);
+    await assert.rejects(faulty.create(signal()), { name: "InjectedFault" });
+    await assert.rejects(faulty.ready(before, signal()), {
+      name: "InjectedFault",
+    });
+    assert.equal(faulty.scriptedSteps, 1, "a refused create takes no step");
+    assert.equal(inner.creates, 1);
+    faulty.serviceUp();
+    const after = await faulty.create(signal());
+    faulty.check(after);
+    assert.equal(faulty.isBroken(before), true, "what broke stays broken");
+    assert.equal(faulty.faults.createFailures, 1);
+    assert.equal(faulty.faults.readyFailures, 1);
+    assert.equal(faulty.faults.breaks, 1);
+  });
+
   it("rejects a hang at once when its signal is already aborted", async () => {
     const faulty = new FaultyConnector(new Inner());
     faulty.hangNextCreates(1);
@@ -377,22 +449,29 @@ describe("FaultyConnector under a ConnectionPool", () => {
       clock,
       initialBackoffSeconds: 1,
       maxBackoffSeconds: 1,
+      breakerMinimumFailures: 2,
+      breakerOpenAfterSeconds: 0.5,
+      breakerProbeSeconds: 10,
     });
-    // One failed open keeps the caller waiting for the retry; the second
-    // failure in a row fails it fast, with the last fault as the cause.
+    // One failed open keeps the caller waiting for the retry 0.5-1 s later;
+    // its failure opens the breaker and fails the caller, with the last
+    // fault as the cause.
     const first = track(pool.use(() => {}));
     await clock.tickAsync(1000);
     assert.ok(first.error instanceof ConnectionFailed);
     assert.ok(first.error.cause instanceof InjectedFault);
     assert.equal((first.error.cause as InjectedFault).kind, "ready");
-    // During the backoff a newcomer fails at once, without an open.
+    // While the breaker is open a newcomer fails at once, without an open.
     await assert.rejects(pool.use(() => {}), ConnectionFailed);
     assert.equal(faulty.counts.creates, 2);
-    await clock.tickAsync(1000);
+    // Callers asked: a probe within 10 s, whose ready() answers false.
+    await clock.tickAsync(10_000);
+    assert.equal(faulty.counts.creates, 3);
+    assert.equal(pool.stats().breakerState, "open");
     const third = track(pool.use(() => {}));
     await flushMicrotasks();
     assert.ok(third.error instanceof ConnectionFailed, "ready answered false");
-    await clock.tickAsync(1000);
+    await clock.tickAsync(10_000); // past the next probe: a caller waits for it
     assert.equal(await pool.use((conn) => conn.id), 3);
     await pool.close();
     assert.equal(pool.stats().opensFailed, 3);
@@ -408,13 +487,16 @@ describe("FaultyConnector under a ConnectionPool", () => {
     });
     const pool = new ConnectionPool(faulty, {
       clock,
-      createTimeoutSeconds: 5,
+      createTimeoutSeconds: 0.2, // below 0.25 s, when a first open is hedged
       acquireTimeoutSeconds: 60,
       initialBackoffSeconds: 1,
       maxBackoffSeconds: 1,
+      breakerMinimumFailures: 2,
+      breakerOpenAfterSeconds: 0.5,
+      breakerProbeSeconds: 10,
     });
     const caller = track(pool.get());
-    await clock.tickAsync(4999);
+    await clock.tickAsync(199);
     assert.equal(faulty.counts.createsInFlight, 1);
     await clock.tickAsync(1);
     assert.equal(faulty.counts.createsInFlight, 0, "the hang was aborted");
@@ -423,7 +505,7 @@ describe("FaultyConnector under a ConnectionPool", () => {
       false,
       "one failure: the caller waits for the retry",
     );
-    await clock.tickAsync(1000 + 5000); // the backoff, then the second hang
+    await clock.tickAsync(1000 + 200); // the backoff, then the second hang
     assert.equal(faulty.counts.creates, 2);
     assert.ok(caller.error instanceof ConnectionFailed);
     assert.equal((caller.error.cause as Error).name, "TimeoutError");

@@ -26,6 +26,7 @@ type Kind =
   | "count"
   | "countOrZero"
   | "seconds"
+  | "fraction"
   | "function"
   | "logger"
   | "meter"
@@ -44,6 +45,10 @@ const OPTIONS: Record<keyof ConnectionPoolOptions, Kind> = {
   createTimeoutSeconds: "seconds",
   initialBackoffSeconds: "seconds",
   maxBackoffSeconds: "seconds",
+  breakerOpenAfterSeconds: "seconds",
+  breakerMinimumFailures: "count",
+  breakerProbeSeconds: "seconds",
+  lifespanJitter: "fraction",
   isConnectionError: "function",
   logger: "logger",
   meter: "meter",
@@ -98,9 +103,10 @@ function accepts(option: string, kind: Kind, value: unknown): boolean {
     case "seconds":
       return typeof value === "number" && Number.isFinite(value) &&
         value > 0 && value * 1000 <= 2 ** 31 - 1 &&
-        // initialBackoffSeconds may not exceed the default maxBackoffSeconds of 30
-        (option !== "initialBackoffSeconds" || value <= 30) &&
-        (option !== "maxBackoffSeconds" || value >= 0.1);
+        // maxBackoffSeconds may not be below the default initialBackoffSeconds of 0.01
+        (option !== "maxBackoffSeconds" || value >= 0.01);
+    case "fraction":
+      return typeof value === "number" && value >= 0 && value < 1;
     case "function":
       return typeof value === "function";
     case "name":
@@ -165,7 +171,7 @@ describe("ConnectionPool option fuzzing", () => {
             thrown = error;
           }
           const numeric = kind === "count" || kind === "countOrZero" ||
-            kind === "seconds";
+            kind === "seconds" || kind === "fraction";
           const expected = numeric && typeof value === "number"
             ? RangeError
             : TypeError;
@@ -191,6 +197,10 @@ describe("ConnectionPool option fuzzing", () => {
       createTimeoutSeconds: 1.5,
       initialBackoffSeconds: 0.001,
       maxBackoffSeconds: 0.001,
+      breakerOpenAfterSeconds: 0.001,
+      breakerMinimumFailures: 1,
+      breakerProbeSeconds: 0.001,
+      lifespanJitter: 0,
       isConnectionError: () => false,
       logger: validLogger,
       meter: {
@@ -392,11 +402,12 @@ const MANAGED: Array<
   }],
 ];
 
+/** Pool options the managed clients set themselves. */
+const NOT_FORWARDED = ["isConnectionError", "logger"];
+
 /** The pool options every managed client forwards, with their kinds. */
 const MANAGED_POOL_OPTIONS: Array<[string, Kind]> = Object.entries(OPTIONS)
-  .filter(([option]) =>
-    !["isConnectionError", "logger"].includes(option)
-  ) as Array<
+  .filter(([option]) => !NOT_FORWARDED.includes(option)) as Array<
     [string, Kind]
   >;
 
@@ -480,9 +491,9 @@ interface Misbehaviour {
 
 /**
  * A connector whose first two `create`/`ready`/`close` calls misbehave as
- * given (two, because the pool fails waiting callers fast only after the
- * second failed open in a row); later calls behave. Records every connection
- * it made.
+ * given (two, because the pool of `survive()` trips its breaker after two
+ * failed opens in a row); later calls behave. Records every connection it
+ * made.
  */
 class HostileConnector implements Connector<Conn> {
   readonly made: Conn[] = [];
@@ -537,6 +548,10 @@ async function survive(
     createTimeoutSeconds: 5,
     initialBackoffSeconds: 1,
     maxBackoffSeconds: 1,
+    // Two failed opens a second apart trip the breaker: the first caller gets
+    // ConnectionFailed (the test's point is that the cause arrives intact).
+    breakerMinimumFailures: 2,
+    breakerOpenAfterSeconds: 0.5,
     acquireTimeoutSeconds: 30,
   });
   let first: { settled: boolean; value?: unknown; error?: unknown };
@@ -547,7 +562,7 @@ async function survive(
   await clock.tickAsync(5000 + 1000 + 5000);
   assert.equal(first!.settled, true, "the first caller settled");
   firstCaller(first!);
-  await clock.tickAsync(1000); // past the backoff
+  await clock.tickAsync(1000); // past the breaker's probe
   const served = await pool.use((conn) => conn);
   assert.ok(served instanceof Conn, "a well-behaved caller is served");
   await pool.close();

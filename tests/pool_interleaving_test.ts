@@ -1,8 +1,9 @@
 /**
  * Randomized interleavings of callers, releases, invalidations, aborts,
- * connector successes, failures and hangs, and time, under a fake clock. The
- * pool's invariants are checked after every step; a failure names its seed
- * (replay one with POOL_SEED=<seed>).
+ * connector successes, failures and hangs (some seeds hang one open in four,
+ * ignoring the abort), a service that goes down and comes back, and time,
+ * under a fake clock. The pool's invariants are checked after every step; a
+ * failure names its seed (replay one with POOL_SEED=<seed>).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -39,13 +40,16 @@ class ChaosConnector implements Connector<Conn> {
   readonly readies: Array<Parked<boolean> & { conn: Conn }> = [];
   inFlight = 0;
   violations: string[] = [];
+  /** While down, every create is refused at once. */
+  down = false;
   #next = 0;
 
-  constructor(private random: () => number) {}
+  constructor(private random: () => number, private hangRate: number) {}
 
   create(signal: AbortSignal): Promise<Conn> {
+    if (this.down) return Promise.reject(new Error("ECONNREFUSED"));
     this.inFlight++;
-    const hung = this.random() < 0.05;
+    const hung = this.random() < this.hangRate;
     return new Promise<Conn>((resolve, reject) => {
       const parked: Parked<Conn> = {
         hung,
@@ -129,6 +133,8 @@ class SummingMeter implements PoolMeter {
 
 interface Caller {
   settled: boolean;
+  /** When its acquire must have settled, on the fake clock. */
+  deadline: number;
   lease?: Lease<Conn>;
   error?: unknown;
   controller?: AbortController;
@@ -142,14 +148,23 @@ const SEEDS = envSeed
   ? [Number(envSeed)]
   : Array.from({ length: 40 }, (_, i) => i + 1);
 
-async function runSeed(
-  seed: number,
-): Promise<{ callers: number; steps: number }> {
+interface SeedRun {
+  callers: number;
+  steps: number;
+  /** Callers that got ConnectionFailed (the breaker was open). */
+  failedFast: number;
+  /** Callers served after the service came back. */
+  servedAfterUp: number;
+  /** Whether an overdue open was ever seen (a hung create that ignored its abort). */
+  sawOverdue: boolean;
+}
+
+async function runSeed(seed: number): Promise<SeedRun> {
   const random = seededRandom(seed);
   const pick = <T>(items: T[]): T =>
     items[Math.floor(random() * items.length)]!;
   const clock = new FakeClock();
-  const connector = new ChaosConnector(random);
+  const connector = new ChaosConnector(random, random() < 0.5 ? 0.25 : 0.05);
   const clientLimit = 1 + Math.floor(random() * 5);
   const maxSize = 1 + Math.floor(random() * 4);
   const maxConcurrentCreates = 1 + Math.floor(random() * maxSize);
@@ -158,42 +173,50 @@ async function runSeed(
     ? Math.floor(random() * 10)
     : undefined;
   const meter = new SummingMeter();
+  const acquireTimeoutSeconds = 1 + random() * 10;
   const pool = new ConnectionPool(connector, {
     clientLimit,
     maxSize,
     maxConcurrentCreates,
     maxIdleSeconds: 0.5 + random() * 5,
     maxLifespanSeconds: random() < 0.5 ? 2 + random() * 10 : undefined,
-    acquireTimeoutSeconds: 1 + random() * 10,
+    acquireTimeoutSeconds,
     createTimeoutSeconds: 2 + random() * 3,
-    initialBackoffSeconds: 0.05,
-    maxBackoffSeconds: 1,
     minReady,
     maxWaitingCallers,
     meter,
     clock,
   });
   const recycles: Array<{ settled: boolean; error?: unknown }> = [];
+  // The service is down over these steps (in a random quarter of the run).
+  const downFrom = Math.floor(random() * 190);
+  const downTo = downFrom + 60;
   const callers: Caller[] = [];
   const held = new Set<Caller>();
+  let servedAfterUp = 0;
+  let sawOverdue = false;
+  let up = false; // the service came back after its outage
   const where = () =>
     `seed ${seed} (clientLimit ${clientLimit}, maxSize ${maxSize}, maxCC ${maxConcurrentCreates}, minReady ${minReady}, maxWaitingCallers ${maxWaitingCallers})`;
 
   const spawn = () => {
-    const caller: Caller = { settled: false };
     const options: {
       abortSignal?: AbortSignal;
       acquireTimeoutSeconds?: number;
     } = {};
+    const caller: Caller = { settled: false, deadline: 0 };
     if (random() < 0.15) {
       caller.controller = new AbortController();
       options.abortSignal = caller.controller.signal;
     }
     if (random() < 0.2) options.acquireTimeoutSeconds = 0.1 + random() * 3;
+    caller.deadline = clock.now() +
+      (options.acquireTimeoutSeconds ?? acquireTimeoutSeconds) * 1000;
     callers.push(caller);
     pool.get(options).then((lease) => {
       caller.settled = true;
       caller.lease = lease;
+      if (up) servedAfterUp++;
       const conn = lease.connection;
       if (conn.closeCount !== 0) {
         connector.violations.push(`caller served closed conn#${conn.id}`);
@@ -238,13 +261,33 @@ async function runSeed(
       );
     }
     const stats = pool.stats();
+    if (stats.overdueOpens > 0) sawOverdue = true;
     assert.ok(stats.size <= maxSize, `${at}: ${stats.size} connections held`);
-    const live = connector.created.filter((c) => c.closeCount === 0).length;
-    assert.ok(live <= maxSize, `${at}: ${live} connections open`);
+    // Live: created minus closed, plus creates that may still deliver (orphans too).
+    const live = connector.created.filter((c) => c.closeCount === 0).length +
+      connector.inFlight;
+    assert.ok(live <= maxSize, `${at}: ${live} connections live or opening`);
     assert.ok(
-      connector.inFlight <= maxConcurrentCreates,
-      `${at}: ${connector.inFlight} creates in flight`,
+      stats.openingConnections - stats.overdueOpens <= maxConcurrentCreates,
+      `${at}: ${
+        stats.openingConnections - stats.overdueOpens
+      } opens in flight besides overdue ones`,
     );
+    assert.equal(
+      stats.readyConnections + stats.openingConnections +
+        stats.drainingConnections + stats.closingConnections,
+      stats.size,
+      `${at}: stats add up`,
+    );
+    for (const caller of callers) {
+      // Deadline timers round up to whole milliseconds.
+      assert.ok(
+        caller.settled || clock.now() < caller.deadline + 1,
+        `${at}: a caller is still waiting ${
+          clock.now() - caller.deadline
+        } ms past its deadline`,
+      );
+    }
     assert.equal(stats.activeCallers, held.size, `${at}: activeCallers`);
     if (stats.waitingCallers > 0) {
       for (const view of pool.connections()) {
@@ -292,6 +335,8 @@ async function runSeed(
 
   const steps = 250;
   for (let step = 0; step < steps; step++) {
+    connector.down = step >= downFrom && step < downTo;
+    up ||= step >= downTo;
     const action = random();
     if (action < 0.25) {
       const burst = 1 + Math.floor(random() * 15);
@@ -304,7 +349,8 @@ async function runSeed(
       const parked = connector.creates[at]!;
       if (parked.hung && random() < 0.8) continue;
       connector.creates.splice(at, 1);
-      if (random() < 0.75) parked.resolve(connector.newConn());
+      if (connector.down) parked.reject(new Error("ECONNRESET"));
+      else if (random() < 0.75) parked.resolve(connector.newConn());
       else {parked.reject(
           random() < 0.5
             ? new Error("create failed")
@@ -313,7 +359,8 @@ async function runSeed(
     } else if (action < 0.72 && connector.readies.length > 0) {
       const parked = connector.readies.shift()!;
       const roll = random();
-      if (roll < 0.85) parked.resolve(true);
+      if (connector.down) parked.reject(new Error("ECONNRESET"));
+      else if (roll < 0.85) parked.resolve(true);
       else if (roll < 0.92) parked.resolve(false);
       else parked.reject(new Error("ready failed"));
     } else if (action < 0.74) {
@@ -341,6 +388,7 @@ async function runSeed(
   }
 
   // Wind down: release everything, settle every parked open, let time pass, close.
+  connector.down = false;
   for (const caller of [...held]) giveBack(caller, false);
   for (let round = 0; round < 100; round++) {
     while (connector.creates.length > 0) {
@@ -412,16 +460,30 @@ async function runSeed(
     `${where()}: closed count`,
   );
   assert.equal(stats.activeCallers, 0);
-  return { callers: callers.length, steps };
+  const failedFast =
+    callers.filter((c) => c.error instanceof ConnectionFailed).length;
+  return {
+    callers: callers.length,
+    steps,
+    failedFast,
+    servedAfterUp,
+    sawOverdue,
+  };
 }
 
 describe("ConnectionPool under randomized interleavings", () => {
   it(`keeps every invariant over ${SEEDS.length} seeds`, async () => {
     let callers = 0;
+    let failedFast = 0;
+    let recovered = 0;
+    let overdue = 0;
     for (const seed of SEEDS) {
       try {
-        callers += (await withSeededMathRandom(seed, () =>
-          runSeed(seed))).callers;
+        const run = await withSeededMathRandom(seed, () => runSeed(seed));
+        callers += run.callers;
+        failedFast += run.failedFast;
+        if (run.servedAfterUp > 0) recovered++;
+        if (run.sawOverdue) overdue++;
       } catch (error) {
         console.error(
           `pool interleaving failed for seed ${seed}; replay with POOL_SEED=${seed}`,
@@ -430,8 +492,16 @@ describe("ConnectionPool under randomized interleavings", () => {
       }
     }
     console.log(
-      `pool interleavings: ${SEEDS.length} seeds, ${callers} callers, every invariant held`,
+      `pool interleavings: ${SEEDS.length} seeds, ${callers} callers, every invariant held; ` +
+        `${failedFast} callers failed fast, ${recovered} seeds served callers after the outage, ` +
+        `${overdue} seeds had overdue opens`,
     );
     assert.ok(callers > 1000, `only ${callers} callers ran`);
+    if (envSeed === undefined) {
+      // The interleavings must reach what they are meant to test.
+      assert.ok(failedFast > 0, "no caller ever failed fast");
+      assert.ok(recovered > SEEDS.length / 2, `${recovered} seeds recovered`);
+      assert.ok(overdue > 0, "no open was ever overdue");
+    }
   });
 });

@@ -11,7 +11,14 @@ import process from "node:process";
 import { ConnectionPool } from "../src/pool/connection_pool.ts";
 import type { GetOptions } from "../src/pool/options.ts";
 import type { Lease } from "../src/pool/lease.ts";
-import { formatSoakReport, runSoak } from "../scripts/_soak.ts";
+import {
+  formatProfileReport,
+  formatSoakReport,
+  type ProfileConfig,
+  type ProfileName,
+  runProfile,
+  runSoak,
+} from "../scripts/_soak.ts";
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -47,6 +54,38 @@ describe("pool soak", () => {
       assert.ok(report.maxCallersOnOne <= report.config.clientLimit);
     },
   );
+
+  // Short runs of the fault profiles of `deno task soak --profile`: nothing
+  // lost (the served shares and timings are for the long runs to report).
+  const short: Record<ProfileName, Partial<ProfileConfig>> = {
+    flaky: { callers: 300, overSeconds: 0.3 },
+    hung: { callers: 300, overSeconds: 0.5 },
+    chaos: { callers: 300, overSeconds: 0.3 },
+    outage: {
+      callers: 600,
+      overSeconds: 0.6,
+      downAtSeconds: 0.1,
+      upAtSeconds: 0.3,
+    },
+  };
+  for (const [profile, overrides] of Object.entries(short)) {
+    it(`keeps every promise in a short run of the ${profile} profile`, async () => {
+      const report = await runProfile(profile as ProfileName, {
+        ...overrides,
+        seed,
+      });
+      console.log(formatProfileReport(report));
+      assert.deepEqual(report.violations, [], `seed ${seed}`);
+      const settled = Object.values(report.outcomes).reduce((a, b) => a + b);
+      assert.equal(settled, report.config.callers);
+      assert.ok((report.outcomes.ok ?? 0) > 0, "some callers were served");
+      assert.equal(report.connector.open, 0);
+      assert.equal(
+        report.statsAfterClose?.connectionsCreated,
+        report.statsAfterClose?.connectionsClosed,
+      );
+    });
+  }
 
   // The checks must be able to fail: each broken pool below breaks one promise.
   const broken: Array<[string, typeof ConnectionPool, RegExp]> = [

@@ -57,27 +57,25 @@ export function poolOptionsOf(
     options.maxLifespanSeconds,
     defaults.maxLifespanSeconds,
   );
+  // Every pool option the user may set is forwarded as given (none is
+  // silently dropped); then the client's defaults and its own settings.
+  const given: Record<string, unknown> = {};
+  for (const key of MANAGED_POOL_OPTION_KEYS) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) given[key] = value;
+  }
   const pool: ConnectionPoolOptions = {
-    clientLimit: options.clientLimit,
-    maxSize: options.maxSize,
-    minReady: options.minReady,
-    maxWaitingCallers: options.maxWaitingCallers,
-    meter: options.meter,
+    ...given,
     maxIdleSeconds: orDefault(options.maxIdleSeconds, defaults.maxIdleSeconds),
     // The pool spells "no limit" as undefined; the managed clients as Infinity.
     maxLifespanSeconds: lifespan === Infinity ? undefined : lifespan,
-    maxConcurrentCreates: options.maxConcurrentCreates,
-    acquireTimeoutSeconds: options.acquireTimeoutSeconds,
     createTimeoutSeconds: orDefault(
       options.createTimeoutSeconds,
       defaults.createTimeoutSeconds,
     ),
-    initialBackoffSeconds: options.initialBackoffSeconds,
-    maxBackoffSeconds: options.maxBackoffSeconds,
     isConnectionError: defaults.isConnectionError,
     logger: poolLogger,
     name: orDefault(options.name, defaults.name),
-    clock: options.clock,
   };
   resolvePoolOptions(pool, owner);
   return pool;

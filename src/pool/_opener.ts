@@ -1,8 +1,23 @@
 /**
  * The only code that calls the connector: it opens one connection (create,
- * then ready, bounded by `createTimeoutSeconds` and by `close()`), keeps
- * track of creates the pool gave up on but that may still deliver, and
- * closes connections.
+ * then ready, bounded by an overdue limit and by `close()`), keeps track of
+ * creates the pool gave up on but that may still deliver, and closes
+ * connections.
+ *
+ * The overdue limit is learned from recent opens: four times the slowest of
+ * the last 16 that succeeded, at least 0.1 s, at most `createTimeoutSeconds`.
+ * From the third open in a row given up this way, each doubles it (still
+ * capped), so a service that became slower is not locked out, while random
+ * hangs among fast opens rarely raise it. An open past its limit is aborted
+ * through its signal; if the connector ignores the abort, its create becomes
+ * an orphan: it no longer counts as in flight (against
+ * `maxConcurrentCreates`), only against `maxSize`, until it settles.
+ *
+ * Before any open succeeded nothing is known (a first open may fetch a
+ * token): the limit is `createTimeoutSeconds`, but an open running past
+ * 0.25 s is hedged: it stops counting as in flight, so another may start
+ * beside it, and once one succeeds every open running past the learned
+ * limit is aborted.
  *
  * ```
  * start(slot) ─▶ create ─▶ ready ─▶ host.opened(slot)
@@ -30,9 +45,30 @@ export interface OpenerHost<C> {
   closeLate(slot: ConnectionRecord<C>): void;
   /** An abandoned create delivered nothing: the slot can go. */
   forget(slot: ConnectionRecord<C>): void;
+  /** An open was hedged: it no longer counts as in flight, another may start. */
+  hedged(): void;
   /** Reads the clock (the pool keeps its last reading). */
   now(): number;
 }
+
+/** One open in flight. */
+interface Running {
+  readonly startedAt: number;
+  readonly controller: AbortController;
+  /** Counted in `hedged`, not `inFlight`. */
+  hedged: boolean;
+  /** Aborted for running past its limit (not by close()). */
+  overdue: boolean;
+}
+
+/** The overdue limit never goes below this. */
+export const OVERDUE_FLOOR_MS = 100;
+/** Before any open succeeded, an open running this long is hedged. */
+export const HEDGE_MS = 250;
+/** How many times the slowest recent open an open may take. */
+const OVERDUE_FACTOR = 4;
+/** How many successful opens the limit is learned from. */
+const LEARNED = 16;
 
 /** Opens and closes the pool's connections through its connector. */
 export class Opener<C> {
@@ -42,7 +78,13 @@ export class Opener<C> {
   readonly #host: OpenerHost<C>;
   /** Slots whose create was abandoned but may still deliver a connection. */
   readonly #orphans = new Set<ConnectionRecord<C>>();
+  /** How long the last LEARNED successful opens took, oldest first. */
+  readonly #durations: number[] = [];
+  /** Opens given up as overdue since the last success. */
+  #overdueInARow = 0;
+  readonly #running = new Set<Running>();
   #inFlight = 0;
+  #hedged = 0;
   #created = 0;
 
   constructor(
@@ -57,12 +99,20 @@ export class Opener<C> {
     this.#host = host;
   }
 
-  /** Opens in flight (create or ready). */
+  /** Opens in flight (create or ready), hedged ones aside. */
   get inFlight(): number {
     return this.#inFlight;
   }
 
-  /** Abandoned creates that have not settled; each still holds its slot. */
+  /** Opens hedged before any open succeeded: still running, no longer counted in `inFlight`. */
+  get hedged(): number {
+    return this.#hedged;
+  }
+
+  /**
+   * Abandoned creates that have not settled (overdue opens whose connector
+   * ignored the abort); each still holds its slot, counted against `maxSize`.
+   */
   get orphans(): number {
     return this.#orphans.size;
   }
@@ -70,6 +120,29 @@ export class Opener<C> {
   /** Connections `create` delivered, late ones included. */
   get created(): number {
     return this.#created;
+  }
+
+  /**
+   * How long an open started now may run before it is aborted as overdue, in
+   * ms (see the module's description).
+   */
+  get overdueMs(): number {
+    if (this.#durations.length === 0) return this.#createTimeoutMs;
+    const base = Math.max(
+      OVERDUE_FLOOR_MS,
+      OVERDUE_FACTOR * this.slowestRecentMs,
+    );
+    return Math.min(
+      this.#createTimeoutMs,
+      base * 2 ** Math.min(Math.max(0, this.#overdueInARow - 2), 20),
+    );
+  }
+
+  /** The slowest of the recent successful opens, in ms (0 before any). */
+  get slowestRecentMs(): number {
+    let slowest = 0;
+    for (const ms of this.#durations) if (ms > slowest) slowest = ms;
+    return slowest;
   }
 
   /** Whether `slot`'s create was abandoned and has not settled yet. */
@@ -95,14 +168,29 @@ export class Opener<C> {
   async #open(slot: ConnectionRecord<C>): Promise<void> {
     const controller = slot.controller!;
     const signal = controller.signal;
-    const timer = unrefTimer(this.#clock.setTimeout(() => {
-      controller.abort(
-        new DOMException(
-          `Opening a connection took longer than ${this.#createTimeoutMs} ms`,
-          "TimeoutError",
-        ),
-      );
-    }, this.#createTimeoutMs));
+    const running: Running = {
+      startedAt: this.#host.now(),
+      controller,
+      hedged: false,
+      overdue: false,
+    };
+    this.#running.add(running);
+    const limitMs = this.overdueMs;
+    const timer = unrefTimer(
+      this.#clock.setTimeout(
+        () => this.#abortOverdue(running, limitMs),
+        limitMs,
+      ),
+    );
+    const hedge = this.#durations.length > 0 || limitMs <= HEDGE_MS
+      ? undefined
+      : unrefTimer(this.#clock.setTimeout(() => {
+        if (!this.#running.has(running) || this.#durations.length > 0) return;
+        running.hedged = true;
+        this.#inFlight--;
+        this.#hedged++;
+        this.#host.hedged();
+      }, HEDGE_MS));
     let failed = false;
     let failure: unknown = undefined;
     let createPending = true;
@@ -142,12 +230,46 @@ export class Opener<C> {
       failure = error;
     } finally {
       this.#clock.clearTimeout(timer);
+      if (hedge !== undefined) this.#clock.clearTimeout(hedge);
       slot.controller = undefined;
     }
-    this.#inFlight--;
+    this.#running.delete(running);
+    if (running.hedged) this.#hedged--;
+    else this.#inFlight--;
     if (createPending) this.#orphans.add(slot);
-    if (failed) this.#host.failed(slot, failure);
-    else this.#host.opened(slot);
+    if (failed) {
+      if (running.overdue) this.#overdueInARow++;
+      this.#host.failed(slot, failure);
+    } else {
+      this.#overdueInARow = 0;
+      if (this.#durations.length === LEARNED) this.#durations.shift();
+      const now = this.#host.now();
+      this.#durations.push(now - running.startedAt);
+      // Now the limit is known: give up on the opens already past it.
+      const limitMs = this.overdueMs;
+      for (const other of [...this.#running]) {
+        if (now - other.startedAt >= limitMs) {
+          this.#abortOverdue(other, limitMs);
+        }
+      }
+      this.#host.opened(slot);
+    }
+  }
+
+  /** Aborts an open that ran past its limit. */
+  #abortOverdue(running: Running, limitMs: number): void {
+    if (!this.#running.has(running) || running.overdue) return;
+    running.overdue = true;
+    running.controller.abort(
+      new DOMException(
+        `Opening a connection took longer than ${Math.round(limitMs)} ms (${
+          limitMs === this.#createTimeoutMs
+            ? "createTimeoutSeconds"
+            : "overdue: far longer than recent opens"
+        })`,
+        "TimeoutError",
+      ),
+    );
   }
 
   /** The abandoned create of `slot` settled: close what it delivered, or forget the slot. */

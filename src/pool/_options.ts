@@ -28,6 +28,10 @@ export interface ResolvedOptions {
   createTimeoutMs: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
+  breakerOpenAfterMs: number;
+  breakerMinimumFailures: number;
+  breakerProbeMs: number;
+  lifespanJitter: number;
   isConnectionError: ((error: unknown) => boolean) | undefined;
   logger: PoolLogger | undefined;
   meter: PoolMeter | undefined;
@@ -47,6 +51,10 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
   "createTimeoutSeconds",
   "initialBackoffSeconds",
   "maxBackoffSeconds",
+  "breakerOpenAfterSeconds",
+  "breakerMinimumFailures",
+  "breakerProbeSeconds",
+  "lifespanJitter",
   "isConnectionError",
   "logger",
   "meter",
@@ -161,6 +169,20 @@ export function nonNegativeInteger(
   return value;
 }
 
+/** A share in `[0, 1)`, or its default when `undefined`. */
+function fraction(
+  what: string,
+  option: string,
+  value: unknown,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value >= 0 && value < 1)) {
+    fail(what, option, "a number from 0 up to (not including) 1", value, true);
+  }
+  return value;
+}
+
 function optionalFunction<F>(
   what: string,
   option: string,
@@ -245,13 +267,14 @@ export function resolvePoolOptions(
     what,
     "initialBackoffSeconds",
     options.initialBackoffSeconds,
-    0.1,
+    0.01,
   );
+  // Without maxBackoffSeconds, a longer initialBackoffSeconds is the cap.
   const maxBackoffMs = positiveSeconds(
     what,
     "maxBackoffSeconds",
     options.maxBackoffSeconds,
-    30,
+    Math.max(0.1, initialBackoffMs / 1000),
   );
   if (maxBackoffMs < initialBackoffMs) {
     throw new RangeError(
@@ -341,6 +364,30 @@ export function resolvePoolOptions(
     ),
     initialBackoffMs,
     maxBackoffMs,
+    breakerOpenAfterMs: positiveSeconds(
+      what,
+      "breakerOpenAfterSeconds",
+      options.breakerOpenAfterSeconds,
+      0.5,
+    ),
+    breakerMinimumFailures: positiveInteger(
+      what,
+      "breakerMinimumFailures",
+      options.breakerMinimumFailures,
+      5,
+    ),
+    breakerProbeMs: positiveSeconds(
+      what,
+      "breakerProbeSeconds",
+      options.breakerProbeSeconds,
+      0.5,
+    ),
+    lifespanJitter: fraction(
+      what,
+      "lifespanJitter",
+      options.lifespanJitter,
+      0.1,
+    ),
     isConnectionError: optionalFunction(
       what,
       "isConnectionError",

@@ -2,9 +2,10 @@
  * The connection pool: the hot path (acquire, release, hand-off to a waiter)
  * and the life of each connection, in one place. Each other job has its file:
  * `_wait_queue.ts` (the waiters, FIFO, with one deadline timer), `_opener.ts`
- * (every call to the connector: opens bounded by `createTimeoutSeconds`,
- * orphaned creates, closes), `_open_policy.ts` (backoff and fail-fast, a seam
- * to replace whole), `_due_timer.ts` (one timer for the earliest due time),
+ * (every call to the connector: opens bounded by a learned overdue limit,
+ * orphaned creates, closes), `_open_policy.ts` (the circuit breaker: backoff,
+ * fail-fast and probes, a seam to replace whole), `_due_timer.ts` (one timer
+ * for the earliest due time),
  * `_pooled_lease.ts`, `_options.ts` and `_logger.ts`.
  *
  * ```
@@ -41,7 +42,7 @@ import type { PoolStats } from "./stats.ts";
 import { bound } from "./_bound.ts";
 import { DueTimer } from "./_due_timer.ts";
 import { errorName, guardedLogger } from "./_logger.ts";
-import { BackoffPolicy, type OpenPolicy } from "./_open_policy.ts";
+import { CircuitBreaker, type OpenPolicy } from "./_open_policy.ts";
 import { Opener } from "./_opener.ts";
 import { PooledLease } from "./_pooled_lease.ts";
 import { type Waiter, WaitQueue } from "./_wait_queue.ts";
@@ -64,11 +65,15 @@ let poolCount = 0;
  * It holds at most `maxSize` connections, hands each caller the ready
  * connection with the fewest callers (then the one idle longest) through a
  * binary heap, opens new connections ahead of demand (at most
- * `maxConcurrentCreates` at once, backing off after failures), queues callers
- * FIFO when every connection is full and wakes them on the release or
- * readiness that frees capacity, and recycles connections after `maxIdleSeconds`
- * idle or `maxLifespanSeconds` of age. An invalidated or expired connection
- * drains: it gets no new callers and closes when its last caller leaves.
+ * `maxConcurrentCreates` at once, aborting opens that run far longer than
+ * recent ones), queues callers FIFO when every connection is full and wakes
+ * them on the release or readiness that frees capacity, and recycles
+ * connections after `maxIdleSeconds` idle or their (jittered) lifespan,
+ * opening the replacement first. An invalidated or expired connection drains:
+ * it gets no new callers and closes when its last caller leaves. After failed
+ * opens it retries with a short backoff while callers wait; only when opens
+ * have kept failing (the circuit breaker opens) do callers with no ready
+ * connection get `ConnectionFailed` at once, with a probe now and then.
  *
  * Every caller ends, by its deadline or its signal, with a lease or a typed
  * error: {@linkcode ConnectionsExhausted}, {@linkcode ConnectionFailed},
@@ -133,8 +138,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
   readonly #queue: WaitQueue<Lease<C>>;
   /** Calls the connector: opens (with orphaned creates) and closes. */
   readonly #opener: Opener<C>;
-  /** When to open after failures and when callers stop waiting; replaceable whole. */
+  /** The circuit breaker: when to open after failures and when callers stop waiting; replaceable whole. */
   readonly #policy: OpenPolicy;
+  /** Callers were refused while the breaker is open: the next probe is wanted. */
+  #refused = false;
   readonly #waits = new WaitWindow(1024);
   readonly #releaseBound = (
     slot: Slot<C>,
@@ -145,6 +152,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
   #spare = 0;
   /** Open ahead of demand once spare capacity falls below this, so callers never wait for a handshake. */
   readonly #headroom: number;
+  /** clientLimit for each ready connection near its lifespan: capacity about to go. */
+  #expiringCapacity = 0;
   #nextSlotId = 0;
   #active = 0;
   #connectionsClosed = 0;
@@ -215,12 +224,16 @@ export class ConnectionPool<C> implements AsyncDisposable {
       failed: (slot, error) => this.#openFailed(slot, error),
       closeLate: (slot) => this.#closeSlot(slot),
       forget: (slot) => this.#forget(slot),
+      hedged: () => this.#openAsNeeded(),
       now,
     });
-    this.#policy = new BackoffPolicy(
-      resolved.initialBackoffMs,
-      resolved.maxBackoffMs,
-    );
+    this.#policy = new CircuitBreaker({
+      initialBackoffMs: resolved.initialBackoffMs,
+      maxBackoffMs: resolved.maxBackoffMs,
+      openAfterMs: resolved.breakerOpenAfterMs,
+      minimumFailures: resolved.breakerMinimumFailures,
+      probeMs: resolved.breakerProbeMs,
+    });
     this.#maintenance = new DueTimer(clock, (due) => this.#maintain(due), true);
     this.#retry = new DueTimer(clock, () => this.#openAsNeeded(), true);
     this.#channels = poolChannels();
@@ -333,8 +346,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
    * @param options A signal and a timeout (default: `acquireTimeoutSeconds`).
    * @returns A lease on the least-loaded ready connection.
    * @throws {ConnectionsExhausted} When no connection had capacity in time.
-   * @throws {ConnectionFailed} When opening a connection failed and none is
-   * left that could serve the caller.
+   * @throws {ConnectionFailed} When the circuit breaker is open (opens kept
+   * failing) and no connection is ready or opening; the cause is the last
+   * open error.
    * @throws {PoolClosed} When the pool is closed.
    *
    * @example Acquiring with a timeout
@@ -378,9 +392,12 @@ export class ConnectionPool<C> implements AsyncDisposable {
         return Promise.resolve(this.#lease(slot, 0));
       }
     }
-    if (this.#nothingCanServe(this.#now())) {
+    const now = this.#now();
+    if (this.#nothingCanServe(now)) {
+      this.#refused = true;
+      this.#openAsNeeded(); // arms the next probe
       return Promise.reject(
-        this.#policy.failure(this.#id, "no connection could be opened"),
+        this.#policy.failure(this.#id, "no connection is ready", now),
       );
     }
     if (this.#queue.length >= this.#options.maxWaitingCallers) {
@@ -532,7 +549,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
     const [waitP50Ms, waitP99Ms] = this.#waits.percentiles(0.5, 0.99);
     return {
       readyConnections: this.#heap.length,
-      openingConnections: this.#opener.inFlight,
+      openingConnections: this.#opener.inFlight + this.#opener.hedged +
+        this.#opener.orphans,
       drainingConnections: draining,
       closingConnections: closing,
       size: this.#slots.size,
@@ -541,6 +559,11 @@ export class ConnectionPool<C> implements AsyncDisposable {
       connectionsCreated: this.#opener.created,
       connectionsClosed: this.#connectionsClosed,
       opensFailed: this.#opensFailed,
+      overdueOpens: this.#opener.hedged + this.#opener.orphans,
+      breakerState: this.#policy.state,
+      lastOpenError: this.#opensFailed === 0
+        ? undefined
+        : errorName(this.#policy.lastFailure),
       callersTimedOut: this.#callersTimedOut,
       callersShed: this.#callersShed,
       callersServed: this.#callersServed,
@@ -618,7 +641,9 @@ export class ConnectionPool<C> implements AsyncDisposable {
 
   #afterImmediateAcquire(): void {
     this.#waits.record(0);
-    if (this.#spare < this.#headroom) this.#openAsNeeded();
+    if (this.#spare - this.#expiringCapacity < this.#headroom) {
+      this.#openAsNeeded();
+    }
   }
 
   /** The lease of a caller that just took a place on `slot` after waiting `waitedMs`. */
@@ -635,23 +660,26 @@ export class ConnectionPool<C> implements AsyncDisposable {
   /**
    * Takes a place on the best ready connection, retiring expired ones on the
    * way, so an idle or aged-out connection is never handed out even when the
-   * maintenance timer runs late. Expiry is checked against the pool's last
-   * clock reading, not a fresh one: clock reads cost hundreds of nanoseconds
-   * on some machines, the pool reads the clock on every release that leaves a
-   * connection idle, and the maintenance timer retires expired connections on
-   * time in a quiet pool.
+   * maintenance timer runs late. An idle connection (no callers) is checked
+   * against a fresh clock reading: timers may have run late (a frozen process
+   * thawed, a stalled event loop) and the service has long dropped it. One in
+   * use is checked against the pool's last reading: clock reads cost hundreds
+   * of nanoseconds on some machines, and it served a caller just now.
    */
   #takeReady(): Slot<C> | undefined {
-    const { clientLimit, maxIdleMs, maxLifespanMs } = this.#options;
+    const { clientLimit, maxIdleMs } = this.#options;
     for (;;) {
       const slot = this.#heap.peek();
       if (slot === undefined || slot.clients >= clientLimit) return undefined;
-      const now = this.#lastNow;
-      if (slot.clients === 0 && now - slot.idleSince >= maxIdleMs) {
-        this.#retire(slot, "idle");
-        continue;
+      let now = this.#lastNow;
+      if (slot.clients === 0) {
+        now = this.#now();
+        if (now - slot.idleSince >= maxIdleMs) {
+          this.#retire(slot, "idle");
+          continue;
+        }
       }
-      if (now - slot.createdAt >= maxLifespanMs) {
+      if (now >= slot.retireAt) {
         this.#retire(slot, "lifespan");
         continue;
       }
@@ -777,6 +805,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     this.#recycling?.toReplace.delete(slot);
     this.#announce(slot, "retired", reason);
     this.#spare -= this.#options.clientLimit - slot.clients;
+    if (slot.replacing) this.#expiringCapacity -= this.#options.clientLimit;
     this.#logger?.info(
       `${this.#id} conn#${slot.id} retired (${reason}), ${slot.clients} callers left`,
     );
@@ -894,29 +923,36 @@ export class ConnectionPool<C> implements AsyncDisposable {
 
   /**
    * Opens connections while demand needs them and the limits allow: never
-   * more than `maxSize` held nor `maxConcurrentCreates` opening, ahead of
-   * demand so callers do not wait for a handshake, and not during a backoff.
+   * more than `maxSize` held (overdue opens included) nor
+   * `maxConcurrentCreates` in flight, ahead of demand so callers do not wait
+   * for a handshake (replacing connections near their lifespan too), not
+   * during a backoff, and while the breaker is open only one probe, when
+   * callers asked.
    */
   #openAsNeeded(): void {
     if (this.#isClosed) return;
     const { maxSize, maxConcurrentCreates, clientLimit } = this.#options;
     const opener = this.#opener;
+    const policy = this.#policy;
     while (
-      opener.inFlight + opener.orphans < maxConcurrentCreates &&
-      this.#slots.size < maxSize
+      opener.inFlight < maxConcurrentCreates &&
+      opener.inFlight + opener.hedged < 2 * maxConcurrentCreates &&
+      this.#slots.size < maxSize &&
+      policy.state !== "half-open" // its one probe is in flight
     ) {
       const incoming = opener.inFlight * clientLimit;
-      const short =
-        this.#spare + incoming - this.#queue.length < this.#headroom &&
+      const short = this.#spare - this.#expiringCapacity + incoming -
+              this.#queue.length < this.#headroom &&
         (this.#queue.length > 0 || this.#active > 0);
       const warming = this.#heap.length + opener.inFlight < this.#warmTarget;
       const keeping =
         this.#heap.length + opener.inFlight < this.#options.minReady;
       const replacing = this.#recycling !== undefined &&
         opener.inFlight < this.#recycling.toReplace.size;
-      if (!short && !warming && !keeping && !replacing) return;
+      const probe = this.#refused && policy.state === "open";
+      if (!short && !warming && !keeping && !replacing && !probe) return;
       const now = this.#now();
-      const openAt = this.#policy.nextOpenAt;
+      const openAt = policy.nextOpenAt;
       if (now < openAt) {
         if (!this.#retry.armed) this.#retry.arm(openAt, now);
         return;
@@ -933,6 +969,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
       clients: 0,
       createdAt: now,
       idleSince: now,
+      retireAt: Infinity,
+      replacing: false,
       controller: new AbortController(),
       clock: this.#clock,
       view: undefined,
@@ -940,6 +978,11 @@ export class ConnectionPool<C> implements AsyncDisposable {
     };
     this.#slots.add(slot);
     this.#metrics?.openStarted(slot, now);
+    if (this.#policy.state === "open") {
+      this.#refused = false;
+      this.#logger?.info(`${this.#id} circuit breaker half-open: probing`);
+    }
+    this.#policy.started(now);
     this.#logger?.info(`${this.#id} conn#${slot.id} opening`);
     // not awaited: the opener reports to #opened or #openFailed itself
     this.#opener.start(slot).catch((error) =>
@@ -950,17 +993,25 @@ export class ConnectionPool<C> implements AsyncDisposable {
   #opened(slot: Slot<C>): void {
     if (this.#isClosed) return this.#openFailed(slot, new PoolClosed(this.#id));
     slot.state = "ready";
-    slot.idleSince = this.#now();
-    this.#policy.opened();
+    const now = slot.idleSince = this.#now();
+    if (this.#policy.state !== "closed") {
+      this.#logger?.info(`${this.#id} circuit breaker closed`);
+    }
+    this.#policy.opened(now);
+    this.#refused = false;
     this.#spare += this.#options.clientLimit;
     this.#heap.push(slot);
     this.#metrics?.opened(slot, this.#lastNow);
     this.#announce(slot, "opened");
     this.#logger?.info(`${this.#id} conn#${slot.id} ready`);
     if (this.#recycling !== undefined) this.#recycleOnReady(slot);
-    this.#scheduleMaintenance(slot.idleSince + this.#options.maxIdleMs);
-    if (this.#options.maxLifespanMs !== Infinity) {
-      this.#scheduleMaintenance(slot.createdAt + this.#options.maxLifespanMs);
+    this.#scheduleMaintenance(now + this.#options.maxIdleMs);
+    const { maxLifespanMs, lifespanJitter } = this.#options;
+    if (maxLifespanMs !== Infinity) {
+      // Spread: connections opened together do not retire together.
+      slot.retireAt = slot.createdAt +
+        maxLifespanMs * (1 - lifespanJitter * Math.random());
+      this.#scheduleMaintenance(slot.retireAt - this.#replaceAheadMs());
     }
     this.#serveWaiters();
     this.#settleWarmWaiters();
@@ -973,12 +1024,21 @@ export class ConnectionPool<C> implements AsyncDisposable {
     const closing = this.#isClosed;
     if (!closing) {
       this.#opensFailed++;
-      const retryInMs = this.#policy.failed(error, this.#now());
+      const now = this.#now();
+      const before = this.#policy.state;
+      const retryInMs = this.#policy.failed(error, now);
       this.#logger?.warning(
         `${this.#id} conn#${slot.id} failed to open (${
           errorName(error)
         }); next attempt in at least ${Math.round(retryInMs)} ms`,
       );
+      if (before !== "open" && this.#policy.state === "open") {
+        this.#logger?.warning(
+          `${this.#id} ${
+            this.#policy.failure(this.#id, "failing fast", now).message
+          }`,
+        );
+      }
     }
     if (slot.connection !== undefined) {
       this.#closeSlot(slot);
@@ -992,19 +1052,23 @@ export class ConnectionPool<C> implements AsyncDisposable {
       this.#recycledAway(slot);
     }
     if (closing) return;
-    // Callers that nothing could serve soon get the failure now, not at their deadline.
-    if (this.#nothingCanServe(this.#now())) {
+    // While the breaker is open, callers that nothing serves get the failure now, not at their deadline.
+    const now = this.#now();
+    if (this.#nothingCanServe(now) && this.#queue.length > 0) {
+      this.#refused = true;
       this.#queue.rejectAll(
-        this.#policy.failure(this.#id, "opening a connection failed"),
+        this.#policy.failure(this.#id, "opening a connection failed", now),
       );
     }
-    this.#rejectWarmWaiters(
-      this.#policy.failure(this.#id, "warming the pool failed"),
-    );
+    if (this.#warmWaiters.length > 0) {
+      this.#rejectWarmWaiters(
+        this.#policy.failure(this.#id, "warming the pool failed", now),
+      );
+    }
     this.#openAsNeeded();
   }
 
-  /** Whether waiting is pointless: the policy says fail fast and nothing is ready or opening. */
+  /** Whether waiting is pointless: the breaker says fail fast and nothing is ready or opening. */
   #nothingCanServe(now: number): boolean {
     return this.#opener.inFlight === 0 && this.#heap.length === 0 &&
       this.#policy.failFast(now);
@@ -1033,15 +1097,25 @@ export class ConnectionPool<C> implements AsyncDisposable {
     if (!this.#isClosed) this.#maintenance.arm(at, this.#lastNow);
   }
 
-  /** Retires the connections past `maxIdleSeconds` idle or `maxLifespanSeconds` of age. */
+  /** How long before a connection's lifespan ends its replacement is asked for. */
+  #replaceAheadMs(): number {
+    return Math.min(this.#options.maxLifespanMs / 10, this.#opener.overdueMs);
+  }
+
+  /**
+   * Retires the connections past `maxIdleSeconds` idle or their lifespan, and
+   * asks for the replacement of those near their lifespan.
+   */
   #maintain(due: number): void {
-    const { maxIdleMs, maxLifespanMs } = this.#options;
+    const { maxIdleMs, clientLimit } = this.#options;
     // A timer that fired has seen its delay pass, even under a mocked setTimeout with a real clock.
     const now = Math.max(this.#now(), due);
+    const ahead = this.#replaceAheadMs();
     let next = Infinity;
+    let replace = false;
     for (const slot of [...this.#slots]) {
       if (slot.state !== "ready") continue;
-      if (now - slot.createdAt >= maxLifespanMs) {
+      if (now >= slot.retireAt) {
         this.#retire(slot, "lifespan");
       } else if (slot.clients === 0 && now - slot.idleSince >= maxIdleMs) {
         this.#retire(slot, "idle");
@@ -1049,9 +1123,20 @@ export class ConnectionPool<C> implements AsyncDisposable {
         if (slot.clients === 0) {
           next = Math.min(next, slot.idleSince + maxIdleMs);
         }
-        next = Math.min(next, slot.createdAt + maxLifespanMs);
+        if (!slot.replacing && now >= slot.retireAt - ahead) {
+          slot.replacing = replace = true;
+          this.#expiringCapacity += clientLimit;
+          this.#logger?.info(
+            `${this.#id} conn#${slot.id} nears its lifespan: its replacement may open`,
+          );
+        }
+        next = Math.min(
+          next,
+          slot.replacing ? slot.retireAt : slot.retireAt - ahead,
+        );
       }
     }
+    if (replace) this.#openAsNeeded();
     if (next !== Infinity) this.#scheduleMaintenance(next);
   }
 

@@ -72,11 +72,24 @@ export interface ConnectionPoolOptions {
    */
   maxIdleSeconds?: number;
   /**
-   * A connection older than this gets no new callers and is closed when its
-   * last caller leaves. `undefined` means no limit.
+   * A connection older than its lifespan gets no new callers and is closed
+   * when its last caller leaves. Each connection's lifespan is drawn from
+   * `[1 - lifespanJitter, 1] x maxLifespanSeconds` (see `lifespanJitter`).
+   * Shortly before a connection retires while callers use the pool (a tenth
+   * of `maxLifespanSeconds` ahead, or the overdue limit of an open if that
+   * is shorter; see `createTimeoutSeconds`), its replacement is opened, if
+   * `maxSize` allows. `undefined` means no limit.
    * @default {undefined}
    */
   maxLifespanSeconds?: number;
+  /**
+   * Spreads lifespans so that connections opened together do not retire
+   * together: each connection's lifespan is drawn uniformly from
+   * `[1 - lifespanJitter, 1] x maxLifespanSeconds`. A number in `[0, 1)`;
+   * 0 gives every connection exactly `maxLifespanSeconds`.
+   * @default {0.1}
+   */
+  lifespanJitter?: number;
   /**
    * Connections being opened at once, at most.
    * @default {Math.max(1, Math.floor(maxSize / 3))}
@@ -95,22 +108,56 @@ export interface ConnectionPoolOptions {
    */
   maxWaitingCallers?: number;
   /**
-   * How long one open (`create` then `ready`) may take before it is aborted
-   * and counted as a failed open.
+   * The longest one open (`create` then `ready`) may take. Within it, an open
+   * that runs far longer than recent ones (four times the slowest of the
+   * last 16 that succeeded, at least 0.1 s; doubled for each further one
+   * from the third open in a row given up this way) is aborted through its
+   * signal, counted as a failed open, and another one starts. Before any
+   * open succeeded, an open running past 0.25 s stops counting against
+   * `maxConcurrentCreates` (another may start beside it, at most
+   * `maxConcurrentCreates` such), and is aborted once an open succeeds and
+   * shows it is overdue. If the connector ignores the abort, that create no
+   * longer counts against `maxConcurrentCreates`, only against `maxSize`,
+   * until it settles (a connection it delivers late is closed).
    * @default {30}
    */
   createTimeoutSeconds?: number;
   /**
-   * First delay after a failed open before the next attempt; it doubles per
-   * consecutive failure, with jitter, up to `maxBackoffSeconds`.
-   * @default {0.1}
+   * While the circuit breaker is closed, the first delay after a failed open
+   * before the next attempt; it doubles per failure in a row, with jitter
+   * (half to all of it), up to `maxBackoffSeconds`.
+   * @default {0.01}
    */
   initialBackoffSeconds?: number;
   /**
-   * Longest delay between attempts to open after failures.
-   * @default {30}
+   * While the circuit breaker is closed, the longest delay between attempts
+   * to open after failures (while it is open, `breakerProbeSeconds` applies).
+   * @default {Math.max(0.1, initialBackoffSeconds)}
    */
   maxBackoffSeconds?: number;
+  /**
+   * The circuit breaker opens once opens have kept failing, with no success
+   * in between, for this long, and at least `breakerMinimumFailures` of them
+   * failed. While it is open, callers that find no ready connection get
+   * `ConnectionFailed` at once (cause: the last open error). Until then they
+   * wait, up to their deadline, while opens are retried.
+   * @default {0.5}
+   */
+  breakerOpenAfterSeconds?: number;
+  /**
+   * How many opens must have failed, with no success in between, before the
+   * circuit breaker opens (see `breakerOpenAfterSeconds`).
+   * @default {5}
+   */
+  breakerMinimumFailures?: number;
+  /**
+   * While the circuit breaker is open and callers ask, one probe open runs
+   * every this long (jittered between half and all of it); callers that come
+   * while it runs wait for it. Its success closes the breaker and serves
+   * them; its failure fails them and waits for the next probe.
+   * @default {0.5}
+   */
+  breakerProbeSeconds?: number;
   /**
    * Decides whether an error thrown by a `use` callback means its connection
    * is broken; if so the connection is invalidated (no new callers get it,

@@ -28,6 +28,10 @@ export interface ConnectionRecord<C> {
   createdAt: number;
   /** When its last caller left (or it became ready). */
   idleSince: number;
+  /** When its (jittered) lifespan ends (clock ms); Infinity without `maxLifespanSeconds`. */
+  retireAt: number;
+  /** Whether its replacement was asked for because it nears `retireAt`. */
+  replacing: boolean;
   /** Aborts its open (create or ready) when the pool gives up on it. */
   controller: AbortController | undefined;
   readonly clock: Clock;

@@ -36,7 +36,7 @@
 export interface PoolStats {
   /** Ready connections that take new callers, now. */
   readyConnections: number;
-  /** Connections being opened (create or ready in flight), now. */
+  /** Connections being opened (create or ready in flight), overdue ones included, now. */
   openingConnections: number;
   /** Connections that take no new callers and close when their last caller leaves, now. */
   drainingConnections: number;
@@ -54,6 +54,29 @@ export interface PoolStats {
   connectionsClosed: number;
   /** Opens that failed (create or ready threw, ready answered false or the open timed out), since the pool was made. */
   opensFailed: number;
+  /**
+   * Opens running past their limit, now: given up (overdue, or by `close()`)
+   * but whose `create` has not settled because the connector ignored the
+   * abort, and, before any open succeeded, opens running past 0.25 s with
+   * another started beside them. Part of `openingConnections`; they count
+   * against `maxSize` but not against `maxConcurrentCreates`, and a
+   * connection one delivers late is closed.
+   */
+  overdueOpens: number;
+  /**
+   * The circuit breaker over opens, now: `closed` (opening as needed, callers
+   * wait), `open` (callers that find no ready connection get
+   * `ConnectionFailed` at once; a probe now and then) or `half-open` (one
+   * probe in flight, callers wait for it).
+   */
+  breakerState: "closed" | "open" | "half-open";
+  /**
+   * `name: message` of the error of the most recent failed open (its type,
+   * such as `string`, for a thrown non-Error), even if opens succeeded since;
+   * `undefined` if none failed. The error itself comes from the connector and
+   * is never kept here.
+   */
+  lastOpenError: string | undefined;
   /** Callers that got `ConnectionsExhausted`, since the pool was made. */
   callersTimedOut: number;
   /**

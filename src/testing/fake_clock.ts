@@ -135,6 +135,38 @@ export class FakeClock implements Clock {
   }
 
   /**
+   * Moves time forward by `ms` without firing any timer, as when a frozen
+   * process (a suspended serverless instance, a stalled event loop) thaws:
+   * the timers that fell due fire late, at the next `tick` or `tickAsync`
+   * (`tick(0)` fires them now), with `now()` already past their due time.
+   *
+   * @param ms Milliseconds to move (non-negative).
+   * @throws {RangeError} If `ms` is negative or NaN.
+   *
+   * @example Time moves, the timer fires only on the next tick
+   * ```ts
+   * import { FakeClock } from "./fake_clock.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const clock = new FakeClock();
+   * const firedAt: number[] = [];
+   * clock.setTimeout(() => firedAt.push(clock.now()), 1000);
+   * clock.jump(5000);
+   * assert.deepEqual(firedAt, []);
+   * clock.tick(0);
+   * assert.deepEqual(firedAt, [5000]);
+   * ```
+   */
+  jump(ms: number): void {
+    if (!(ms >= 0)) {
+      throw new RangeError(
+        `Cannot jump the clock as 'ms' must be non-negative: received ${ms}`,
+      );
+    }
+    this.#now += ms;
+  }
+
+  /**
    * Like `tick`, but lets promise callbacks run after each timer (and before
    * returning), so async work the timers start can finish.
    *

@@ -12,8 +12,9 @@ import type { Connector } from "../pool/connector.ts";
  *
  * - `"ok"`: the wrapped connector opens it as usual;
  * - `"fail"`: `create` rejects with an {@linkcode InjectedFault} (`kind: "create"`);
- * - `"hang"`: `create` never settles until its signal aborts, then rejects
- *   with the signal's reason;
+ * - `"hang"`: `create` does not settle until its signal aborts (then it
+ *   rejects with the signal's reason) or, with `hangSeconds`, until that time
+ *   has passed (then the open goes on as usual);
  * - `"readyFail"`: `create` succeeds, `ready` rejects with an
  *   {@linkcode InjectedFault} (`kind: "ready"`);
  * - `"readyFalse"`: `create` succeeds, `ready` answers `false`.
@@ -87,6 +88,13 @@ export interface FaultyConnectorOptions {
    * @default {0}
    */
   hangRate?: number;
+  /**
+   * How long a hang lasts before the open goes on as usual through the
+   * wrapped connector (a slow open rather than a dead one); `undefined` hangs
+   * until the signal aborts.
+   * @default {undefined}
+   */
+  hangSeconds?: number;
   /**
    * How long every `close` waits before closing the wrapped connection.
    * @default {0}
@@ -170,6 +178,7 @@ const OPTIONS: ReadonlySet<string> = new Set([
   "createFailureRate",
   "readyFailureRate",
   "hangRate",
+  "hangSeconds",
   "slowCloseSeconds",
   "closeThrowRate",
   "breakRate",
@@ -247,7 +256,7 @@ function nonNegativeCount(what: string, value: unknown): number {
  *
  * @typeParam C The connection type of the wrapped connector.
  *
- * @example Scripted failures reach callers as ConnectionFailed
+ * @example An outage reaches callers as ConnectionFailed, then recovers
  * ```ts
  * import { ConnectionPool } from "../pool/connection_pool.ts";
  * import { FakeClock } from "./fake_clock.ts";
@@ -259,19 +268,21 @@ function nonNegativeCount(what: string, value: unknown): number {
  *   create: () => Promise.resolve({ id: 1 }),
  *   ready: () => Promise.resolve(true),
  *   close: () => Promise.resolve(),
- * }, { script: ["fail", "fail"] });
+ * });
  * const pool = new ConnectionPool(faulty, { clock });
+ * faulty.serviceDown();
  * const caller = pool.use(() => {});
- * await clock.tickAsync(1000); // the retry after the first backoff fails too
+ * await clock.tickAsync(1000); // opens keep failing: the circuit breaker opens
  * await assert.rejects(caller, (error: Error) => {
  *   assert.equal(error.name, "ConnectionFailed");
  *   assert.ok(error.cause instanceof InjectedFault);
  *   return true;
  * });
- * await clock.tickAsync(1000); // past the next backoff
+ * faulty.serviceUp();
+ * await clock.tickAsync(1000); // past the next probe
  * assert.equal(await pool.use((conn) => conn.id), 1);
  * await pool.close();
- * assert.equal(faulty.faults.createFailures, 2);
+ * assert.ok(faulty.faults.createFailures >= 5);
  * assert.equal(faulty.counts.open, 0);
  * ```
  *
@@ -307,6 +318,8 @@ export class FaultyConnector<C> implements Connector<C> {
   readonly #createFailureRate: number;
   readonly #readyFailureRate: number;
   readonly #hangRate: number;
+  /** How long a hang lasts; Infinity until its signal aborts. */
+  readonly #hangMs: number;
   readonly #slowCloseMs: number;
   readonly #closeThrowRate: number;
   readonly #breakRate: number;
@@ -314,6 +327,7 @@ export class FaultyConnector<C> implements Connector<C> {
   readonly #clock: Clock;
   readonly #script: FaultStep[];
   #closeThrowsPlanned = 0;
+  #down = false;
   /** Connections handed out and not closed; the value says whether it is broken. */
   readonly #open = new Map<C, { broken: boolean; readyFault?: FaultStep }>();
   readonly #faults = {
@@ -389,6 +403,20 @@ export class FaultyConnector<C> implements Connector<C> {
         : new TypeError(message);
     }
     this.#slowCloseMs = slow * 1000;
+    const hang = options.hangSeconds;
+    if (
+      hang !== undefined &&
+      (typeof hang !== "number" || !Number.isFinite(hang) || hang <= 0)
+    ) {
+      const message =
+        `Cannot create FaultyConnector as 'hangSeconds' must be a positive number: received ${
+          describeValue(hang)
+        }`;
+      throw typeof hang === "number"
+        ? new RangeError(message)
+        : new TypeError(message);
+    }
+    this.#hangMs = hang === undefined ? Infinity : hang * 1000;
     this.#script = steps(options.script);
     const random = options.random ?? Math.random;
     if (typeof random !== "function") {
@@ -623,6 +651,68 @@ export class FaultyConnector<C> implements Connector<C> {
     this.#closeThrowsPlanned += nonNegativeCount("fail the next closes", count);
   }
 
+  /** Whether the service is down (see {@linkcode FaultyConnector.serviceDown}). */
+  get isServiceDown(): boolean {
+    return this.#down;
+  }
+
+  /**
+   * Takes the service down: every connection handed out breaks (so
+   * {@linkcode FaultyConnector.check} throws for it) and every `create`
+   * rejects with an {@linkcode InjectedFault} (`kind: "create"`, counted in
+   * `createFailures`), before any scripted step, until
+   * {@linkcode FaultyConnector.serviceUp}.
+   *
+   * @example An outage, then recovery
+   * ```ts
+   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const faulty = new FaultyConnector({
+   *   create: () => Promise.resolve({}),
+   *   ready: () => Promise.resolve(true),
+   *   close: () => Promise.resolve(),
+   * });
+   * const before = await faulty.create(new AbortController().signal);
+   * faulty.serviceDown();
+   * assert.equal(faulty.isBroken(before), true);
+   * await assert.rejects(faulty.create(new AbortController().signal), { name: "InjectedFault" });
+   * faulty.serviceUp();
+   * const after = await faulty.create(new AbortController().signal);
+   * assert.equal(faulty.isBroken(after), false);
+   * ```
+   */
+  serviceDown(): void {
+    this.#down = true;
+    for (const connection of this.#open.keys()) {
+      this.breakConnection(connection);
+    }
+  }
+
+  /**
+   * Brings the service back: opens behave again (connections that broke
+   * while it was down stay broken).
+   *
+   * @example Opening after recovery
+   * ```ts
+   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const faulty = new FaultyConnector({
+   *   create: () => Promise.resolve("conn"),
+   *   ready: () => Promise.resolve(true),
+   *   close: () => Promise.resolve(),
+   * });
+   * faulty.serviceDown();
+   * faulty.serviceUp();
+   * assert.equal(faulty.isServiceDown, false);
+   * assert.equal(await faulty.create(new AbortController().signal), "conn");
+   * ```
+   */
+  serviceUp(): void {
+    this.#down = false;
+  }
+
   /**
    * Breaks a connection this connector handed out: from now on
    * {@linkcode FaultyConnector.check} throws for it.
@@ -800,32 +890,33 @@ export class FaultyConnector<C> implements Connector<C> {
       this.#createsInFlight,
     );
     this.#inFlight++;
-    const step = this.#nextStep();
+    const step = this.#down ? "fail" : this.#nextStep();
     const settled = () => {
       this.#createsInFlight--;
       this.#settled();
     };
+    const openInner = () =>
+      this.#call(() => this.#inner.create(signal)).then((connection) => {
+        this.#created++;
+        this.#open.set(connection, {
+          broken: false,
+          readyFault: step === "ok" || step === "hang" ? undefined : step,
+        });
+        return connection;
+      });
     let open: Promise<C>;
     if (step === "fail") {
       this.#faults.createFailures++;
       open = Promise.reject(new InjectedFault("create"));
     } else if (step === "hang") {
       this.#faults.hangs++;
-      open = new Promise<C>((_resolve, reject) => {
-        if (signal.aborted) return reject(signal.reason);
-        signal.addEventListener("abort", () => reject(signal.reason), {
-          once: true,
-        });
+      open = this.#hang(signal).then(() => {
+        if (!this.#down) return openInner();
+        this.#faults.createFailures++;
+        throw new InjectedFault("create");
       });
     } else {
-      open = this.#call(() => this.#inner.create(signal)).then((connection) => {
-        this.#created++;
-        this.#open.set(connection, {
-          broken: false,
-          readyFault: step === "ok" ? undefined : step,
-        });
-        return connection;
-      });
+      open = openInner();
     }
     return open.finally(settled);
   }
@@ -861,7 +952,7 @@ export class FaultyConnector<C> implements Connector<C> {
     if (state !== undefined) state.readyFault = undefined;
     let answer: Promise<boolean | void>;
     if (
-      scripted === "readyFail" ||
+      this.#down || scripted === "readyFail" ||
       (scripted === undefined && this.#readyFailureRate > 0 &&
         this.#random() < this.#readyFailureRate)
     ) {
@@ -930,6 +1021,25 @@ export class FaultyConnector<C> implements Connector<C> {
         }
       })
       .finally(() => this.#settled());
+  }
+
+  /** Waits until `signal` aborts (then rejects with its reason) or `hangSeconds` pass. */
+  #hang(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      let timer: unknown = undefined;
+      const onAbort = () => {
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      if (this.#hangMs !== Infinity) {
+        timer = this.#clock.setTimeout(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        }, this.#hangMs);
+      }
+    });
   }
 
   #nextStep(): FaultStep {
