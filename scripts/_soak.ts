@@ -867,6 +867,8 @@ export interface ProfileReport {
   timeToFailP99Ms: number;
   /** From the service coming back to the first caller served after it, in ms (NaN if none). */
   firstServedAfterUpMs: number;
+  /** Served callers over non-aborted callers started after the service came back. */
+  servedAfterUpShare: number;
   /** Latest settle past a caller's own deadline, in ms. */
   maxPastDeadlineMs: number;
   maxOpen: number;
@@ -963,11 +965,14 @@ export async function runProfile(
   let upAt = Infinity;
   let firstServedAfterUp = Infinity;
   let maxPastDeadlineMs = 0;
+  let afterUp = 0;
+  let servedAfterUp = 0;
 
   const call = async (): Promise<void> => {
     const startedAt = performance.now();
     const deadline = startedAt + config.acquireTimeoutSeconds * 1000;
     const wasDown = faulty.isServiceDown;
+    const wasUpAgain = startedAt >= upAt;
     let controller: AbortController | undefined;
     let abortTimer: ReturnType<typeof setTimeout> | undefined;
     if (random() < config.abortRate) {
@@ -1020,6 +1025,10 @@ export async function runProfile(
       clearTimeout(abortTimer);
     }
     bump(outcomes, outcome);
+    if (wasUpAgain && outcome !== "aborted") {
+      afterUp++;
+      if (outcome === "ok") servedAfterUp++;
+    }
   };
 
   const sampler = setInterval(() => {
@@ -1123,6 +1132,7 @@ export async function runProfile(
     firstServedAfterUpMs: firstServedAfterUp === Infinity
       ? NaN
       : firstServedAfterUp,
+    servedAfterUpShare: afterUp === 0 ? NaN : servedAfterUp / afterUp,
     maxPastDeadlineMs,
     maxOpen: inner.maxOpen,
     maxCreatesInFlight: counts.maxCreatesInFlight,
@@ -1162,7 +1172,9 @@ export function formatProfileReport(report: ProfileReport): string {
         ms(report.timeToFailP50Ms)
       }, p99 ${ms(report.timeToFailP99Ms)}; first served ${
         ms(report.firstServedAfterUpMs)
-      } after the service came back`,
+      } after the service came back, then ${
+        (report.servedAfterUpShare * 100).toFixed(1)
+      }% of the callers that came later`,
     );
   }
   lines.push(

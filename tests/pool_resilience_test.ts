@@ -312,6 +312,31 @@ describe("ConnectionPool with hung opens", () => {
     });
   });
 
+  it("hedges a first open that runs past 0.25 s, and aborts it once another succeeds and shows it overdue", async () => {
+    const connector = new ManualConnector(false);
+    const clock = new FakeClock();
+    const pool = new ConnectionPool(connector, {
+      clock,
+      maxConcurrentCreates: 1,
+    });
+    const caller = track(pool.get());
+    await clock.tickAsync(249);
+    assert.equal(connector.pendingCreates.length, 1, "nothing known yet");
+    await clock.tickAsync(1);
+    assert.equal(connector.pendingCreates.length, 2, "a second open beside it");
+    assert.equal(pool.stats().overdueOpens, 1);
+    assert.equal(pool.stats().openingConnections, 2);
+    const first = connector.pendingCreates.shift()!;
+    connector.pendingCreates.push(first); // the second answers first
+    await connector.openOne();
+    assert.equal(connector.pendingCreates.length, 0, "the first was aborted");
+    assert.equal(first.signal.reason?.name, "TimeoutError");
+    assert.ok(caller.value !== undefined);
+    assert.equal(pool.stats().overdueOpens, 0);
+    (caller.value as Lease<TestConnection>).release();
+    await pool.close();
+  });
+
   it("stops counting an overdue open whose connector ignores the abort against maxConcurrentCreates, but still against maxSize", async () => {
     const clock = new FakeClock();
     let deliver: (() => void) | undefined;

@@ -55,6 +55,9 @@ export interface OpenerHost<C> {
 interface Running {
   readonly startedAt: number;
   readonly controller: AbortController;
+  /** When it is aborted as overdue, and the timer that does it. */
+  deadline: number;
+  timer: unknown;
   /** Counted in `hedged`, not `inFlight`. */
   hedged: boolean;
   /** Aborted for running past its limit (not by close()). */
@@ -168,20 +171,18 @@ export class Opener<C> {
   async #open(slot: ConnectionRecord<C>): Promise<void> {
     const controller = slot.controller!;
     const signal = controller.signal;
+    const startedAt = this.#host.now();
+    const limitMs = this.overdueMs;
     const running: Running = {
-      startedAt: this.#host.now(),
+      startedAt,
       controller,
+      deadline: Infinity,
+      timer: undefined,
       hedged: false,
       overdue: false,
     };
     this.#running.add(running);
-    const limitMs = this.overdueMs;
-    const timer = unrefTimer(
-      this.#clock.setTimeout(
-        () => this.#abortOverdue(running, limitMs),
-        limitMs,
-      ),
-    );
+    this.#armOverdue(running, limitMs, startedAt);
     const hedge = this.#durations.length > 0 || limitMs <= HEDGE_MS
       ? undefined
       : unrefTimer(this.#clock.setTimeout(() => {
@@ -229,7 +230,7 @@ export class Opener<C> {
       failed = true;
       failure = error;
     } finally {
-      this.#clock.clearTimeout(timer);
+      this.#clock.clearTimeout(running.timer);
       if (hedge !== undefined) this.#clock.clearTimeout(hedge);
       slot.controller = undefined;
     }
@@ -245,15 +246,32 @@ export class Opener<C> {
       if (this.#durations.length === LEARNED) this.#durations.shift();
       const now = this.#host.now();
       this.#durations.push(now - running.startedAt);
-      // Now the limit is known: give up on the opens already past it.
+      // The limit may have come down (the first success is the first evidence):
+      // the opens in flight get it too, and those already past it are given up.
       const limitMs = this.overdueMs;
       for (const other of [...this.#running]) {
-        if (now - other.startedAt >= limitMs) {
-          this.#abortOverdue(other, limitMs);
-        }
+        this.#armOverdue(other, limitMs, now);
       }
       this.#host.opened(slot);
     }
+  }
+
+  /** Arms (or brings forward) the timer that aborts `running` once it has run `limitMs`. */
+  #armOverdue(running: Running, limitMs: number, now: number): void {
+    const deadline = running.startedAt + limitMs;
+    if (deadline >= running.deadline) return;
+    running.deadline = deadline;
+    if (running.timer !== undefined) this.#clock.clearTimeout(running.timer);
+    if (deadline <= now) {
+      running.timer = undefined;
+      return this.#abortOverdue(running, limitMs);
+    }
+    running.timer = unrefTimer(
+      this.#clock.setTimeout(
+        () => this.#abortOverdue(running, limitMs),
+        deadline - now,
+      ),
+    );
   }
 
   /** Aborts an open that ran past its limit. */
