@@ -649,7 +649,7 @@ describe("ConnectionPool rule 7: failed opens are retried while callers wait; ca
   it("aborts an open that takes longer than createTimeoutSeconds", async () => {
     const connector = new ManualConnector(false);
     const { pool, clock } = newPool(connector, {
-      createTimeoutSeconds: 0.2, // below 0.25 s, when a first open is hedged
+      createTimeoutSeconds: 0.2, // below 0.5 s, when a first open is hedged
       breakerMinimumFailures: 2,
       breakerOpenAfterSeconds: 0.1,
     });

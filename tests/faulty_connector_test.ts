@@ -487,7 +487,7 @@ describe("FaultyConnector under a ConnectionPool", () => {
     });
     const pool = new ConnectionPool(faulty, {
       clock,
-      createTimeoutSeconds: 0.2, // below 0.25 s, when a first open is hedged
+      createTimeoutSeconds: 0.2, // below 0.5 s, when a first open is hedged
       acquireTimeoutSeconds: 60,
       initialBackoffSeconds: 1,
       maxBackoffSeconds: 1,

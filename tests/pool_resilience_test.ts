@@ -312,7 +312,7 @@ describe("ConnectionPool with hung opens", () => {
     });
   });
 
-  it("hedges a first open that runs past 0.25 s, and aborts it once another succeeds and shows it overdue", async () => {
+  it("hedges a first open that runs past 0.5 s, and aborts it once another succeeds and shows it overdue", async () => {
     const connector = new ManualConnector(false);
     const clock = new FakeClock();
     const pool = new ConnectionPool(connector, {
@@ -320,7 +320,7 @@ describe("ConnectionPool with hung opens", () => {
       maxConcurrentCreates: 1,
     });
     const caller = track(pool.get());
-    await clock.tickAsync(249);
+    await clock.tickAsync(499);
     assert.equal(connector.pendingCreates.length, 1, "nothing known yet");
     await clock.tickAsync(1);
     assert.equal(connector.pendingCreates.length, 2, "a second open beside it");

@@ -15,7 +15,7 @@
  *
  * Before any open succeeded nothing is known (a first open may fetch a
  * token): the limit is `createTimeoutSeconds`, but an open running past
- * 0.25 s is hedged: it stops counting as in flight, so another may start
+ * 0.5 s is hedged: it stops counting as in flight, so another may start
  * beside it, and once one succeeds every open running past the learned
  * limit is aborted.
  *
@@ -67,7 +67,7 @@ interface Running {
 /** The overdue limit never goes below this. */
 export const OVERDUE_FLOOR_MS = 100;
 /** Before any open succeeded, an open running this long is hedged. */
-export const HEDGE_MS = 250;
+export const HEDGE_MS = 500;
 /** How many times the slowest recent open an open may take. */
 const OVERDUE_FACTOR = 4;
 /** How many successful opens the limit is learned from. */

@@ -113,7 +113,7 @@ export interface ConnectionPoolOptions {
    * last 16 that succeeded, at least 0.1 s; doubled for each further one
    * from the third open in a row given up this way) is aborted through its
    * signal, counted as a failed open, and another one starts. Before any
-   * open succeeded, an open running past 0.25 s stops counting against
+   * open succeeded, an open running past 0.5 s stops counting against
    * `maxConcurrentCreates` (another may start beside it, at most
    * `maxConcurrentCreates` such), and is aborted once an open succeeds and
    * shows it is overdue. If the connector ignores the abort, that create no
