@@ -63,7 +63,10 @@ export function resolveServiceBus(
   given: unknown,
   moreKeys: readonly string[] = [],
 ): ResolvedServiceBus {
-  const options = requireOptions<Record<string, unknown>>(owner, given);
+  const options = requireOptions<Record<string, unknown>>(owner, given, [
+    ...SERVICE_BUS_CONNECTION_KEYS,
+    ...moreKeys,
+  ]);
   const queue = options.queueName !== undefined;
   const topic = options.topicName !== undefined;
   if (queue && topic) {

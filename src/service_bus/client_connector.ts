@@ -44,8 +44,9 @@ interface ClientEntry {
  * on first use ({@linkcode withSender}) and closed with the client; a link
  * that fails with a link error (detached, entity missing) is dropped alone
  * and reopened on next use. `ready` proves a new client by opening the link
- * of the entity that last opened one (nothing is written); before any
- * entity was used there is nothing to prove. `close` closes the links, the
+ * of the entity that last opened one, or else the first one named
+ * ({@linkcode noteEntity}); nothing is written, and before any entity was
+ * named there is nothing to prove. `close` closes the links, the
  * client and a credential made by `credentialFactory`, giving up after
  * `closeTimeoutSeconds`.
  *
@@ -142,6 +143,16 @@ export class ServiceBusClientConnector implements Connector<ServiceBusClient> {
       );
     }
     return true;
+  }
+
+  /**
+   * Names an entity that callers are about to use, so that the clients opened
+   * for them are proven by its link (until another entity opens a link).
+   *
+   * @param entityName The queue or topic.
+   */
+  noteEntity(entityName: string): void {
+    this.#probe ??= entityName;
   }
 
   /**

@@ -189,8 +189,9 @@ export class ManagedServiceBus
     entityName: string,
     fn: (sender: ServiceBusSender, client: ServiceBusClient) => Promise<T>,
     options: ManagedOperationOptions | undefined,
-  ): Promise<T> =>
-    this.pool.use(
+  ): Promise<T> => {
+    this.connector.noteEntity(entityName);
+    return this.pool.use(
       (client) =>
         this.connector.withSender(
           client,
@@ -199,6 +200,7 @@ export class ManagedServiceBus
         ),
       acquireOptionsOf(options),
     );
+  };
 
   /**
    * Takes a pooled `ServiceBusClient` until the lease is released (or

@@ -384,3 +384,41 @@ export function attachOf(link: object): LinkAttach {
   };
   return { local: state.local.attach, remote: state.remote.attach ?? {} };
 }
+
+/**
+ * The credit a broker-side sender can still use now. rhea takes credit only
+ * when its session writes a delivery out, so a loop that checks
+ * `sendable()` after each `send()` would queue more deliveries than the
+ * receiver granted (and lock messages it never gets until new credit
+ * comes); deliveries queued on the link and not yet written are subtracted
+ * here.
+ *
+ * @param link A rhea sender.
+ * @returns The credit left (0 when the session cannot send).
+ */
+export function creditOf(link: object): number {
+  const sender = link as {
+    credit?: number;
+    sendable(): boolean;
+    session?: {
+      outgoing?: {
+        next_pending_delivery: number;
+        next_delivery_id: number;
+        deliveries: { by_id(id: number): { link?: unknown } | undefined };
+      };
+    };
+  };
+  if (!sender.sendable()) return 0;
+  let pending = 0;
+  const outgoing = sender.session?.outgoing;
+  if (outgoing) {
+    for (
+      let id = outgoing.next_pending_delivery;
+      id < outgoing.next_delivery_id;
+      id++
+    ) {
+      if (outgoing.deliveries.by_id(id)?.link === link) pending++;
+    }
+  }
+  return (sender.credit ?? 0) - pending;
+}

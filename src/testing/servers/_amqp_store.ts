@@ -33,6 +33,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { Sender } from "rhea";
 import {
   attachOf,
+  creditOf,
   encodeDelivery,
   type SplitMessage,
   type Typed,
@@ -195,6 +196,7 @@ export class QueueStore {
   #deferred = new Map<number, StoredMessage>();
   #sessions = new Map<string, SessionEntry>();
   #linkSessions = new Map<Sender, string>();
+  #settlementWaiters = new Set<() => void>();
   #nextSequenceNumber = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
@@ -449,7 +451,7 @@ export class QueueStore {
       progressed = false;
       for (const link of this.receivers) {
         if (this.#available.length === 0) break;
-        if (!link.sendable()) continue;
+        if (creditOf(link) <= 0) continue;
         const sessionId = this.#linkSessions.get(link);
         const index = this.#available.findIndex((m) =>
           m.sessionId === sessionId
@@ -583,6 +585,36 @@ export class QueueStore {
       sequenceNumber: message.sequenceNumber,
       messageId: message.split.decoded.message_id ?? message.assignedMessageId,
       outcome,
+    });
+    for (const waiter of [...this.#settlementWaiters]) waiter();
+  }
+
+  /**
+   * Resolves once `count` settlements were accepted (at once if they were).
+   *
+   * @param count How many settlements to wait for.
+   * @param timeoutMs Reject after this long, saying how many there are.
+   * @returns When `settlements.length >= count`.
+   */
+  settled(count: number, timeoutMs: number): Promise<void> {
+    if (this.settlements.length >= count) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#settlementWaiters.delete(check);
+        reject(
+          new Error(
+            `Queue '${this.name}' has ${this.settlements.length} of ${count} settlements after ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      (timer as { unref?: () => void }).unref?.();
+      const check = () => {
+        if (this.settlements.length < count) return;
+        clearTimeout(timer);
+        this.#settlementWaiters.delete(check);
+        resolve();
+      };
+      this.#settlementWaiters.add(check);
     });
   }
 

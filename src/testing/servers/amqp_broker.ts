@@ -342,6 +342,17 @@ export interface AmqpBroker {
    */
   settlements(queue: string): BrokerSettlement[];
   /**
+   * Resolves once a queue accepted `count` settlements (see
+   * {@linkcode settlements}), so a test waits for work to finish without
+   * sleeping.
+   *
+   * @param queue The queue, subscription or dead-letter queue.
+   * @param count How many settlements to wait for.
+   * @param timeoutMs Reject after this long, saying how many there are.
+   * @returns When the queue has that many.
+   */
+  settled(queue: string, count: number, timeoutMs?: number): Promise<void>;
+  /**
    * The link and connection counters of one entity.
    *
    * @param entity A queue, `<topic>/Subscriptions/<name>`, a dead-letter
@@ -1637,6 +1648,17 @@ export async function startAmqpBroker(
         );
       }
       return store.settlements.map((settlement) => ({ ...settlement }));
+    },
+    settled(given: string, count: number, timeoutMs = 10_000): Promise<void> {
+      const store = queues.get(canonicalPath(given));
+      if (!store) {
+        return Promise.reject(
+          new RangeError(
+            `Cannot wait for settlements: no queue or subscription '${given}'`,
+          ),
+        );
+      }
+      return store.settled(count, timeoutMs);
     },
     entityCounters(given: string): AmqpEntityCounters {
       const entry = entityCounters.get(canonicalPath(given));
