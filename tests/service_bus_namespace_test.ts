@@ -7,7 +7,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ServiceBusError } from "@azure/service-bus";
+import type { ServiceBusError } from "@azure/service-bus";
 import {
   ManagedServiceBus,
   type ManagedServiceBusOptions,
@@ -122,8 +122,10 @@ describe("ManagedServiceBus", () => {
         assert.equal(bus.stats().size, 2);
         leaseA.release();
         await Promise.all(
-          Array.from({ length: 20 }, (_, i) =>
-            bus.sender(i % 2 ? "a" : "b").sendMessage(i)),
+          Array.from(
+            { length: 20 },
+            (_, i) => bus.sender(i % 2 ? "a" : "b").sendMessage(i),
+          ),
         );
         assert.equal(broker.counters.connections, 2);
       } finally {

@@ -76,56 +76,61 @@ describe("ManagedServiceBus.processMessages", () => {
     const seed = Date.now() % 100_000;
     const random = seededRandom(seed);
     const label = `seed ${seed}`;
-    await withBus({ queues: ["q"], lockDurationMs: 2000 }, async (bus, broker) => {
-      const total = 400;
-      await bus.sender("q").sendMessages(
-        Array.from({ length: total }, (_, i) => i),
-      );
-      // Two drops at seeded points: a FIN first, then a reset.
-      const dropAt = [
-        40 + Math.floor(random() * 80),
-        200 + Math.floor(random() * 80),
-      ];
-      const delays = Array.from({ length: total }, () => random() * 4);
-      let handled = 0;
-      const errors: ProcessErrorInfo[] = [];
-      const processor = bus.processMessages({ queueName: "q" }, async (m) => {
-        handled++;
-        if (handled === dropAt[0]) void broker.disconnect();
-        if (handled === dropAt[1]) broker.dropConnections();
-        await new Promise((r) => setTimeout(r, delays[m.body as number]));
-      }, {
-        maxConcurrentCalls: 8,
-        settleTimeoutSeconds: 1,
-        maxWaitTimeSeconds: 1,
-        onError: (info) => errors.push(info),
-      });
-      try {
-        await broker.settled("q", total, 60_000);
-      } finally {
-        await processor.stop();
-      }
-      assert.equal(broker.counters.dropped >= 2, true, label);
-      assertSettledOnce(broker, "q", total, "completed", label);
-      assert.deepEqual(broker.messages("q"), [], label);
-      // The processor opened new connections after the drops.
-      assert.ok(broker.entityCounters("q").connections >= 3, label);
-      for (const info of errors) {
-        assert.ok(
-          ["receive", "settle", "renewLock", "connect"].includes(
-            info.errorSource,
-          ),
-          `${label}: ${info.errorSource}`,
+    await withBus(
+      { queues: ["q"], lockDurationMs: 2000 },
+      async (bus, broker) => {
+        const total = 400;
+        await bus.sender("q").sendMessages(
+          Array.from({ length: total }, (_, i) => i),
         );
-      }
-      assert.equal(processor.stats().errors, errors.length);
-      assert.equal(processor.stats().inFlight, 0);
-    });
+        // Two drops at seeded points: a FIN first, then a reset.
+        const dropAt = [
+          40 + Math.floor(random() * 80),
+          200 + Math.floor(random() * 80),
+        ];
+        const delays = Array.from({ length: total }, () => random() * 4);
+        let handled = 0;
+        const errors: ProcessErrorInfo[] = [];
+        const processor = bus.processMessages({ queueName: "q" }, async (m) => {
+          handled++;
+          if (handled === dropAt[0]) void broker.disconnect();
+          if (handled === dropAt[1]) broker.dropConnections();
+          await new Promise((r) => setTimeout(r, delays[m.body as number]));
+        }, {
+          maxConcurrentCalls: 8,
+          settleTimeoutSeconds: 1,
+          maxWaitTimeSeconds: 1,
+          onError: (info) => errors.push(info),
+        });
+        try {
+          await broker.settled("q", total, 60_000);
+        } finally {
+          await processor.stop();
+        }
+        assert.equal(broker.counters.dropped >= 2, true, label);
+        assertSettledOnce(broker, "q", total, "completed", label);
+        assert.deepEqual(broker.messages("q"), [], label);
+        // The processor opened new connections after the drops.
+        assert.ok(broker.entityCounters("q").connections >= 3, label);
+        for (const info of errors) {
+          assert.ok(
+            ["receive", "settle", "renewLock", "connect"].includes(
+              info.errorSource,
+            ),
+            `${label}: ${info.errorSource}`,
+          );
+        }
+        assert.equal(processor.stats().errors, errors.length);
+        assert.equal(processor.stats().inFlight, 0);
+      },
+    );
   });
 
   it("stopping mid-flight waits for running handlers and completes each of their messages once", async () => {
     await withBus({ queues: ["q"] }, async (bus, broker) => {
-      await bus.sender("q").sendMessages(Array.from({ length: 20 }, (_, i) => i));
+      await bus.sender("q").sendMessages(
+        Array.from({ length: 20 }, (_, i) => i),
+      );
       const gate = signal();
       const running = signal();
       let started = 0;
@@ -150,21 +155,27 @@ describe("ManagedServiceBus.processMessages", () => {
 
   it("stopping abandons, once each, the messages of handlers that outlast timeoutSeconds", async () => {
     await withBus({ queues: ["q"] }, async (bus, broker) => {
-      await bus.sender("q").sendMessages(Array.from({ length: 10 }, (_, i) => i));
+      await bus.sender("q").sendMessages(
+        Array.from({ length: 10 }, (_, i) => i),
+      );
       const running = signal();
       const contexts: MessageContext[] = [];
       const aborted: boolean[] = [];
-      const processor = bus.processMessages({ queueName: "q" }, (_, context) => {
-        contexts.push(context);
-        if (contexts.length === 3) running.resolve();
-        // Never finishes by itself; ends when the stop aborts it.
-        return new Promise<void>((resolve) => {
-          context.abortSignal.addEventListener("abort", () => {
-            aborted.push(true);
-            resolve();
+      const processor = bus.processMessages(
+        { queueName: "q" },
+        (_, context) => {
+          contexts.push(context);
+          if (contexts.length === 3) running.resolve();
+          // Never finishes by itself; ends when the stop aborts it.
+          return new Promise<void>((resolve) => {
+            context.abortSignal.addEventListener("abort", () => {
+              aborted.push(true);
+              resolve();
+            });
           });
-        });
-      }, { maxConcurrentCalls: 3 });
+        },
+        { maxConcurrentCalls: 3 },
+      );
       await running.promise;
       await processor.stop({ timeoutSeconds: 0.2 });
       assert.equal(aborted.length, 3);
@@ -180,27 +191,30 @@ describe("ManagedServiceBus.processMessages", () => {
   });
 
   it("renews the lock of a message whose handler outlasts the lock", async () => {
-    await withBus({ queues: ["q"], lockDurationMs: 400 }, async (bus, broker) => {
-      await bus.sender("q").sendMessage("slow");
-      const handled = signal();
-      const processor = bus.processMessages({ queueName: "q" }, async () => {
-        // Runs until the lock was renewed three times (over three lock
-        // durations), checking the broker's counter now and then.
-        while (broker.counters.lockRenewals < 3) {
-          await new Promise((r) => setTimeout(r, 20));
+    await withBus(
+      { queues: ["q"], lockDurationMs: 400 },
+      async (bus, broker) => {
+        await bus.sender("q").sendMessage("slow");
+        const handled = signal();
+        const processor = bus.processMessages({ queueName: "q" }, async () => {
+          // Runs until the lock was renewed three times (over three lock
+          // durations), checking the broker's counter now and then.
+          while (broker.counters.lockRenewals < 3) {
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          handled.resolve();
+        });
+        try {
+          await handled.promise;
+          await broker.settled("q", 1);
+        } finally {
+          await processor.stop();
         }
-        handled.resolve();
-      });
-      try {
-        await handled.promise;
-        await broker.settled("q", 1);
-      } finally {
-        await processor.stop();
-      }
-      assert.equal(broker.counters.deliveries, 1);
-      assertSettledOnce(broker, "q", 1, "completed", "renewal");
-      assert.equal(broker.counters.lockLost, 0);
-    });
+        assert.equal(broker.counters.deliveries, 1);
+        assertSettledOnce(broker, "q", 1, "completed", "renewal");
+        assert.equal(broker.counters.lockLost, 0);
+      },
+    );
   });
 
   it("a handler that throws abandons its message and reports the error; one that settles itself is not settled again", async () => {
@@ -209,16 +223,20 @@ describe("ManagedServiceBus.processMessages", () => {
       const errors: ProcessErrorInfo[] = [];
       const failure = new Error("handler failed");
       let failed = false;
-      const processor = bus.processMessages({ queueName: "q" }, async (m, c) => {
-        if (m.body === "fail-once" && !failed) {
-          failed = true;
-          throw failure;
-        }
-        if (m.body === "dead") {
-          await c.deadLetter({ reason: "r", description: "d" });
-        }
-        if (m.body === "defer") await c.defer();
-      }, { maxConcurrentCalls: 2, onError: (info) => errors.push(info) });
+      const processor = bus.processMessages(
+        { queueName: "q" },
+        async (m, c) => {
+          if (m.body === "fail-once" && !failed) {
+            failed = true;
+            throw failure;
+          }
+          if (m.body === "dead") {
+            await c.deadLetter({ reason: "r", description: "d" });
+          }
+          if (m.body === "defer") await c.defer();
+        },
+        { maxConcurrentCalls: 2, onError: (info) => errors.push(info) },
+      );
       try {
         // abandon, deadLetter, defer, then the redelivered message's complete
         await broker.settled("q", 4);

@@ -7,7 +7,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ServiceBusError } from "@azure/service-bus";
+import type { ServiceBusError } from "@azure/service-bus";
 import { ManagedServiceBus } from "../src/service_bus/mod.ts";
 import {
   type AmqpBroker,
@@ -68,7 +68,10 @@ describe("ManagedServiceBus receivers", () => {
       // The stored copies carry the properties, as the service sets them.
       const [stored] = broker.messages("q/$deadletterqueue");
       assert.equal(stored.deadLetterReason, "bad-input");
-      assert.equal(stored.applicationProperties.DeadLetterErrorDescription, "no order id");
+      assert.equal(
+        stored.applicationProperties.DeadLetterErrorDescription,
+        "no order id",
+      );
       await using dead = await bus.receiver(
         { queueName: "q/$DeadLetterQueue" },
         { maxWaitTimeSeconds: 1 },
@@ -110,7 +113,10 @@ describe("ManagedServiceBus receivers", () => {
         [["later", "deferred"]],
       );
       // Deferred messages are out of normal delivery.
-      assert.deepEqual(await receiver.receive(1, { maxWaitTimeSeconds: 0.2 }), []);
+      assert.deepEqual(
+        await receiver.receive(1, { maxWaitTimeSeconds: 0.2 }),
+        [],
+      );
       const [again] = await receiver.receiveDeferredMessages([
         later.sequenceNumber,
       ]);
@@ -247,7 +253,10 @@ describe("ManagedServiceBus receivers", () => {
       await bus.sender("q").sendMessage("s", { sessionId: "a" });
       const receiver = await bus.receiver({ queueName: "q" });
       // Its link (and connection) opens with the first receive.
-      assert.deepEqual(await receiver.receive(1, { maxWaitTimeSeconds: 0.1 }), []);
+      assert.deepEqual(
+        await receiver.receive(1, { maxWaitTimeSeconds: 0.1 }),
+        [],
+      );
       const session = await bus.acceptSession({ queueName: "q" }, "a");
       // The pool's connection, and one of each receiver's own.
       assert.equal(broker.counters.openConnections, 3);

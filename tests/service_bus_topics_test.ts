@@ -64,8 +64,7 @@ function topicSenders(broker: AmqpBroker) {
       ["ServiceBus", bus],
       ["ManagedServiceBus.sender", namespace.sender("events")],
     ] as const,
-    close: () =>
-      Promise.all([sender.close(), bus.close(), namespace.close()]),
+    close: () => Promise.all([sender.close(), bus.close(), namespace.close()]),
   };
 }
 
@@ -88,7 +87,9 @@ describe("Topics", () => {
           const stored = broker.messages(path);
           assert.deepEqual(
             stored.map((m) => m.body),
-            cases.flatMap(([name]) => [{ from: name }, `${name}-a`, `${name}-b`]),
+            cases.flatMap((
+              [name],
+            ) => [{ from: name }, `${name}-a`, `${name}-b`]),
             path,
           );
           for (const [name] of cases) {
