@@ -7,11 +7,17 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { ServiceBusError } from "@azure/service-bus";
+import { ServiceBusError } from "@azure/service-bus";
 import {
+  isServiceBusConnectionError,
   ManagedServiceBus,
   type ManagedServiceBusOptions,
+  ServiceBusClientConnector,
 } from "../src/service_bus/mod.ts";
+import {
+  isNamespaceConnectionError,
+  isServiceBusLinkError,
+} from "../src/service_bus/_link_errors.ts";
 import { ConnectionFailed } from "../src/pool/errors.ts";
 import {
   type AmqpBroker,
@@ -237,5 +243,89 @@ describe("ManagedServiceBus", () => {
         await second.close();
       }
     });
+  });
+});
+
+describe("ServiceBusClientConnector", () => {
+  it("tells link errors from connection errors: a detached link condemns the link, not the connection", () => {
+    const link = [
+      new ServiceBusError("DetachForcedError: detached", "GeneralError"),
+      new ServiceBusError("no such queue", "MessagingEntityNotFound"),
+      new ServiceBusError("disabled", "MessagingEntityDisabled"),
+      new Error(
+        'The sender for "q" has been closed and can no longer be used. Please create a new sender.',
+      ),
+    ];
+    for (const error of link) {
+      assert.equal(isServiceBusLinkError(error), true, String(error));
+      assert.equal(isNamespaceConnectionError(error), false, String(error));
+    }
+    const connection = [
+      new ServiceBusError("lost", "ServiceCommunicationProblem"),
+      new ServiceBusError("refused", "UnauthorizedAccess"),
+      new Error("The underlying AMQP connection is closed."),
+    ];
+    for (const error of connection) {
+      assert.equal(isServiceBusLinkError(error), false, String(error));
+      assert.equal(isNamespaceConnectionError(error), true, String(error));
+    }
+    // The entity-bound sender's pool still replaces its client on a detach.
+    assert.equal(isServiceBusConnectionError(link[0]), true);
+  });
+
+  it("drops a link after a link error once its last caller leaves, and keeps it otherwise", async () => {
+    const connector = new ServiceBusClientConnector({
+      connectionString:
+        "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true",
+    });
+    const client = await connector.create(new AbortController().signal);
+    try {
+      const senders: unknown[] = [];
+      await connector.withSender(client, "a", (sender) => {
+        senders.push(sender);
+        return Promise.resolve();
+      });
+      await connector.withSender(client, "a", (sender) => {
+        senders.push(sender);
+        return Promise.resolve();
+      });
+      assert.equal(senders[0], senders[1]);
+      assert.equal(connector.senderLinkCount(client), 1);
+      const detached = new ServiceBusError(
+        "DetachForcedError: x",
+        "GeneralError",
+      );
+      let release!: () => void;
+      const holding = connector.withSender(
+        client,
+        "a",
+        () => new Promise<void>((resolve) => (release = resolve)),
+      );
+      await assert.rejects(
+        connector.withSender(client, "a", () => Promise.reject(detached)),
+        (error) => error === detached,
+      );
+      // Dropped from the cache at once; the holder still has its sender.
+      assert.equal(connector.senderLinkCount(client), 0);
+      release();
+      await holding;
+      await connector.withSender(client, "a", (sender) => {
+        senders.push(sender);
+        return Promise.resolve();
+      });
+      assert.notEqual(senders[2], senders[0]);
+      assert.equal(connector.senderLinkCount(client), 1);
+      // Another kind of error keeps the link.
+      await assert.rejects(
+        connector.withSender(client, "a", () => Promise.reject(new Error("x"))),
+      );
+      assert.equal(connector.senderLinkCount(client), 1);
+    } finally {
+      await connector.close(client);
+    }
+    await assert.rejects(
+      connector.withSender(client, "a", () => Promise.resolve()),
+      /the client is closed/,
+    );
   });
 });
