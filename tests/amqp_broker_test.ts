@@ -536,6 +536,172 @@ describe("startAmqpBroker", () => {
     );
   });
 
+  it("grants no more deliveries than the receiver's credit, so unreceived messages stay available", async () => {
+    await withBroker({ queues: ["q"] }, async (broker) => {
+      const client = new ServiceBusClient(broker.connectionString(), {
+        retryOptions,
+      });
+      try {
+        await client.createSender("q").sendMessages(
+          Array.from({ length: 20 }, (_, i) => ({ body: i })),
+        );
+        const receiver = client.createReceiver("q");
+        const received = await receiver.receiveMessages(4, {
+          maxWaitTimeInMs: 1000,
+        });
+        assert.equal(received.length, 4);
+        assert.equal(broker.counters.deliveries, 4);
+        assert.deepEqual(
+          broker.messages("q").map((m) => m.state).filter((s) =>
+            s === "locked"
+          ),
+          ["locked", "locked", "locked", "locked"],
+        );
+        for (const message of received) await receiver.completeMessage(message);
+        await broker.settled("q", 4);
+        assert.equal(broker.messages("q").length, 16);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  it("records dead-letter reasons, serves deferred messages by sequence number, and counts links per entity", async () => {
+    await withBroker({ queues: ["q"] }, async (broker) => {
+      const client = new ServiceBusClient(broker.connectionString(), {
+        retryOptions,
+      });
+      try {
+        await client.createSender("q").sendMessages([{ body: "a" }, {
+          body: "b",
+        }]);
+        const receiver = client.createReceiver("q");
+        const [a, b] = await receiver.receiveMessages(2, {
+          maxWaitTimeInMs: 1000,
+        });
+        await receiver.deadLetterMessage(a, {
+          deadLetterReason: "why",
+          deadLetterErrorDescription: "because",
+        });
+        await receiver.deferMessage(b);
+        const [dead] = broker.messages("q/$deadletterqueue");
+        assert.equal(dead.deadLetterReason, "why");
+        assert.equal(dead.deadLetterErrorDescription, "because");
+        const [deferred] = await receiver.receiveDeferredMessages([
+          b.sequenceNumber!,
+        ]);
+        assert.equal(deferred.body, "b");
+        // Settled through $management: the lock token was not reordered.
+        await receiver.deadLetterMessage(deferred, {
+          deadLetterReason: "late",
+          deadLetterErrorDescription: "",
+        });
+        assert.deepEqual(
+          broker.messages("q/$DeadLetterQueue").map((m) => [
+            m.body,
+            m.deadLetterReason,
+          ]),
+          [["a", "why"], ["b", "late"]],
+        );
+        assert.deepEqual(
+          broker.settlements("q").map((s) => s.outcome),
+          ["deadLettered", "deferred", "deadLettered"],
+        );
+        assert.deepEqual(broker.entityCounters("q"), {
+          senderLinks: 1,
+          receiverLinks: 1,
+          openSenderLinks: 1,
+          openReceiverLinks: 1,
+          connections: 1,
+        });
+        assert.equal(broker.entityCounters("other").senderLinks, 0);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  it("locks sessions to one receiver link and keeps their state", async () => {
+    await withBroker({ queues: ["q"] }, async (broker) => {
+      const client = new ServiceBusClient(broker.connectionString(), {
+        retryOptions,
+      });
+      try {
+        await client.createSender("q").sendMessages([
+          { body: 1, sessionId: "a" },
+          { body: 2, sessionId: "b" },
+          { body: 3, sessionId: "a" },
+          { body: 4 },
+        ]);
+        const a = await client.acceptSession("q", "a");
+        assert.equal(a.sessionId, "a");
+        await assert.rejects(client.acceptSession("q", "a"), {
+          code: "SessionCannotBeLocked",
+        });
+        const got = await a.receiveMessages(5, { maxWaitTimeInMs: 300 });
+        assert.deepEqual(got.map((m) => m.body), [1, 3]);
+        for (const message of got) await a.completeMessage(message);
+        await a.setSessionState("s1");
+        assert.equal(await a.getSessionState(), "s1");
+        assert.equal(
+          Buffer.from(broker.sessionState("q", "a")!).toString(),
+          '"s1"',
+        );
+        await a.renewSessionLock();
+        const next = await client.acceptNextSession("q");
+        assert.equal(next.sessionId, "b");
+        const [two] = await next.receiveMessages(5, { maxWaitTimeInMs: 300 });
+        assert.equal(two.body, 2);
+        await next.close();
+        await a.close();
+        // b's message went back when its receiver closed; no plain receiver
+        // gets a session's message.
+        const plain = client.createReceiver("q");
+        const rest = await plain.receiveMessages(5, { maxWaitTimeInMs: 300 });
+        assert.deepEqual(rest.map((m) => m.body), [4]);
+        assert.equal(broker.counters.sessionsAccepted, 2);
+        assert.equal(broker.counters.sessionLockRenewals, 1);
+        assert.equal(broker.messages("q")[0].sessionId, "b");
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  it("ends a session receiver's link when its session lock expires", async () => {
+    await withBroker({ queues: ["q"], lockDurationMs: 200 }, async (broker) => {
+      const client = new ServiceBusClient(broker.connectionString(), {
+        retryOptions,
+      });
+      try {
+        await client.createSender("q").sendMessages({
+          body: 1,
+          sessionId: "a",
+        });
+        // No automatic renewal: the lock runs out.
+        const a = await client.acceptSession("q", "a", {
+          maxAutoLockRenewalDurationInMs: 0,
+        });
+        // Taken again as soon as the broker let the first lock go.
+        const second = await new Promise<string>((resolve) => {
+          const retry = () =>
+            client.acceptSession("q", "a", {
+              maxAutoLockRenewalDurationInMs: 0,
+            }).then(
+              (receiver) => resolve(receiver.sessionId),
+              () => setTimeout(retry, 50),
+            );
+          retry();
+        });
+        assert.equal(second, "a");
+        assert.equal(broker.counters.sessionsAccepted, 2);
+        await a.close();
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
   it("serves a new connection only after handshakeDelayMs", async () => {
     await withBroker(
       { queues: ["q"], handshakeDelayMs: 150 },

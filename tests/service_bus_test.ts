@@ -94,7 +94,11 @@ describe("ManagedServiceBusSender", () => {
         /lacks SharedAccessKeyName/,
         TypeError,
       ],
-      [{ connectionString }, /'queueName' is missing/, TypeError],
+      [
+        { connectionString },
+        /neither 'queueName' nor 'topicName' is given/,
+        TypeError,
+      ],
       [
         {
           connectionString: connectionString + ";EntityPath=a",

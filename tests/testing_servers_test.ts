@@ -157,7 +157,10 @@ describe("startLocalServiceBus", () => {
 
   it("rejects unknown options and malformed entity names, naming them", async () => {
     const cases: [unknown, RegExp][] = [
-      [{ queue: ["a"] }, /unknown option 'queue' \(known: queues, topics\)/],
+      [
+        { queue: ["a"] },
+        /unknown option 'queue' \(known: queues, topics, lockDurationSeconds\)/,
+      ],
       [{ queues: "orders" }, /'queues' must be an array of non-empty strings/],
       [{ queues: [""] }, /'queues' must be an array/],
       [{ topics: ["t"] }, /'topics' must map topic names/],

@@ -52,7 +52,7 @@ export function amqpConnectionKeys(
 }
 
 /** The option that names a service's entity. */
-export type EntityOption = "queueName" | "eventHubName";
+export type EntityOption = "queueName" | "topicName" | "eventHubName";
 
 function requireCredential(
   owner: string,

@@ -1,6 +1,6 @@
 /**
- * How the Service Bus clients make and close a `ServiceBusClient` (internal;
- * never re-exported).
+ * How the Service Bus clients check their options and make and close a
+ * `ServiceBusClient` (internal; never re-exported).
  *
  * @module
  */
@@ -10,26 +10,52 @@ import {
   type ServiceBusClientOptions,
 } from "@azure/service-bus";
 import {
+  amqpConnectionKeys,
   closeAmqpClient,
   credentialFor,
   resolveAmqpClient,
   type ResolvedAmqpClient,
 } from "../managed/_amqp.ts";
 import type { AmqpCredential } from "../managed/amqp_options.ts";
-import { errorLabel } from "../managed/_checks.ts";
+import {
+  errorLabel,
+  parseConnectionString,
+  requireOptions,
+} from "../managed/_checks.ts";
 import { logger } from "../managed/log.ts";
 
 /** The resolved options of the Service Bus clients. */
-export type ResolvedServiceBus = ResolvedAmqpClient<ServiceBusClientOptions>;
+export interface ResolvedServiceBus
+  extends ResolvedAmqpClient<ServiceBusClientOptions> {
+  /**
+   * Which option named the entity: `"queueName"`, `"topicName"`, or
+   * `undefined` when it came from the connection string's `EntityPath`.
+   */
+  entityOption: "queueName" | "topicName" | undefined;
+}
+
+/** The keys of one entity-bound Service Bus client's connection options. */
+export const SERVICE_BUS_CONNECTION_KEYS: readonly string[] = [
+  ...amqpConnectionKeys("queueName"),
+  "topicName",
+];
+
+function hasEntityPath(connectionString: unknown): boolean {
+  return typeof connectionString === "string" &&
+    /(^|;)\s*entitypath\s*=\s*[^;\s]/i.test(connectionString);
+}
 
 /**
- * Checks the options of a Service Bus client.
+ * Checks the options of a Service Bus client bound to one entity: the
+ * connection, and exactly one of `queueName` or `topicName` (either may be
+ * left out when the connection string has `EntityPath`).
  *
  * @param owner The class being constructed, for messages.
  * @param given The options bag.
  * @param moreKeys The keys the bag may set besides the connection's.
  * @returns The resolved options.
- * @throws {TypeError} When an option is missing, unknown or invalid.
+ * @throws {TypeError} When an option is missing, unknown or invalid, or both
+ * or neither of `queueName` and `topicName` are given.
  * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
  */
 export function resolveServiceBus(
@@ -37,7 +63,92 @@ export function resolveServiceBus(
   given: unknown,
   moreKeys: readonly string[] = [],
 ): ResolvedServiceBus {
-  return resolveAmqpClient(owner, given, "queueName", moreKeys);
+  const options = requireOptions<Record<string, unknown>>(owner, given, [
+    ...SERVICE_BUS_CONNECTION_KEYS,
+    ...moreKeys,
+  ]);
+  const queue = options.queueName !== undefined;
+  const topic = options.topicName !== undefined;
+  if (queue && topic) {
+    throw new TypeError(
+      `Cannot create ${owner} as 'queueName' and 'topicName' are both given: give exactly one`,
+    );
+  }
+  if (
+    !queue && !topic && options.connectionString !== undefined &&
+    !hasEntityPath(options.connectionString)
+  ) {
+    throw new TypeError(
+      `Cannot create ${owner} as neither 'queueName' nor 'topicName' is given and the connection string has no EntityPath: give exactly one`,
+    );
+  }
+  if (!queue && !topic && options.connectionString === undefined) {
+    // Without a connection string there is no EntityPath to fall back on;
+    // the credential checks still come first when no credential was given.
+    resolveAmqpClient<ServiceBusClientOptions>(
+      owner,
+      { ...options, queueName: "-" },
+      "queueName",
+      ["topicName", ...moreKeys],
+    );
+    throw new TypeError(
+      `Cannot create ${owner} as neither 'queueName' nor 'topicName' is given: give exactly one`,
+    );
+  }
+  const entityOption = topic ? "topicName" : "queueName";
+  return {
+    ...resolveAmqpClient<ServiceBusClientOptions>(
+      owner,
+      given,
+      entityOption,
+      [topic ? "queueName" : "topicName", ...moreKeys],
+    ),
+    entityOption: topic ? "topicName" : queue ? "queueName" : undefined,
+  };
+}
+
+/**
+ * Checks the options of a client for a whole namespace (`ManagedServiceBus`):
+ * the connection without an entity; a connection string's `EntityPath` is
+ * allowed (its key may be scoped to that entity) and ignored.
+ *
+ * @param owner The class being constructed, for messages.
+ * @param given The options bag.
+ * @param moreKeys The keys the bag may set besides the connection's.
+ * @returns The resolved options (`entity` is the connection string's
+ * `EntityPath`, or empty).
+ * @throws {TypeError} When an option is missing, unknown or invalid (naming
+ * `queueName`/`topicName` as not options: entities are named per call).
+ * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
+ */
+export function resolveNamespace(
+  owner: string,
+  given: unknown,
+  moreKeys: readonly string[] = [],
+): ResolvedServiceBus {
+  const options = requireOptions<Record<string, unknown>>(owner, given);
+  for (const key of ["queueName", "topicName"]) {
+    if (key in options) {
+      throw new TypeError(
+        `Cannot create ${owner} as '${key}' is not an option: it serves every entity of the namespace, named per call (sender(entityName), receiver({ queueName }))`,
+      );
+    }
+  }
+  const entityPath = typeof options.connectionString === "string"
+    ? parseConnectionString(
+      owner,
+      "connectionString",
+      options.connectionString,
+      [],
+    ).get("entitypath") || undefined
+    : undefined;
+  const resolved = resolveAmqpClient<ServiceBusClientOptions>(
+    owner,
+    { ...options, queueName: entityPath ?? "-" },
+    "queueName",
+    moreKeys,
+  );
+  return { ...resolved, entity: entityPath ?? "", entityOption: undefined };
 }
 
 /** One client and what it owns. */
@@ -55,7 +166,7 @@ export interface OwnedClient {
  */
 export async function openClient(
   owner: string,
-  settings: ResolvedServiceBus,
+  settings: ResolvedAmqpClient<ServiceBusClientOptions>,
 ): Promise<OwnedClient> {
   const { credential, owned } = await credentialFor(owner, settings);
   const client = settings.connectionString !== undefined

@@ -11,7 +11,8 @@ import {
   type ServiceBusSender,
 } from "@azure/service-bus";
 import { describeValue, keysOf } from "../managed/_checks.ts";
-import type { SendMessageOptions } from "./options.ts";
+import { checkOperationOptions } from "../managed/_pool_options.ts";
+import type { SendMessageOptions, SendMessagesOptions } from "./options.ts";
 
 /** Every key of {@linkcode SendMessageOptions}. */
 export const SEND_MESSAGE_KEYS: readonly string[] = keysOf<
@@ -156,4 +157,49 @@ export async function sendBatched(
     batches++;
   }
   return batches;
+}
+
+/**
+ * Checks the options of `sendMessage` and builds its message, before any
+ * pooled client is taken.
+ *
+ * @param body The body.
+ * @param options The caller's options.
+ * @returns The message and its delay in milliseconds (0 for none).
+ * @throws {TypeError} For an unknown option.
+ * @throws {RangeError} When `delaySeconds` or `timeToLiveSeconds` is out of
+ * range.
+ * @throws {unknown} The signal's reason when it is aborted already.
+ */
+export function prepareOne(
+  body: unknown,
+  options: SendMessageOptions | undefined,
+): { message: ServiceBusMessage; delay: number } {
+  checkOperationOptions("send a message", options, SEND_MESSAGE_KEYS);
+  return { message: toMessage(body, options), delay: delayMs(options) };
+}
+
+/**
+ * Checks the options of `sendMessages` and builds its messages.
+ *
+ * @param bodies The bodies.
+ * @param options Properties every message gets.
+ * @returns The messages (none for an empty list).
+ * @throws {TypeError} For an unknown option, or when `bodies` is not an array.
+ * @throws {RangeError} When `timeToLiveSeconds` is out of range.
+ * @throws {unknown} The signal's reason when it is aborted already.
+ */
+export function prepareMany(
+  bodies: readonly unknown[],
+  options: SendMessagesOptions | undefined,
+): ServiceBusMessage[] {
+  checkOperationOptions("send messages", options, SEND_MESSAGES_KEYS);
+  if (!Array.isArray(bodies)) {
+    throw new TypeError(
+      `Cannot send messages as 'bodies' must be an array: received ${
+        describeValue(bodies)
+      }`,
+    );
+  }
+  return bodies.map((body) => toMessage(body, options));
 }

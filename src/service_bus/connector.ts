@@ -1,5 +1,6 @@
 /**
- * The connector that opens, proves and closes Service Bus queue senders.
+ * The connector that opens, proves and closes Service Bus senders for one
+ * queue or topic.
  *
  * @module
  */
@@ -59,8 +60,13 @@ export class ServiceBusSenderConnector implements Connector<ServiceBusSender> {
     return this.#settings.host;
   }
 
-  /** The queue name. */
+  /** The queue name (the entity name, for a connector made with `topicName`). */
   get queueName(): string {
+    return this.#settings.entity;
+  }
+
+  /** The queue or topic the senders send to. */
+  get entityName(): string {
     return this.#settings.entity;
   }
 

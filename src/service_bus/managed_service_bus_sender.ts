@@ -1,12 +1,11 @@
 /**
- * The pooled Service Bus queue sender.
+ * The pooled Service Bus sender for one queue or topic.
  *
  * @module
  */
 
 import type { ServiceBusSender } from "@azure/service-bus";
-import { describeValue, pick } from "../managed/_checks.ts";
-import { amqpConnectionKeys } from "../managed/_amqp.ts";
+import { pick } from "../managed/_checks.ts";
 import type { ManagedLease } from "../managed/lease.ts";
 import { ManagedClient } from "../managed/managed_client.ts";
 import type { ManagedOperationOptions } from "../managed/pool_options.ts";
@@ -19,25 +18,18 @@ import type {
   SendMessagesOptions,
   ServiceBusConnectionOptions,
 } from "./options.ts";
-import { resolveServiceBus } from "./_client.ts";
-import {
-  delayMs,
-  SEND_MESSAGE_KEYS,
-  SEND_MESSAGES_KEYS,
-  sendBatched,
-  sendOne,
-  toMessage,
-} from "./_messages.ts";
-import { checkOperationOptions } from "../managed/_pool_options.ts";
+import { resolveServiceBus, SERVICE_BUS_CONNECTION_KEYS } from "./_client.ts";
+import { prepareMany, prepareOne, sendBatched, sendOne } from "./_messages.ts";
 
 /**
- * A pool of Service Bus queue senders: callers share up to `maxSize` clients
- * (AMQP connections), at most `clientLimit` at a time each. A client is opened
- * ahead of demand, proven by opening its sender link (nothing is written to
- * the queue), recycled after `maxIdleSeconds` idle, and replaced when an
- * operation fails with a connection error
- * ({@linkcode isServiceBusConnectionError}); other errors reach the caller
- * and leave the client in the pool.
+ * A pool of Service Bus senders for one queue or topic (`queueName` or
+ * `topicName`): callers share up to `maxSize` clients (AMQP connections), at
+ * most `clientLimit` at a time each. A client is opened ahead of demand,
+ * proven by opening its sender link (nothing is written to the entity),
+ * recycled after `maxIdleSeconds` idle, and replaced when an operation fails
+ * with a connection error ({@linkcode isServiceBusConnectionError}); other
+ * errors reach the caller and leave the client in the pool. To send to
+ * several entities over the same connections, use `ManagedServiceBus`.
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
@@ -107,7 +99,7 @@ export class ManagedServiceBusSender
       new ServiceBusSenderConnector(
         pick(
           options,
-          amqpConnectionKeys("queueName"),
+          SERVICE_BUS_CONNECTION_KEYS,
         ) as ServiceBusConnectionOptions,
       ),
       options,
@@ -119,6 +111,11 @@ export class ManagedServiceBusSender
         isConnectionError: isServiceBusConnectionError,
       },
     );
+  }
+
+  /** The queue or topic it sends to. */
+  get entityName(): string {
+    return this.connector.entityName;
   }
 
   /**
@@ -146,9 +143,7 @@ export class ManagedServiceBusSender
     body: unknown,
     options?: SendMessageOptions,
   ): Promise<void> {
-    checkOperationOptions("send a message", options, SEND_MESSAGE_KEYS);
-    const message = toMessage(body, options);
-    const delay = delayMs(options);
+    const { message, delay } = prepareOne(body, options);
     await this.operation(
       (sender) => sendOne(sender, message, delay, options?.abortSignal),
       options,
@@ -179,16 +174,8 @@ export class ManagedServiceBusSender
     bodies: readonly unknown[],
     options?: SendMessagesOptions,
   ): Promise<number> {
-    checkOperationOptions("send messages", options, SEND_MESSAGES_KEYS);
-    if (!Array.isArray(bodies)) {
-      throw new TypeError(
-        `Cannot send messages as 'bodies' must be an array: received ${
-          describeValue(bodies)
-        }`,
-      );
-    }
-    if (bodies.length === 0) return 0;
-    const messages = bodies.map((body) => toMessage(body, options));
+    const messages = prepareMany(bodies, options);
+    if (messages.length === 0) return 0;
     return await this.operation(
       (sender) => sendBatched(sender, messages, options?.abortSignal),
       options,

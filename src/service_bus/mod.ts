@@ -1,12 +1,13 @@
 /**
- * Service Bus: the pooled {@linkcode ManagedServiceBusSender}, its
- * {@linkcode ServiceBusSenderConnector}, the unpooled {@linkcode ServiceBus}
- * with its {@linkcode ServiceBusQueueReceiver}, and their options. Loads
- * `@azure/service-bus` (and no other Azure SDK).
+ * Service Bus: {@linkcode ManagedServiceBus} (one pool of connections for a
+ * namespace: senders for any queue or topic, receivers, sessions and a
+ * managed processor), the pooled {@linkcode ManagedServiceBusSender} for one
+ * queue or topic, the unpooled {@linkcode ServiceBus}, their connectors and
+ * options. Loads `@azure/service-bus` (and no other Azure SDK).
  *
  * One `ServiceBusClient` is one AMQP connection; every sender and receiver
  * made from it shares that connection with its own link. Service Bus closes
- * connections idle for 240 s, so the managed sender recycles a connection
+ * connections idle for 240 s, so the managed clients recycle a connection
  * idle for 200 s (`maxIdleSeconds`) before the service does.
  *
  * @example A pool of queue senders (nothing is opened)
@@ -26,14 +27,31 @@
  */
 
 // Clients
+export { ManagedServiceBus } from "./managed_service_bus.ts";
 export { ManagedServiceBusSender } from "./managed_service_bus_sender.ts";
 export { ServiceBus } from "./service_bus.ts";
-export { ServiceBusQueueReceiver } from "./queue_receiver.ts";
+export {
+  type EntitySendRunner,
+  ServiceBusEntitySender,
+} from "./entity_sender.ts";
+export {
+  BaseMessageReceiver,
+  MessageReceiver,
+  /** @deprecated The 0.1 name of {@linkcode MessageReceiver}. */
+  MessageReceiver as ServiceBusQueueReceiver,
+  SessionReceiver,
+} from "./message_receiver.ts";
+export {
+  MessageProcessor,
+  type ProcessorConnection,
+} from "./message_processor.ts";
+export { ServiceBusClientConnector } from "./client_connector.ts";
 export { ServiceBusSenderConnector } from "./connector.ts";
 export { isServiceBusConnectionError } from "./connection_error.ts";
 
 // Options
 export type {
+  ManagedServiceBusOptions,
   ManagedServiceBusSenderOptions,
   ReceiverOptions,
   SendMessageOptions,
@@ -41,6 +59,19 @@ export type {
   ServiceBusConnectionOptions,
   ServiceBusOptions,
 } from "./options.ts";
+export type {
+  DeadLetterOptions,
+  MessageContext,
+  MessageHandler,
+  MessageSource,
+  ProcessErrorInfo,
+  ProcessErrorSource,
+  ProcessMessagesOptions,
+  ProcessorStats,
+  QueueSource,
+  StopOptions,
+  SubscriptionSource,
+} from "./receiver_options.ts";
 
 // What every managed client shares
 export { ManagedClient } from "../managed/managed_client.ts";

@@ -12,8 +12,10 @@ import type {
 } from "../managed/pool_options.ts";
 
 /**
- * Where a Service Bus queue is and how to authenticate: the AMQP connection
- * fields ({@linkcode AmqpConnectionOptions}) and the queue.
+ * Where a Service Bus queue or topic is and how to authenticate: the AMQP
+ * connection fields ({@linkcode AmqpConnectionOptions}) and exactly one of
+ * `queueName` or `topicName` (either may be left out when the connection
+ * string has `EntityPath`).
  *
  * @example Options with a connection string
  * ```ts
@@ -30,18 +32,48 @@ import type {
 export interface ServiceBusConnectionOptions
   extends AmqpConnectionOptions<ServiceBusClientOptions> {
   /**
-   * The queue. May be left out when the connection string has `EntityPath`.
+   * The queue. Give this or `topicName`; may be left out when the connection
+   * string has `EntityPath`.
    * @default {undefined}
    */
   queueName?: string;
+  /**
+   * The topic (every subscription gets a copy of each message). Give this or
+   * `queueName`.
+   * @default {undefined}
+   */
+  topicName?: string;
 }
 
 /**
- * Options of `ManagedServiceBusSender`: the connection, then the pool
- * ({@linkcode ManagedPoolOptions}). Defaults follow the Python original:
- * `maxIdleSeconds` 200 (under Service Bus's 240 s AMQP idle limit),
- * `maxLifespanSeconds` Infinity, `createTimeoutSeconds` 30, `name`
- * `"servicebus:<host>/<queueName>"`.
+ * Options of `ManagedServiceBus`: where the namespace is and how to
+ * authenticate ({@linkcode AmqpConnectionOptions}, no entity: each call
+ * names its queue, topic or subscription), then the pool
+ * ({@linkcode ManagedPoolOptions}) with the Service Bus defaults
+ * (`maxIdleSeconds` 200, `maxLifespanSeconds` Infinity,
+ * `createTimeoutSeconds` 30, `name` `"servicebus:<host>"`).
+ *
+ * @example One pool for a namespace
+ * ```ts
+ * import type { ManagedServiceBusOptions } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ManagedServiceBusOptions = {
+ *   connectionString: "Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=<key>",
+ *   maxSize: 3,
+ * };
+ * assert.equal(options.maxSize, 3);
+ * ```
+ */
+export interface ManagedServiceBusOptions
+  extends AmqpConnectionOptions<ServiceBusClientOptions>, ManagedPoolOptions {}
+
+/**
+ * Options of `ManagedServiceBusSender`: the connection and its queue or
+ * topic, then the pool ({@linkcode ManagedPoolOptions}). Defaults follow the
+ * Python original: `maxIdleSeconds` 200 (under Service Bus's 240 s AMQP idle
+ * limit), `maxLifespanSeconds` Infinity, `createTimeoutSeconds` 30, `name`
+ * `"servicebus:<host>/<queue or topic>"`.
  *
  * @example Tuning the pool
  * ```ts
@@ -167,7 +199,8 @@ export type SendMessagesOptions = Omit<
 >;
 
 /**
- * Options of `ServiceBus.receiver`.
+ * Options of a receiver (`ServiceBus.receiver`, `ManagedServiceBus.receiver`,
+ * `acceptSession`, `acceptNextSession`).
  *
  * @example Receiving five at a time
  * ```ts
@@ -200,4 +233,16 @@ export interface ReceiverOptions {
    * @default {undefined}
    */
   abortSignal?: AbortSignal;
+  /**
+   * How long the SDK keeps renewing the lock of a received message (or a
+   * session) that is not settled yet; 0 turns renewal off.
+   * @default {300}
+   */
+  maxAutoLockRenewalSeconds?: number;
+  /**
+   * The subscription to receive from, on a `ServiceBus` made for a topic
+   * (`ManagedServiceBus` names it in the source instead).
+   * @default {undefined}
+   */
+  subscriptionName?: string;
 }

@@ -1,5 +1,5 @@
 /**
- * One Service Bus client for one queue, unpooled.
+ * One Service Bus client for one queue or topic, unpooled.
  *
  * @module
  */
@@ -18,25 +18,20 @@ import {
   type ResolvedServiceBus,
   resolveServiceBus,
 } from "./_client.ts";
+import { prepareMany, prepareOne, sendBatched, sendOne } from "./_messages.ts";
 import {
-  delayMs,
-  SEND_MESSAGE_KEYS,
-  SEND_MESSAGES_KEYS,
-  sendBatched,
-  sendOne,
-  toMessage,
-} from "./_messages.ts";
-import { checkOperationOptions } from "../managed/_pool_options.ts";
-import {
+  lockRenewalMs,
+  MessageReceiver,
   RECEIVER_OPTION_KEYS,
-  ServiceBusQueueReceiver,
-} from "./queue_receiver.ts";
-import { rejectUnknownKeys } from "../managed/_checks.ts";
+} from "./message_receiver.ts";
+import { rejectUnknownKeys, requireName } from "../managed/_checks.ts";
 
 /**
- * One Service Bus client (one AMQP connection) for one queue, unpooled: a
- * sender kept open for `sendMessage`/`sendMessages`, and peek-lock receivers.
- * The client is opened on first use and closed by `close()`.
+ * One Service Bus client (one AMQP connection) for one queue or topic
+ * (`queueName` or `topicName`), unpooled: a sender kept open for
+ * `sendMessage`/`sendMessages`, and peek-lock receivers (for a topic, of one
+ * of its subscriptions). The client is opened on first use and closed by
+ * `close()`.
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
@@ -65,7 +60,7 @@ import { rejectUnknownKeys } from "../managed/_checks.ts";
  */
 export class ServiceBus implements AsyncDisposable {
   readonly #settings: ResolvedServiceBus;
-  readonly #receivers = new Set<ServiceBusQueueReceiver>();
+  readonly #receivers = new Set<MessageReceiver>();
   #client: Promise<OwnedClient> | undefined;
   #sender: ServiceBusSender | undefined;
   #closed = false;
@@ -81,8 +76,13 @@ export class ServiceBus implements AsyncDisposable {
     this.#settings = resolveServiceBus("ServiceBus", options);
   }
 
-  /** The queue name. */
+  /** The queue name (the entity name, for a `ServiceBus` made with `topicName`). */
   get queueName(): string {
+    return this.#settings.entity;
+  }
+
+  /** The queue or topic it sends to. */
+  get entityName(): string {
     return this.#settings.entity;
   }
 
@@ -135,9 +135,7 @@ export class ServiceBus implements AsyncDisposable {
     body: unknown,
     options?: SendMessageOptions,
   ): Promise<void> {
-    checkOperationOptions("send a message", options, SEND_MESSAGE_KEYS);
-    const message = toMessage(body, options);
-    const delay = delayMs(options);
+    const { message, delay } = prepareOne(body, options);
     await sendOne(
       await this.#getSender(),
       message,
@@ -160,9 +158,8 @@ export class ServiceBus implements AsyncDisposable {
     bodies: readonly unknown[],
     options?: SendMessagesOptions,
   ): Promise<number> {
-    checkOperationOptions("send messages", options, SEND_MESSAGES_KEYS);
-    if (bodies.length === 0) return 0;
-    const messages = bodies.map((body) => toMessage(body, options));
+    const messages = prepareMany(bodies, options);
+    if (messages.length === 0) return 0;
     return await sendBatched(
       await this.#getSender(),
       messages,
@@ -171,22 +168,54 @@ export class ServiceBus implements AsyncDisposable {
   }
 
   /**
-   * Opens a receiver on the queue (peek-lock by default).
+   * Opens a receiver on the queue, or on a subscription of the topic
+   * (`subscriptionName`); peek-lock by default.
    *
-   * @param options Receive mode, fetch size, wait and signal.
+   * @param options Receive mode, fetch size, wait, signal, lock renewal, and
+   * the subscription for a topic.
    * @returns The receiver; close it when done.
-   * @throws {TypeError} For an unknown option.
+   * @throws {TypeError} For an unknown option, or a subscription missing for
+   * a topic (or given for a queue).
    * @throws {RangeError} When an option is out of range.
    */
-  async receiver(options?: ReceiverOptions): Promise<ServiceBusQueueReceiver> {
-    rejectUnknownKeys("open a receiver", options, RECEIVER_OPTION_KEYS);
+  async receiver(options?: ReceiverOptions): Promise<MessageReceiver> {
+    const what = "open a receiver";
+    rejectUnknownKeys(what, options, RECEIVER_OPTION_KEYS);
+    const subscription = options?.subscriptionName;
+    const topic = this.#settings.entityOption === "topicName";
+    if (topic && subscription === undefined) {
+      throw new TypeError(
+        `Cannot ${what} on topic '${this.#settings.entity}' as 'subscriptionName' is missing`,
+      );
+    }
+    if (!topic && subscription !== undefined) {
+      throw new TypeError(
+        `Cannot ${what} as 'subscriptionName' needs a ServiceBus made with 'topicName'`,
+      );
+    }
+    if (subscription !== undefined) {
+      requireName("a receiver", "subscriptionName", subscription);
+    }
+    const sdkOptions = {
+      receiveMode: options?.receiveMode ?? "peekLock",
+      maxAutoLockRenewalDurationInMs: lockRenewalMs(
+        what,
+        options?.maxAutoLockRenewalSeconds,
+      ),
+    } as const;
     const { client } = await this.#open();
-    const receiver = new ServiceBusQueueReceiver(
-      client.createReceiver(this.#settings.entity, {
-        receiveMode: options?.receiveMode ?? "peekLock",
-      }),
+    const receiver = new MessageReceiver(
+      subscription === undefined
+        ? client.createReceiver(this.#settings.entity, sdkOptions)
+        : client.createReceiver(
+          this.#settings.entity,
+          subscription,
+          sdkOptions,
+        ),
       options,
-      (closed) => this.#receivers.delete(closed),
+      (closed) => {
+        this.#receivers.delete(closed as MessageReceiver);
+      },
     );
     this.#receivers.add(receiver);
     return receiver;

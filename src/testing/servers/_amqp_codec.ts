@@ -119,7 +119,9 @@ export interface SplitMessage {
   annotations: Typed[];
   /** The raw properties section, if any. */
   properties?: Buffer;
-  /** The raw application-properties, body and footer sections. */
+  /** The raw application-properties section, if any. */
+  applicationProperties?: Buffer;
+  /** The raw body and footer sections. */
   rest: Buffer;
 }
 
@@ -144,6 +146,7 @@ export function splitMessage(raw: Buffer): SplitMessage {
   const reader = new types.Reader(raw);
   let annotations: Typed[] = [];
   let properties: Buffer | undefined;
+  let applicationProperties: Buffer | undefined;
   const rest: Buffer[] = [];
   while (reader.remaining() > 0) {
     const start = reader.position;
@@ -151,7 +154,9 @@ export function splitMessage(raw: Buffer): SplitMessage {
     const code = sectionCode(section);
     if (code === 0x72) annotations = [...(section.value as Typed[])];
     else if (code === 0x73) properties = raw.subarray(start, reader.position);
-    else if (code >= 0x74) rest.push(raw.subarray(start, reader.position));
+    else if (code === 0x74) {
+      applicationProperties = raw.subarray(start, reader.position);
+    } else if (code > 0x74) rest.push(raw.subarray(start, reader.position));
     // 0x70 (header) is rebuilt from the decoded fields; 0x71 (delivery
     // annotations) are hop-by-hop and are not forwarded.
   }
@@ -165,6 +170,8 @@ export function splitMessage(raw: Buffer): SplitMessage {
     header,
     annotations,
     properties: properties && Buffer.from(properties),
+    applicationProperties: applicationProperties &&
+      Buffer.from(applicationProperties),
     rest: Buffer.concat(rest),
   };
 }
@@ -203,6 +210,8 @@ function annotationKey(item: Typed): string {
  * @param deliveryCount The header's delivery count.
  * @param annotations Annotations to add or replace, already typed.
  * @param messageId A message id to set when the sender set none.
+ * @param extraProperties Application properties the broker adds (for
+ * example `DeadLetterReason`); they replace the sender's of the same name.
  * @returns The encoded message.
  */
 export function encodeDelivery(
@@ -210,6 +219,7 @@ export function encodeDelivery(
   deliveryCount: number,
   annotations: Record<string, Typed>,
   messageId?: string,
+  extraProperties?: Record<string, string>,
 ): Buffer {
   const writer = new types.Writer();
   writer.write(
@@ -258,9 +268,38 @@ export function encodeDelivery(
     );
     properties = rewriter.toBuffer();
   }
-  return Buffer.concat(
-    properties ? [head, properties, message.rest] : [head, message.rest],
-  );
+  const sections = [head];
+  if (properties) sections.push(properties);
+  const applicationProperties = extraProperties === undefined
+    ? message.applicationProperties
+    : withProperties(message.applicationProperties, extraProperties);
+  if (applicationProperties) sections.push(applicationProperties);
+  sections.push(message.rest);
+  return Buffer.concat(sections);
+}
+
+/**
+ * Re-encodes an application-properties section with `extra` set (the
+ * broker's own properties, such as a dead-letter reason); the sender's other
+ * entries keep their AMQP types.
+ */
+function withProperties(
+  section: Buffer | undefined,
+  extra: Record<string, string>,
+): Buffer {
+  const items: Typed[] = [];
+  if (section) {
+    const map = new types.Reader(section).read().value as Typed[];
+    for (let i = 0; i + 1 < map.length; i += 2) {
+      if (!(String(map[i].value) in extra)) items.push(map[i], map[i + 1]);
+    }
+  }
+  for (const [key, value] of Object.entries(extra)) {
+    items.push(types.wrap_string(key), types.wrap_string(value));
+  }
+  const writer = new types.Writer();
+  writer.write(types.described_nc(types.wrap_ulong(0x74), types.Map32(items)));
+  return writer.toBuffer();
 }
 
 /**
@@ -344,4 +383,42 @@ export function attachOf(link: object): LinkAttach {
     remote: { attach?: Record<string, unknown> };
   };
   return { local: state.local.attach, remote: state.remote.attach ?? {} };
+}
+
+/**
+ * The credit a broker-side sender can still use now. rhea takes credit only
+ * when its session writes a delivery out, so a loop that checks
+ * `sendable()` after each `send()` would queue more deliveries than the
+ * receiver granted (and lock messages it never gets until new credit
+ * comes); deliveries queued on the link and not yet written are subtracted
+ * here.
+ *
+ * @param link A rhea sender.
+ * @returns The credit left (0 when the session cannot send).
+ */
+export function creditOf(link: object): number {
+  const sender = link as {
+    credit?: number;
+    sendable(): boolean;
+    session?: {
+      outgoing?: {
+        next_pending_delivery: number;
+        next_delivery_id: number;
+        deliveries: { by_id(id: number): { link?: unknown } | undefined };
+      };
+    };
+  };
+  if (!sender.sendable()) return 0;
+  let pending = 0;
+  const outgoing = sender.session?.outgoing;
+  if (outgoing) {
+    for (
+      let id = outgoing.next_pending_delivery;
+      id < outgoing.next_delivery_id;
+      id++
+    ) {
+      if (outgoing.deliveries.by_id(id)?.link === link) pending++;
+    }
+  }
+  return (sender.credit ?? 0) - pending;
 }

@@ -9,13 +9,21 @@
  *
  * ```
  *  enqueue ─► scheduled ──(time)──► available ──(credit)──► locked ──complete──► gone
- *                 │                   ▲    │                  │
- *                 └─cancel─► gone     │    └─(pre-settled)─► gone
+ *                 │                   ▲    │                  │ │
+ *                 └─cancel─► gone     │    └─(pre-settled)─► gone └─defer─► deferred
  *                                     └──abandon / lock expiry─┘──reject / too many──► dead-letter queue
+ *  deferred ──receive by sequence number──► locked (abandon / expiry: back to deferred)
  * ```
  *
- * One unref'd timer per queue wakes it at the next scheduled enqueue time or
- * lock expiry; `close()` clears it.
+ * Sessions: a message with a session id (AMQP `group-id`) goes only to the
+ * receiver link that holds its session's lock, in sequence-number order; a
+ * message without one goes only to links without a session. A session's lock
+ * is taken by a link's attach (a named session, or the next one with
+ * available messages) and released when that link closes; the messages it
+ * had locked become available again.
+ *
+ * One unref'd timer per queue wakes it at the next scheduled enqueue time,
+ * message lock expiry or session lock expiry; `close()` clears it.
  *
  * @module
  */
@@ -25,6 +33,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { Sender } from "rhea";
 import {
   attachOf,
+  creditOf,
   encodeDelivery,
   type SplitMessage,
   type Typed,
@@ -38,6 +47,9 @@ export interface StoreCounters {
   completed: number;
   abandoned: number;
   deadLettered: number;
+  deferred: number;
+  /** Settlements and renewals refused because the lock was gone. */
+  lockLost: number;
   events: number;
 }
 
@@ -56,6 +68,14 @@ export class StoredMessage {
   lockToken: Buffer | undefined;
   /** When the current lock ends (ms since the epoch). */
   lockedUntil = 0;
+  /** The session it belongs to (AMQP `group-id`). */
+  readonly sessionId: string | undefined;
+  /** The link that holds its lock (undefined: locked through `$management`). */
+  lockedBy: Sender | undefined;
+  /** Whether it was deferred: an abandon or a lost lock defers it again. */
+  wasDeferred = false;
+  /** Application properties the broker set (`DeadLetterReason`, …). */
+  extraProperties: Record<string, string> | undefined;
 
   /**
    * Constructs a stored message.
@@ -75,7 +95,42 @@ export class StoredMessage {
       ? randomUUID()
       : undefined;
     this.state = scheduledAt !== undefined ? "scheduled" : "available";
+    const group = split.decoded.group_id;
+    this.sessionId = typeof group === "string" ? group : undefined;
   }
+}
+
+/** What a dead-lettering receiver said about the message. */
+export interface DeadLetterDetails {
+  /** Recorded as the `DeadLetterReason` application property. */
+  reason?: string;
+  /** Recorded as the `DeadLetterErrorDescription` application property. */
+  description?: string;
+}
+
+/** One settlement a queue accepted. */
+export interface Settlement {
+  /** The message's sequence number. */
+  sequenceNumber: number;
+  /** The message id (the sender's, or the one the broker assigned). */
+  messageId: unknown;
+  /** What the receiver decided. */
+  outcome: "completed" | "abandoned" | "deferred" | "deadLettered";
+}
+
+/** A session of a queue: who holds its lock, until when, and its state. */
+interface SessionEntry {
+  holder: Sender | undefined;
+  lockedUntil: number;
+  state: Uint8Array | undefined;
+}
+
+/** Why a link could not take a session's lock. */
+export interface SessionRefusal {
+  /** The AMQP error condition. */
+  condition: string;
+  /** The description. */
+  description: string;
 }
 
 /**
@@ -133,10 +188,15 @@ export type Outcome =
 export class QueueStore {
   /** Broker-side sender links that deliver this queue's messages. */
   readonly receivers: Set<Sender> = new Set();
+  /** Every settlement accepted, in order (tests prove "exactly once" with it). */
+  readonly settlements: Settlement[] = [];
   #available: StoredMessage[] = [];
   #scheduled: StoredMessage[] = [];
   #locked = new Map<string, StoredMessage>();
   #deferred = new Map<number, StoredMessage>();
+  #sessions = new Map<string, SessionEntry>();
+  #linkSessions = new Map<Sender, string>();
+  #settlementWaiters = new Set<() => void>();
   #nextSequenceNumber = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
@@ -198,6 +258,8 @@ export class QueueStore {
   adopt(message: StoredMessage): void {
     message.state = "available";
     message.lockToken = undefined;
+    message.lockedBy = undefined;
+    message.wasDeferred = false;
     insertSorted(this.#available, message);
     this.pump();
   }
@@ -229,9 +291,128 @@ export class QueueStore {
   }
 
   /**
+   * Gives a receiver link a session's lock: the named one, or (with
+   * `undefined`) the session of the oldest available message that no link
+   * holds.
+   *
+   * @param link The broker-side sender of the receiver link.
+   * @param requested The session id the client asked for, or `undefined` for
+   * the next available session.
+   * @returns The session id granted, or why none was.
+   */
+  acceptSession(
+    link: Sender,
+    requested: string | undefined,
+  ): string | SessionRefusal {
+    let sessionId = requested;
+    if (sessionId === undefined) {
+      const free = this.#available.find((m) =>
+        m.sessionId !== undefined &&
+        this.#sessions.get(m.sessionId)?.holder === undefined
+      );
+      if (!free) {
+        return {
+          condition: "com.microsoft:timeout",
+          description:
+            `No unlocked session with available messages in '${this.name}'`,
+        };
+      }
+      sessionId = free.sessionId!;
+    }
+    const entry = this.#sessions.get(sessionId) ??
+      { holder: undefined, lockedUntil: 0, state: undefined };
+    if (entry.holder !== undefined) {
+      return {
+        condition: "com.microsoft:session-cannot-be-locked",
+        description:
+          `The session '${sessionId}' is locked by another receiver of '${this.name}'`,
+      };
+    }
+    entry.holder = link;
+    entry.lockedUntil = Date.now() + this.options.lockDurationMs;
+    this.#sessions.set(sessionId, entry);
+    this.#linkSessions.set(link, sessionId);
+    this.receivers.add(link);
+    this.#arm();
+    return sessionId;
+  }
+
+  /**
+   * When the session `link` holds is locked until.
+   *
+   * @param link A session receiver link.
+   * @returns The expiry (ms since the epoch), or `undefined` without a session.
+   */
+  sessionLockedUntil(link: Sender): number | undefined {
+    const sessionId = this.#linkSessions.get(link);
+    return sessionId === undefined
+      ? undefined
+      : this.#sessions.get(sessionId)?.lockedUntil;
+  }
+
+  /**
+   * Extends a session's lock.
+   *
+   * @param sessionId The session.
+   * @returns The new expiry, or `undefined` when no link holds it.
+   */
+  renewSession(sessionId: string): number | undefined {
+    const entry = this.#sessions.get(sessionId);
+    if (entry?.holder === undefined) return undefined;
+    entry.lockedUntil = Date.now() + this.options.lockDurationMs;
+    this.#arm();
+    return entry.lockedUntil;
+  }
+
+  /**
+   * A session's state.
+   *
+   * @param sessionId The session.
+   * @returns The state set last, or `undefined`.
+   */
+  sessionState(sessionId: string): Uint8Array | undefined {
+    return this.#sessions.get(sessionId)?.state;
+  }
+
+  /**
+   * Sets a session's state.
+   *
+   * @param sessionId The session.
+   * @param state The state (`undefined` clears it).
+   */
+  setSessionState(sessionId: string, state: Uint8Array | undefined): void {
+    const entry = this.#sessions.get(sessionId) ??
+      { holder: undefined, lockedUntil: 0, state: undefined };
+    entry.state = state;
+    this.#sessions.set(sessionId, entry);
+  }
+
+  /**
+   * Forgets a receiver link: its session's lock is released and the messages
+   * it held locked in that session become available again.
+   *
+   * @param link The broker-side sender.
+   */
+  removeReceiver(link: Sender): void {
+    this.receivers.delete(link);
+    const sessionId = this.#linkSessions.get(link);
+    if (sessionId === undefined) return;
+    this.#linkSessions.delete(link);
+    const entry = this.#sessions.get(sessionId);
+    if (entry?.holder === link) entry.holder = undefined;
+    for (const [key, message] of this.#locked) {
+      if (message.lockedBy === link) {
+        this.#locked.delete(key);
+        this.#release(message, false);
+      }
+    }
+    this.pump();
+  }
+
+  /**
    * Delivers what can be delivered: promotes due scheduled messages, takes
-   * back expired locks, then hands available messages to receivers with
-   * credit, one per receiver per round.
+   * back expired locks, ends expired session locks, then hands available
+   * messages to receivers with credit, one per receiver per round.
    */
   pump(): void {
     if (this.#closed) return;
@@ -254,68 +435,187 @@ export class QueueStore {
         this.#release(message, false);
       }
     }
+    for (const [sessionId, entry] of this.#sessions) {
+      if (entry.holder !== undefined && entry.lockedUntil <= now) {
+        const holder = entry.holder;
+        this.removeReceiver(holder);
+        // What the service does: the link goes, the client sees the loss.
+        holder.close({
+          condition: "com.microsoft:session-lock-lost",
+          description: `The session lock of '${sessionId}' has expired`,
+        });
+      }
+    }
     let progressed = true;
     while (this.#available.length > 0 && progressed) {
       progressed = false;
       for (const link of this.receivers) {
         if (this.#available.length === 0) break;
-        if (link.sendable()) {
-          this.#deliver(link, this.#available.shift()!);
-          progressed = true;
-        }
+        if (creditOf(link) <= 0) continue;
+        const sessionId = this.#linkSessions.get(link);
+        const index = this.#available.findIndex((m) =>
+          m.sessionId === sessionId
+        );
+        if (index < 0) continue;
+        const [message] = this.#available.splice(index, 1);
+        this.#deliver(link, message);
+        progressed = true;
       }
     }
     this.#arm();
   }
 
-  #deliver(link: Sender, message: StoredMessage): void {
-    const preSettled = attachOf(link).local.snd_settle_mode === 1;
-    const token = randomBytes(16);
+  #annotations(message: StoredMessage, locked: boolean): Record<string, Typed> {
     const annotations: Record<string, Typed> = {
       "x-opt-sequence-number": types.wrap_long(message.sequenceNumber),
       "x-opt-enqueued-time": types.wrap_timestamp(message.enqueuedAt),
     };
-    if (!preSettled) {
-      message.deliveryCount++;
-      message.lockedUntil = Date.now() + this.options.lockDurationMs;
+    if (locked) {
       annotations["x-opt-locked-until"] = types.wrap_timestamp(
         message.lockedUntil,
       );
     }
-    const raw = encodeDelivery(
+    return annotations;
+  }
+
+  #encode(message: StoredMessage, preSettled: boolean): Buffer {
+    if (!preSettled) {
+      message.deliveryCount++;
+      message.lockedUntil = Date.now() + this.options.lockDurationMs;
+    }
+    return encodeDelivery(
       message.split,
       preSettled ? message.deliveryCount : message.deliveryCount - 1,
-      annotations,
+      this.#annotations(message, !preSettled),
       message.assignedMessageId,
+      message.extraProperties,
     );
-    link.send(raw, token, 0);
+  }
+
+  #deliver(link: Sender, message: StoredMessage): void {
+    const preSettled = attachOf(link).local.snd_settle_mode === 1;
+    const token = randomBytes(16);
+    link.send(this.#encode(message, preSettled), token, 0);
     this.counters.deliveries++;
     if (preSettled) {
       this.counters.completed++;
+      this.#record(message, "completed");
       return;
     }
     message.state = "locked";
     message.lockToken = token;
+    message.lockedBy = link;
     this.#locked.set(token.toString("hex"), message);
+  }
+
+  /**
+   * Receives deferred messages by sequence number
+   * (`com.microsoft:receive-by-sequence-number`): each is locked again (or,
+   * pre-settled, removed). The SDK does not reorder these lock tokens, so
+   * each lock is keyed as `$management` will send it back.
+   *
+   * @param sequenceNumbers The messages to receive.
+   * @param preSettled Receive-and-delete instead of peek-lock.
+   * @returns Each message with its lock token, or the missing sequence number.
+   */
+  receiveDeferred(
+    sequenceNumbers: number[],
+    preSettled: boolean,
+  ): { token: Buffer; raw: Buffer }[] | { missing: number } {
+    const missing = sequenceNumbers.find((n) => !this.#deferred.has(n));
+    if (missing !== undefined) return { missing };
+    return sequenceNumbers.map((sequenceNumber) => {
+      const message = this.#deferred.get(sequenceNumber)!;
+      this.#deferred.delete(sequenceNumber);
+      const token = randomBytes(16);
+      const raw = this.#encode(message, preSettled);
+      this.counters.deliveries++;
+      if (preSettled) {
+        this.counters.completed++;
+        this.#record(message, "completed");
+      } else {
+        message.state = "locked";
+        message.lockToken = token;
+        message.lockedBy = undefined;
+        message.wasDeferred = true;
+        this.#locked.set(lockTokenKey(token), message);
+        this.#arm();
+      }
+      return { token, raw };
+    });
   }
 
   #release(message: StoredMessage, countFailure: boolean): void {
     message.lockToken = undefined;
+    message.lockedBy = undefined;
     if (
       countFailure && message.deliveryCount >= this.options.maxDeliveryCount
     ) {
-      this.#deadLetter(message);
+      this.#deadLetter(message, {
+        reason: "MaxDeliveryCountExceeded",
+        description:
+          `Message could not be consumed after ${this.options.maxDeliveryCount} delivery attempts.`,
+      });
+      return;
+    }
+    if (message.wasDeferred) {
+      message.state = "deferred";
+      this.#deferred.set(message.sequenceNumber, message);
       return;
     }
     message.state = "available";
     insertSorted(this.#available, message);
   }
 
-  #deadLetter(message: StoredMessage): void {
+  #deadLetter(message: StoredMessage, details: DeadLetterDetails): void {
     this.counters.deadLettered++;
+    const extra: Record<string, string> = { ...message.extraProperties };
+    if (details.reason !== undefined) extra.DeadLetterReason = details.reason;
+    if (details.description !== undefined) {
+      extra.DeadLetterErrorDescription = details.description;
+    }
+    message.extraProperties = extra;
     if (this.options.deadLetterQueue) {
       this.options.deadLetterQueue.adopt(message);
     }
+  }
+
+  #record(message: StoredMessage, outcome: Settlement["outcome"]): void {
+    this.settlements.push({
+      sequenceNumber: message.sequenceNumber,
+      messageId: message.split.decoded.message_id ?? message.assignedMessageId,
+      outcome,
+    });
+    for (const waiter of [...this.#settlementWaiters]) waiter();
+  }
+
+  /**
+   * Resolves once `count` settlements were accepted (at once if they were).
+   *
+   * @param count How many settlements to wait for.
+   * @param timeoutMs Reject after this long, saying how many there are.
+   * @returns When `settlements.length >= count`.
+   */
+  settled(count: number, timeoutMs: number): Promise<void> {
+    if (this.settlements.length >= count) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#settlementWaiters.delete(check);
+        reject(
+          new Error(
+            `Queue '${this.name}' has ${this.settlements.length} of ${count} settlements after ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      (timer as { unref?: () => void }).unref?.();
+      const check = () => {
+        if (this.settlements.length < count) return;
+        clearTimeout(timer);
+        this.#settlementWaiters.delete(check);
+        resolve();
+      };
+      this.#settlementWaiters.add(check);
+    });
   }
 
   /**
@@ -323,28 +623,39 @@ export class QueueStore {
    *
    * @param key The lock's key ({@linkcode tagKey} or {@linkcode lockTokenKey}).
    * @param outcome What the receiver decided.
+   * @param details The reason and description of a dead-lettering.
    * @returns Whether the token named a locked message.
    */
-  settle(key: string, outcome: Outcome): boolean {
+  settle(key: string, outcome: Outcome, details?: DeadLetterDetails): boolean {
     const message = this.#locked.get(key);
-    if (!message) return false;
+    if (!message) {
+      this.counters.lockLost++;
+      return false;
+    }
     this.#locked.delete(key);
     switch (outcome) {
       case "accepted":
         this.counters.completed++;
+        this.#record(message, "completed");
         break;
       case "released":
       case "modified":
         this.counters.abandoned++;
+        this.#record(message, "abandoned");
         this.#release(message, outcome === "modified");
         break;
       case "deferred":
+        this.counters.deferred++;
+        this.#record(message, "deferred");
         message.state = "deferred";
         message.lockToken = undefined;
+        message.lockedBy = undefined;
+        message.wasDeferred = true;
         this.#deferred.set(message.sequenceNumber, message);
         break;
       case "rejected":
-        this.#deadLetter(message);
+        this.#record(message, "deadLettered");
+        this.#deadLetter(message, details ?? {});
         break;
     }
     this.pump();
@@ -359,7 +670,10 @@ export class QueueStore {
    */
   renew(key: string): number | undefined {
     const message = this.#locked.get(key);
-    if (!message) return undefined;
+    if (!message) {
+      this.counters.lockLost++;
+      return undefined;
+    }
     message.lockedUntil = Date.now() + this.options.lockDurationMs;
     this.#arm();
     return message.lockedUntil;
@@ -372,6 +686,9 @@ export class QueueStore {
     }
     for (const message of this.#locked.values()) {
       next = Math.min(next, message.lockedUntil);
+    }
+    for (const entry of this.#sessions.values()) {
+      if (entry.holder !== undefined) next = Math.min(next, entry.lockedUntil);
     }
     if (next === this.#timerAt) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);

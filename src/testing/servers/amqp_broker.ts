@@ -95,12 +95,14 @@ import {
   types,
 } from "./_amqp_codec.ts";
 import {
+  type DeadLetterDetails,
   EventHubStore,
   lockTokenKey,
   type MessageState,
   type Outcome,
   type PartitionStore,
   QueueStore,
+  type Settlement,
   type StartPosition,
   type StoreCounters,
   tagKey,
@@ -202,8 +204,31 @@ export interface AmqpBrokerCounters extends StoreCounters {
   rejectedTransfers: number;
   /** `$management` requests. */
   managementRequests: number;
+  /** Message locks renewed (`com.microsoft:renew-lock`, per lock token). */
+  lockRenewals: number;
+  /** Session locks granted to receiver links. */
+  sessionsAccepted: number;
+  /** Session locks renewed (`com.microsoft:renew-session-lock`). */
+  sessionLockRenewals: number;
   /** Connections ended by `dropConnections()`. */
   dropped: number;
+}
+
+/**
+ * Links and connections of one entity (a queue, a subscription, a
+ * dead-letter queue, a topic or an event hub), since the broker started.
+ */
+export interface AmqpEntityCounters {
+  /** Sender links attached to it (client → broker). */
+  senderLinks: number;
+  /** Receiver links attached to it (broker → client). */
+  receiverLinks: number;
+  /** Sender links open now. */
+  openSenderLinks: number;
+  /** Receiver links open now. */
+  openReceiverLinks: number;
+  /** Distinct connections that attached a link to it. */
+  connections: number;
 }
 
 /** A Service Bus message as the broker holds it. */
@@ -226,9 +251,18 @@ export interface BrokerMessage {
   scheduledEnqueueTimeUtc: Date | undefined;
   /** Peek-lock deliveries so far. */
   deliveryCount: number;
+  /** The session it belongs to (the sender's `sessionId`). */
+  sessionId: string | undefined;
+  /** Why it was dead-lettered (the `DeadLetterReason` property). */
+  deadLetterReason: string | undefined;
+  /** The `DeadLetterErrorDescription` property. */
+  deadLetterErrorDescription: string | undefined;
   /** The whole message as rhea decodes it (properties flattened). */
   message: DecodedMessage;
 }
+
+/** A settlement a queue or subscription accepted. */
+export type BrokerSettlement = Settlement;
 
 /** An event as the broker holds it. */
 export interface BrokerEvent {
@@ -298,6 +332,43 @@ export interface AmqpBroker {
    */
   messages(queue: string): BrokerMessage[];
   /**
+   * The settlements a queue accepted, in order: completes (and pre-settled
+   * deliveries), abandons, defers and dead-letterings. A settlement refused
+   * because the lock was gone is not listed (it counts in
+   * `counters.lockLost`).
+   *
+   * @param queue The queue, subscription or dead-letter queue.
+   * @returns A copy of the list.
+   */
+  settlements(queue: string): BrokerSettlement[];
+  /**
+   * Resolves once a queue accepted `count` settlements (see
+   * {@linkcode settlements}), so a test waits for work to finish without
+   * sleeping.
+   *
+   * @param queue The queue, subscription or dead-letter queue.
+   * @param count How many settlements to wait for.
+   * @param timeoutMs Reject after this long, saying how many there are.
+   * @returns When the queue has that many.
+   */
+  settled(queue: string, count: number, timeoutMs?: number): Promise<void>;
+  /**
+   * The link and connection counters of one entity.
+   *
+   * @param entity A queue, `<topic>/Subscriptions/<name>`, a dead-letter
+   * queue, a topic or an event hub.
+   * @returns A fresh snapshot (all zero for an entity never attached to).
+   */
+  entityCounters(entity: string): AmqpEntityCounters;
+  /**
+   * The state of a session, as `setSessionState` left it.
+   *
+   * @param queue The queue or subscription.
+   * @param sessionId The session.
+   * @returns The state's bytes, or `undefined`.
+   */
+  sessionState(queue: string, sessionId: string): Uint8Array | undefined;
+  /**
    * The events an event hub holds.
    *
    * @param hub The hub name.
@@ -364,6 +435,8 @@ interface LinkInfo {
   topic?: TopicStore;
   hub?: EventHubStore;
   partition?: PartitionStore;
+  /** The entity whose counters the link counts in. */
+  entity?: string;
 }
 
 interface PendingReply {
@@ -371,6 +444,48 @@ interface PendingReply {
 }
 
 const MANAGEMENT = "$management";
+const SESSION_FILTER = "com.microsoft:session-filter";
+const LOCKED_UNTIL = "com.microsoft:locked-until-utc";
+/** .NET ticks (100 ns since 0001-01-01) at the Unix epoch. */
+const EPOCH_TICKS = 621_355_968_000_000_000n;
+
+/** The SDK asks for `$DeadLetterQueue`; Service Bus matches any case. */
+function canonicalPath(address: string): string {
+  return address.replace(/\/\$deadletterqueue(?=$|\/)/i, "/$DeadLetterQueue");
+}
+
+/** A time as the 8 bytes of .NET ticks, as link properties carry it. */
+function ticksBytes(ms: number): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigInt64BE(BigInt(Math.round(ms)) * 10_000n + EPOCH_TICKS);
+  return bytes;
+}
+
+/**
+ * Reads the session filter of a receiver's source: absent (not a session
+ * receiver), a session id, or `null` (the next available session).
+ */
+function sessionFilterOf(source: unknown): string | null | undefined {
+  const filter = source && typeof source === "object"
+    ? (source as { filter?: unknown }).filter
+    : undefined;
+  if (!filter || typeof filter !== "object" || !(SESSION_FILTER in filter)) {
+    return undefined;
+  }
+  let value = (filter as Record<string, unknown>)[SESSION_FILTER];
+  if (value && typeof value === "object" && "value" in value) {
+    value = (value as { value: unknown }).value;
+  }
+  return typeof value === "string" ? value : null;
+}
+
+/** A string from a decoded AMQP value (plain or still typed). */
+function stringOf(value: unknown): string | undefined {
+  if (value && typeof value === "object" && "value" in value) {
+    value = (value as { value: unknown }).value;
+  }
+  return typeof value === "string" ? value : undefined;
+}
 
 // rhea learns that a socket is gone only from its 'end' or 'error' events, so
 // the broker destroys sockets with an error: otherwise rhea keeps the
@@ -469,14 +584,53 @@ export async function startAmqpBroker(
     transfers: 0,
     rejectedTransfers: 0,
     managementRequests: 0,
+    lockRenewals: 0,
+    sessionsAccepted: 0,
+    sessionLockRenewals: 0,
     dropped: 0,
     messages: 0,
     deliveries: 0,
     completed: 0,
     abandoned: 0,
     deadLettered: 0,
+    deferred: 0,
+    lockLost: 0,
     events: 0,
   };
+  const entityCounters = new Map<
+    string,
+    AmqpEntityCounters & { seen: Set<Connection> }
+  >();
+  function countLink(
+    entity: string,
+    connection: Connection,
+    kind: "sender" | "receiver",
+    delta: 1 | -1,
+  ): void {
+    let entry = entityCounters.get(entity);
+    if (!entry) {
+      entry = {
+        senderLinks: 0,
+        receiverLinks: 0,
+        openSenderLinks: 0,
+        openReceiverLinks: 0,
+        connections: 0,
+        seen: new Set(),
+      };
+      entityCounters.set(entity, entry);
+    }
+    if (kind === "sender") {
+      entry.openSenderLinks += delta;
+      if (delta > 0) entry.senderLinks++;
+    } else {
+      entry.openReceiverLinks += delta;
+      if (delta > 0) entry.receiverLinks++;
+    }
+    if (delta > 0 && !entry.seen.has(connection)) {
+      entry.seen.add(connection);
+      entry.connections++;
+    }
+  }
   const state = {
     refuseTokens: false,
     refuseNextTokens: 0,
@@ -544,9 +698,10 @@ export async function startAmqpBroker(
 
   /** Resolves an entity address, or undefined when it does not exist. */
   function resolve(
-    address: string,
+    given: string,
     forReceiving: boolean,
   ): LinkInfo | undefined {
+    const address = canonicalPath(given);
     if (address === "$cbs") return { address, kind: "cbs" };
     if (address === MANAGEMENT || address.endsWith(`/${MANAGEMENT}`)) {
       const entity = address === MANAGEMENT
@@ -829,6 +984,7 @@ export async function startAmqpBroker(
       case "com.microsoft:renew-lock": {
         const expirations: Date[] = [];
         for (const token of lockTokens(body)) {
+          counters.lockRenewals++;
           const until = queue.renew(lockTokenKey(token));
           if (until === undefined) {
             reply(
@@ -868,8 +1024,12 @@ export async function startAmqpBroker(
           );
           return;
         }
+        const details: DeadLetterDetails = {
+          reason: stringOf(body["deadletter-reason"]),
+          description: stringOf(body["deadletter-description"]),
+        };
         for (const token of lockTokens(body)) {
-          if (!queue.settle(lockTokenKey(token), outcome)) {
+          if (!queue.settle(lockTokenKey(token), outcome, details)) {
             reply(
               connection,
               request,
@@ -881,6 +1041,66 @@ export async function startAmqpBroker(
             return;
           }
         }
+        reply(connection, request, 200, "OK", {});
+        return;
+      }
+      case "com.microsoft:receive-by-sequence-number": {
+        const numbers = Array.isArray(body["sequence-numbers"])
+          ? body["sequence-numbers"].map(readLong)
+          : [];
+        // receiver-settle-mode 0 is receive-and-delete, 1 peek-lock.
+        const preSettled = Number(body["receiver-settle-mode"] ?? 1) === 0;
+        const received = queue.receiveDeferred(numbers, preSettled);
+        if (!Array.isArray(received)) {
+          reply(
+            connection,
+            request,
+            410,
+            `The message with sequence number ${received.missing} is not deferred in '${queue.name}'.`,
+            undefined,
+            "com.microsoft:message-not-found",
+          );
+          return;
+        }
+        reply(connection, request, 200, "OK", {
+          messages: received.map(({ token, raw }) => ({
+            "lock-token": types.wrap_uuid(token),
+            message: raw,
+          })),
+        });
+        return;
+      }
+      case "com.microsoft:renew-session-lock": {
+        const sessionId = stringOf(body["session-id"]) ?? "";
+        const until = queue.renewSession(sessionId);
+        if (until === undefined) {
+          reply(
+            connection,
+            request,
+            410,
+            `The session lock of '${sessionId}' was lost.`,
+            undefined,
+            "com.microsoft:session-lock-lost",
+          );
+          return;
+        }
+        counters.sessionLockRenewals++;
+        reply(connection, request, 200, "OK", { expiration: new Date(until) });
+        return;
+      }
+      case "com.microsoft:get-session-state": {
+        const state = queue.sessionState(stringOf(body["session-id"]) ?? "");
+        reply(connection, request, 200, "OK", {
+          "session-state": state === undefined ? null : Buffer.from(state),
+        });
+        return;
+      }
+      case "com.microsoft:set-session-state": {
+        const state = body["session-state"];
+        queue.setSessionState(
+          stringOf(body["session-id"]) ?? "",
+          state instanceof Uint8Array ? Buffer.from(state) : undefined,
+        );
         reply(connection, request, 200, "OK", {});
         return;
       }
@@ -1072,7 +1292,7 @@ export async function startAmqpBroker(
       });
       return;
     }
-    links.set(link, info);
+    const entity = info.hub?.name ?? info.topic?.name ?? info.queue?.name;
     if (!isSender) {
       if (
         info.kind === "queue" || info.kind === "topic" ||
@@ -1082,25 +1302,82 @@ export async function startAmqpBroker(
         local.max_message_size = info.kind === "eventhub"
           ? maxEventSizeBytes
           : maxMessageSizeBytes;
+        info = { ...info, entity };
+        countLink(entity!, link.connection, "sender", 1);
       }
+      links.set(link, info);
       return;
     }
+    if (info.kind === "queue" || info.kind === "consumer") {
+      counters.receiverAttaches++;
+      info = { ...info, entity };
+      countLink(entity!, link.connection, "receiver", 1);
+    }
+    links.set(link, info);
     if (info.kind === "queue") {
-      counters.receiverAttaches++;
-      info.queue!.receivers.add(link as Sender);
+      const sessionFilter = sessionFilterOf(remote.source);
+      if (sessionFilter === undefined) {
+        info.queue!.receivers.add(link as Sender);
+        return;
+      }
+      acceptSession(link as Sender, info.queue!, sessionFilter, remote.source);
     } else if (info.kind === "consumer") {
-      counters.receiverAttaches++;
       info.partition!.addConsumer(link as Sender, parseSelector(remote.source));
     }
   }
 
+  /**
+   * A session receiver's attach: the broker's attach names the session it
+   * locked (in the source's session filter) and the lock's expiry (a link
+   * property in .NET ticks), as the service does; a refusal attaches without
+   * a filter and detaches at once with the reason, which the SDK turns into
+   * `SessionCannotBeLocked` or `ServiceTimeout`.
+   */
+  function acceptSession(
+    link: Sender,
+    queue: QueueStore,
+    requested: string | null,
+    source: unknown,
+  ): void {
+    const granted = queue.acceptSession(link, requested ?? undefined);
+    const address = addressOf(source);
+    if (typeof granted !== "string") {
+      link.set_source({ address } as { address: string });
+      link.close(granted);
+      return;
+    }
+    counters.sessionsAccepted++;
+    link.set_source(
+      { address, filter: { [SESSION_FILTER]: granted } } as {
+        address: string;
+      },
+    );
+    attachOf(link).local.properties = {
+      [LOCKED_UNTIL]: types.wrap_long(
+        ticksBytes(queue.sessionLockedUntil(link)!),
+      ),
+    };
+    queue.pump();
+  }
+
   function forget(link: Sender | Receiver): void {
     const info = links.get(link);
+    if (!info) return;
     links.delete(link);
     pendingReplies.delete(link as Sender);
     draining.delete(link as Sender);
-    if (info?.queue) info.queue.receivers.delete(link as Sender);
-    if (info?.partition) info.partition.consumers.delete(link as Sender);
+    if (info.entity !== undefined) {
+      countLink(
+        info.entity,
+        link.connection,
+        link.is_sender() ? "receiver" : "sender",
+        -1,
+      );
+    }
+    if (info.queue && info.kind === "queue") {
+      info.queue.removeReceiver(link as Sender);
+    }
+    if (info.partition) info.partition.consumers.delete(link as Sender);
   }
 
   function forgetConnection(connection: Connection): void {
@@ -1129,13 +1406,24 @@ export async function startAmqpBroker(
     const info = links.get(link);
     if (info?.kind === "queue") {
       const remote = delivery.remote_state as
-        | { undeliverable_here?: boolean; delivery_failed?: boolean }
+        | {
+          undeliverable_here?: boolean;
+          delivery_failed?: boolean;
+          error?: { info?: Record<string, unknown> };
+        }
         | undefined;
       const effective: Outcome =
         outcome === "modified" && remote?.undeliverable_here
           ? "deferred"
           : outcome;
-      info.queue!.settle(tagKey(delivery.tag), effective);
+      const errorInfo = remote?.error?.info;
+      const details: DeadLetterDetails | undefined = errorInfo
+        ? {
+          reason: stringOf(errorInfo.DeadLetterReason),
+          description: stringOf(errorInfo.DeadLetterErrorDescription),
+        }
+        : undefined;
+      info.queue!.settle(tagKey(delivery.tag), effective, details);
     }
     if (!delivery.remote_settled) {
       // The SDKs wait for the broker's settled disposition with a real outcome.
@@ -1319,7 +1607,8 @@ export async function startAmqpBroker(
     createQueue,
     createTopic,
     createEventHub,
-    messages(queue: string): BrokerMessage[] {
+    messages(given: string): BrokerMessage[] {
+      const queue = canonicalPath(given);
       const store = queues.get(queue);
       if (!store && topics.has(queue)) {
         throw new RangeError(
@@ -1334,15 +1623,55 @@ export async function startAmqpBroker(
         state: m.state,
         messageId: m.split.decoded.message_id ?? m.assignedMessageId,
         body: decodeBody(m.split.decoded),
-        applicationProperties: m.split.decoded.application_properties ?? {},
+        applicationProperties: {
+          ...m.split.decoded.application_properties,
+          ...m.extraProperties,
+        },
         annotations: m.split.decoded.message_annotations ?? {},
         enqueuedTimeUtc: new Date(m.enqueuedAt),
         scheduledEnqueueTimeUtc: m.scheduledAt === undefined
           ? undefined
           : new Date(m.scheduledAt),
         deliveryCount: m.deliveryCount,
+        sessionId: m.sessionId,
+        deadLetterReason: m.extraProperties?.DeadLetterReason,
+        deadLetterErrorDescription: m.extraProperties
+          ?.DeadLetterErrorDescription,
         message: m.split.decoded,
       }));
+    },
+    settlements(given: string): BrokerSettlement[] {
+      const store = queues.get(canonicalPath(given));
+      if (!store) {
+        throw new RangeError(
+          `Cannot list settlements: no queue or subscription '${given}'`,
+        );
+      }
+      return store.settlements.map((settlement) => ({ ...settlement }));
+    },
+    settled(given: string, count: number, timeoutMs = 10_000): Promise<void> {
+      const store = queues.get(canonicalPath(given));
+      if (!store) {
+        return Promise.reject(
+          new RangeError(
+            `Cannot wait for settlements: no queue or subscription '${given}'`,
+          ),
+        );
+      }
+      return store.settled(count, timeoutMs);
+    },
+    entityCounters(given: string): AmqpEntityCounters {
+      const entry = entityCounters.get(canonicalPath(given));
+      return {
+        senderLinks: entry?.senderLinks ?? 0,
+        receiverLinks: entry?.receiverLinks ?? 0,
+        openSenderLinks: entry?.openSenderLinks ?? 0,
+        openReceiverLinks: entry?.openReceiverLinks ?? 0,
+        connections: entry?.connections ?? 0,
+      };
+    },
+    sessionState(given: string, sessionId: string): Uint8Array | undefined {
+      return queues.get(canonicalPath(given))?.sessionState(sessionId);
     },
     events(hub: string, partitionId?: string): BrokerEvent[] {
       const store = hubs.get(hub);

@@ -41,6 +41,63 @@ export interface LocalServiceBusOptions {
    * @default {{}}
    */
   topics?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * How long a peek-lock (of a message or a session) lasts before it is
+   * released, unless renewed. Short locks let a test see redelivery and
+   * renewal quickly.
+   * @default {30}
+   */
+  lockDurationSeconds?: number;
+}
+
+/**
+ * The links and connections of one entity of a local Service Bus, since it
+ * started: a test proves connection reuse per entity with it.
+ *
+ * @example Counting the links of a queue
+ * ```ts
+ * import type { LocalEntityStats } from "@azure-clients/toolbox/testing/servers";
+ * import assert from "node:assert/strict";
+ *
+ * const stats: LocalEntityStats = {
+ *   senderLinks: 2, receiverLinks: 0, openSenderLinks: 1, openReceiverLinks: 0, connections: 2,
+ * };
+ * assert.equal(stats.connections, 2);
+ * ```
+ */
+export interface LocalEntityStats {
+  /** Sender links attached to it (a client sending to it). */
+  senderLinks: number;
+  /** Receiver links attached to it (a client receiving from it). */
+  receiverLinks: number;
+  /** Sender links open now. */
+  openSenderLinks: number;
+  /** Receiver links open now. */
+  openReceiverLinks: number;
+  /** Distinct connections that attached a link to it. */
+  connections: number;
+}
+
+/**
+ * One settlement a local queue or subscription accepted: which message and
+ * what the receiver decided.
+ *
+ * @example
+ * ```ts
+ * import type { LocalSettlement } from "@azure-clients/toolbox/testing/servers";
+ * import assert from "node:assert/strict";
+ *
+ * const settlement: LocalSettlement = { sequenceNumber: 1, messageId: "m-1", outcome: "completed" };
+ * assert.equal(settlement.outcome, "completed");
+ * ```
+ */
+export interface LocalSettlement {
+  /** The message's sequence number in the entity. */
+  sequenceNumber: number;
+  /** Its message id (the sender's, or one the server assigned). */
+  messageId: unknown;
+  /** What the receiver decided. */
+  outcome: "completed" | "abandoned" | "deferred" | "deadLettered";
 }
 
 /** Where a stored message is: waiting for its time, ready, locked by a receiver, or deferred. */
@@ -74,6 +131,12 @@ export interface LocalServiceBusMessage {
   scheduledEnqueueTimeUtc: Date | undefined;
   /** Peek-lock deliveries so far. */
   deliveryCount: number;
+  /** The session it belongs to, if it was sent with a `sessionId`. */
+  sessionId: string | undefined;
+  /** Why it was dead-lettered (in a dead-letter queue). */
+  deadLetterReason: string | undefined;
+  /** The dead-lettering's description. */
+  deadLetterErrorDescription: string | undefined;
 }
 
 /**
@@ -101,6 +164,27 @@ export interface LocalServiceBus extends LocalAmqpFaults, AsyncDisposable {
    * nothing: name one of its subscriptions).
    */
   messages(entity: string): LocalServiceBusMessage[];
+  /**
+   * The links and connections of one entity since the server started, for
+   * proving how many connections a client used for it.
+   *
+   * @param entity A queue, topic, `<topic>/Subscriptions/<name>` or
+   * dead-letter queue.
+   * @returns A fresh snapshot (all zero for an entity never used).
+   */
+  entityStats(entity: string): LocalEntityStats;
+  /**
+   * The settlements a queue or subscription accepted, in order (completes,
+   * abandons, defers, dead-letterings; receive-and-delete deliveries count
+   * as completes): a test proves "each message settled exactly once" with
+   * it.
+   *
+   * @param entity A queue, `<topic>/Subscriptions/<name>` or dead-letter
+   * queue.
+   * @returns A snapshot of the list.
+   * @throws {RangeError} When no such entity exists.
+   */
+  settlements(entity: string): LocalSettlement[];
   /**
    * Counters since the server started.
    *
@@ -130,6 +214,9 @@ function toMessage(message: BrokerMessage): LocalServiceBusMessage {
     enqueuedTimeUtc: message.enqueuedTimeUtc,
     scheduledEnqueueTimeUtc: message.scheduledEnqueueTimeUtc,
     deliveryCount: message.deliveryCount,
+    sessionId: message.sessionId,
+    deadLetterReason: message.deadLetterReason,
+    deadLetterErrorDescription: message.deadLetterErrorDescription,
   };
 }
 
@@ -160,11 +247,16 @@ function checkTopics(value: unknown): Record<string, string[]> {
  * Starts a Service Bus namespace on 127.0.0.1 and an ephemeral port, in this
  * process, on Deno, Node.js and Bun. The real `@azure/service-bus` SDK talks
  * to it through `connectionString`: send, schedule, receive (peek-lock and
- * receive-and-delete), complete, abandon, defer, dead-letter, renew locks.
- * It is a test server, not an emulator: no sessions, no rules or filters, no
- * duplicate detection; SAS tokens are checked, token credentials are not
- * (they need TLS, which this server does not offer). It loads the npm
- * package `rhea` (a dev dependency of your tests) when called.
+ * receive-and-delete), complete, abandon, defer (and receive deferred
+ * messages by sequence number), dead-letter (with reason and description, to
+ * `<entity>/$DeadLetterQueue`), renew locks, and sessions (a message with a
+ * `sessionId` goes only to the receiver holding that session;
+ * `acceptSession`, `acceptNextSession`, session state and session lock
+ * renewal). It is a test server, not an emulator: no rules or filters, no
+ * duplicate detection, no session-required entities (a message without a
+ * session id goes to plain receivers); SAS tokens are checked, token
+ * credentials are not (they need TLS, which this server does not offer). It
+ * loads the npm package `rhea` (a dev dependency of your tests) when called.
  *
  * @param options The queues and topics to create.
  * @returns The running server; `close()` it when the test ends.
@@ -246,16 +338,31 @@ export async function startLocalServiceBus(
   const given = checkOptions<LocalServiceBusOptions>(OWNER, options, [
     "queues",
     "topics",
+    "lockDurationSeconds",
   ]);
   const queues = checkNames(OWNER, "queues", given.queues);
   const topics = checkTopics(given.topics);
+  const lock = given.lockDurationSeconds ?? 30;
+  if (typeof lock !== "number" || !Number.isFinite(lock) || lock <= 0) {
+    throw new RangeError(
+      `Cannot start ${OWNER} as 'lockDurationSeconds' must be a positive number: received ${
+        describe(lock)
+      }`,
+    );
+  }
   const startAmqpBroker = await loadBroker(OWNER);
-  const broker: AmqpBroker = await startAmqpBroker({ queues, topics });
+  const broker: AmqpBroker = await startAmqpBroker({
+    queues,
+    topics,
+    lockDurationMs: lock * 1000,
+  });
   const self: LocalServiceBus = {
     ...faultsOf(broker),
     connectionString: broker.connectionString(),
     port: broker.port,
     messages: (entity: string) => broker.messages(entity).map(toMessage),
+    entityStats: (entity: string) => broker.entityCounters(entity),
+    settlements: (entity: string) => broker.settlements(entity),
     stats: () => statsOf(broker),
     close: () => broker.stop(),
     [Symbol.asyncDispose]: () => broker.stop(),

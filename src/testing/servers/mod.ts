@@ -33,10 +33,12 @@
 // Service Bus
 export { startLocalServiceBus } from "./local_service_bus.ts";
 export type {
+  LocalEntityStats,
   LocalMessageState,
   LocalServiceBus,
   LocalServiceBusMessage,
   LocalServiceBusOptions,
+  LocalSettlement,
 } from "./local_service_bus.ts";
 
 // Event Hubs
