@@ -234,8 +234,10 @@ describe("ManagedServiceBus", () => {
             "UnauthorizedAccess",
           );
         }
+        // The breaker retries for 0.5 s of evidence, then fails callers at
+        // once: a bounded number of attempts, not one per caller.
         assert.ok(
-          broker.counters.putTokens - before <= 3,
+          broker.counters.putTokens - before <= 15,
           `${broker.counters.putTokens - before} put-tokens`,
         );
         assert.deepEqual(broker.messages("a").map((m) => m.body), ["ok"]);
