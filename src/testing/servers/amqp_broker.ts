@@ -2,7 +2,7 @@
  * A small AMQP 1.0 broker for tests, built on the npm `rhea` package, that the
  * real `@azure/service-bus` and `@azure/event-hubs` SDKs can talk to over
  * 127.0.0.1 (or `localhost` with TLS). It is a test double written from AMQP
- * 1.0 and the SDKs' observed needs (see /work/shared/notes/backends.md §3),
+ * 1.0 and the SDKs' observed needs (CBS, links, settlement, `$management`),
  * not an emulator: it does what the tests exercise, and counts everything so
  * that tests prove connection reuse by counts, not by timing.
  *
