@@ -696,7 +696,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       this.#spare--;
       this.#active++;
       this.#callersServed++;
-      this.#heap.update(slot);
+      this.#heap.sink(slot); // one more caller: it can only rank later
       if (this.#logger) {
         this.#logger.verbose(
           `${this.#id} conn#${slot.id} acquired (${slot.clients} callers)`,
@@ -810,7 +810,10 @@ export class ConnectionPool<C> implements AsyncDisposable {
         slot.idleSince = this.#now();
         this.#scheduleMaintenance(slot.idleSince + this.#options.maxIdleMs);
       }
-      this.#heap.update(slot);
+      // One caller fewer ranks it earlier; if it went idle, its new idleSince
+      // ranks it after the other idle ones, which it already was (it had a
+      // caller): it can only move up.
+      this.#heap.rise(slot);
       if (this.#queue.length > 0) this.#serveWaiters();
     } else if (slot.state === "draining" && slot.clients === 0) {
       this.#closeSlot(slot);
