@@ -198,4 +198,46 @@ describe("ConnectionPool deadline timer", () => {
       await pool.close();
     }
   });
+
+  it("rejects callers with different timeouts each at its own deadline, whichever list was used last", async () => {
+    const clock = new RefClock();
+    const pool = new ConnectionPool(connector(), {
+      clientLimit: 1,
+      maxSize: 1,
+      clock,
+    });
+    const lease = await pool.get();
+    try {
+      const timedOutAt: Record<string, number> = {};
+      const wait = (name: string, seconds: number) =>
+        pool.get({ acquireTimeoutSeconds: seconds }).then(
+          () => assert.fail(`${name} was served`),
+          () => (timedOutAt[name] = clock.fake.now()),
+        );
+      const start = clock.fake.now();
+      const waits = [wait("a", 5), wait("b", 1), wait("c", 3), wait("d", 1)];
+      await flushMicrotasks();
+      for (let ms = 0; ms < 6_000; ms += 250) {
+        clock.fake.tick(250);
+        await flushMicrotasks();
+      }
+      await Promise.all(waits);
+      const after = (name: string) => timedOutAt[name] - start;
+      assert.deepEqual(
+        { a: after("a"), b: after("b"), c: after("c"), d: after("d") },
+        { a: 5_000, b: 1_000, c: 3_000, d: 1_000 },
+      );
+      assert.equal(pool.stats().callersTimedOut, 4);
+      // The queue empties and refills with a timeout used before.
+      const again = wait("e", 3);
+      await flushMicrotasks();
+      clock.fake.tick(3_000);
+      await again;
+      assert.equal(timedOutAt.e - start, 9_000);
+      assert.equal(clock.held, 0);
+    } finally {
+      lease.release();
+      await pool.close();
+    }
+  });
 });

@@ -105,6 +105,12 @@ export class WaitQueue<T> {
   #tail: Waiter<T> | undefined = undefined;
   #length = 0;
   readonly #lists = new Map<number, DeadlineList<T>>();
+  /**
+   * The last list used, kept (even empty) so a lone waiter after another
+   * does not make and drop a list and a map entry each time; any other
+   * empty list leaves the map, so arbitrary timeouts cannot grow it.
+   */
+  #recent: DeadlineList<T> | undefined = undefined;
   readonly #now: () => number;
   readonly #expired: (waiter: Waiter<T>, now: number) => unknown;
   /** Not unref'd: a waiting caller is pending work, an empty queue arms nothing. */
@@ -158,10 +164,18 @@ export class WaitQueue<T> {
     else this.#head = waiter;
     this.#tail = waiter;
     if (this.#length++ === 0) this.#deadline.hold(true);
-    let list = this.#lists.get(timeoutMs);
-    if (list === undefined) {
-      list = new DeadlineList<T>(timeoutMs);
-      this.#lists.set(timeoutMs, list);
+    let list = this.#recent;
+    if (list === undefined || list.timeoutMs !== timeoutMs) {
+      list = this.#lists.get(timeoutMs);
+      if (list === undefined) {
+        list = new DeadlineList<T>(timeoutMs);
+        this.#lists.set(timeoutMs, list);
+      }
+      const previous = this.#recent;
+      this.#recent = list;
+      if (previous !== undefined && previous.head === undefined) {
+        this.#lists.delete(previous.timeoutMs);
+      }
     }
     list.push(waiter);
     if (signal !== undefined) {
@@ -218,7 +232,9 @@ export class WaitQueue<T> {
     const list = waiter.list;
     if (list !== undefined) {
       list.unlink(waiter);
-      if (list.head === undefined) this.#lists.delete(list.timeoutMs);
+      if (list.head === undefined && list !== this.#recent) {
+        this.#lists.delete(list.timeoutMs);
+      }
     }
     // A waiting caller may keep the process alive; an empty queue must not.
     // The timer stays armed, unref'd: arming it again for the next waiter
@@ -241,7 +257,9 @@ export class WaitQueue<T> {
     }
     let earliest = Infinity;
     for (const list of this.#lists.values()) {
-      const deadline = list.head!.enqueuedAt + list.timeoutMs;
+      const head = list.head; // the kept recent list may be empty
+      if (head === undefined) continue;
+      const deadline = head.enqueuedAt + list.timeoutMs;
       if (deadline < earliest) earliest = deadline;
     }
     if (earliest !== Infinity) this.#deadline.arm(earliest, now);
