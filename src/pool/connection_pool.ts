@@ -412,7 +412,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     if (this.#queue.length >= this.#options.maxWaitingCallers) {
       return Promise.reject(this.#queueFull());
     }
-    return this.#enqueue(timeoutMs, signal);
+    return this.#enqueue(now, timeoutMs, signal);
   }
 
   /** `get` inside the acquire TracingChannel; its context never holds the lease. */
@@ -706,11 +706,13 @@ export class ConnectionPool<C> implements AsyncDisposable {
     }
   }
 
+  /** Queues a caller; `now` is the reading get() just took (one per queued caller). */
   #enqueue(
+    now: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<Lease<C>> {
-    const waiting = this.#queue.enqueue(this.#now(), timeoutMs, signal);
+    const waiting = this.#queue.enqueue(now, timeoutMs, signal);
     this.#metrics?.queued();
     this.#logger?.verbose(
       `${this.#id} caller waits (${this.#queue.length} waiting)`,
