@@ -173,6 +173,60 @@ export class BinaryHeap<T> implements Iterable<T> {
   }
 
   /**
+   * Moves `value` towards the front after its priority rose (it now ranks
+   * earlier): half of `update`'s work when the direction is known.
+   *
+   * @param value An element of the heap.
+   * @returns `false` if `value` is not in the heap.
+   *
+   * @example Raising an element that got less busy
+   * ```ts
+   * import { BinaryHeap } from "./_binary_heap.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const load = new Map([["a", 0], ["b", 1]]);
+   * const heap = new BinaryHeap<string>((x, y) => load.get(x)! - load.get(y)!);
+   * heap.push("a", "b");
+   * load.set("b", -1);
+   * heap.rise("b");
+   * assert.equal(heap.peek(), "b");
+   * ```
+   */
+  rise(value: T): boolean {
+    const at = this.#getIndex(value);
+    if (at === undefined) return false;
+    this.#siftUp(at);
+    return true;
+  }
+
+  /**
+   * Moves `value` towards the end after its priority fell (it now ranks
+   * later): half of `update`'s work when the direction is known.
+   *
+   * @param value An element of the heap.
+   * @returns `false` if `value` is not in the heap.
+   *
+   * @example Sinking an element that got busier
+   * ```ts
+   * import { BinaryHeap } from "./_binary_heap.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const load = new Map([["a", 0], ["b", 1]]);
+   * const heap = new BinaryHeap<string>((x, y) => load.get(x)! - load.get(y)!);
+   * heap.push("a", "b");
+   * load.set("a", 2);
+   * heap.sink("a");
+   * assert.equal(heap.peek(), "b");
+   * ```
+   */
+  sink(value: T): boolean {
+    const at = this.#getIndex(value);
+    if (at === undefined) return false;
+    this.#siftDown(at);
+    return true;
+  }
+
+  /**
    * Removes `value` from the heap.
    *
    * @param value The element to remove.

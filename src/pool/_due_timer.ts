@@ -7,13 +7,15 @@
  */
 
 import type { Clock } from "./clock.ts";
-import { unrefTimer } from "./_timers.ts";
+import { refTimer, unrefTimer } from "./_timers.ts";
 
 /** A single timer that fires `fire(due)` at the earliest time it was armed for. */
 export class DueTimer {
   readonly #clock: Clock;
   readonly #fire: (due: number) => void;
   readonly #unref: boolean;
+  /** Whether an armed timer may keep the process alive now (see `hold`). */
+  #held: boolean;
   #handle: unknown = undefined;
   #at = Infinity;
 
@@ -26,6 +28,7 @@ export class DueTimer {
     this.#clock = clock;
     this.#fire = fire;
     this.#unref = unref;
+    this.#held = !unref;
   }
 
   /** Whether the timer is armed. */
@@ -43,7 +46,25 @@ export class DueTimer {
       this.#at = Infinity;
       this.#fire(at);
     }, Math.max(0, Math.ceil(at - now)));
-    this.#handle = this.#unref ? unrefTimer(handle) : handle;
+    this.#handle = this.#held ? handle : unrefTimer(handle);
+  }
+
+  /**
+   * Lets the timer keep the process alive or not, without disarming it: a
+   * timer re-armed for every lone waiter costs more than the hand-off. Where
+   * the timer cannot be unref'd (a clock whose handles lack `unref`), letting
+   * go of it cancels it instead, so it never holds the process.
+   *
+   * @param held Whether it keeps the process alive (for timers made with
+   * `unref: false`; an unref'd timer ignores this).
+   */
+  hold(held: boolean): void {
+    if (this.#unref || held === this.#held) return;
+    this.#held = held;
+    const handle = this.#handle;
+    if (handle !== undefined && !refTimer(handle, held) && !held) {
+      this.cancel();
+    }
   }
 
   /** Disarms the timer. */

@@ -27,3 +27,25 @@ export function unrefTimer<H>(handle: H): H {
   }
   return handle;
 }
+
+/**
+ * Lets `handle` keep the process alive (`ref`) or not (`unref`), where the
+ * handle has both methods (Node, Bun, Deno 2). A numeric id is left alone:
+ * it may be a fake clock's, and `Deno.refTimer` on it could hold a real timer.
+ *
+ * @param handle What `setTimeout` (or a fake clock) returned.
+ * @param ref Whether the timer keeps the process alive.
+ * @returns Whether the timer could be switched (false: cancel it instead).
+ */
+export function refTimer(handle: unknown, ref: boolean): boolean {
+  const timer = handle as { ref?: () => unknown; unref?: () => unknown };
+  if (
+    timer === null || typeof timer !== "object" ||
+    typeof timer.ref !== "function" || typeof timer.unref !== "function"
+  ) {
+    return false;
+  }
+  if (ref) timer.ref();
+  else timer.unref();
+  return true;
+}

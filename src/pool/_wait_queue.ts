@@ -22,32 +22,52 @@
 import type { Clock } from "./clock.ts";
 import { DueTimer } from "./_due_timer.ts";
 
-/** One queued caller. The pool resolves or rejects it exactly once. */
+/** The resolving functions of the promise being made (see {@linkcode capture}). */
+let capturedResolve: ((value: never) => void) | undefined;
+let capturedReject: ((reason: unknown) => void) | undefined;
+
+/** One executor for every waiter's promise: no closure per waiter. */
+function capture(
+  resolve: (value: never) => void,
+  reject: (reason: unknown) => void,
+): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+/**
+ * The abort listener of a waiter that has a signal: one object (an
+ * `EventListenerObject`), not a closure and its context.
+ */
+class AbortWatch<T> {
+  constructor(
+    readonly queue: WaitQueue<T>,
+    readonly waiter: Waiter<T>,
+    readonly signal: AbortSignal,
+  ) {}
+
+  handleEvent(): void {
+    this.queue.reject(this.waiter, this.signal.reason);
+  }
+}
+
+/**
+ * One queued caller. The pool resolves or rejects it exactly once. Kept
+ * small: a queue of 10,000 callers holds 10,000 of them (its deadline is
+ * `enqueuedAt` plus its list's timeout).
+ */
 export class Waiter<T> {
   prev: Waiter<T> | undefined = undefined;
   next: Waiter<T> | undefined = undefined;
   deadlinePrev: Waiter<T> | undefined = undefined;
   deadlineNext: Waiter<T> | undefined = undefined;
   list: DeadlineList<T> | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
-  readonly resolve: (value: T) => void;
-  readonly reject: (reason: unknown) => void;
-  readonly promise: Promise<T>;
-
+  abort: AbortWatch<T> | undefined = undefined;
   constructor(
     readonly enqueuedAt: number,
-    readonly deadline: number,
-    readonly signal: AbortSignal | undefined,
-  ) {
-    let resolve!: (value: T) => void;
-    let reject!: (reason: unknown) => void;
-    this.promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    this.resolve = resolve;
-    this.reject = reject;
-  }
+    readonly resolve: (value: T) => void,
+    readonly reject: (reason: unknown) => void,
+  ) {}
 }
 
 /** The waiters of one timeout, in deadline order. */
@@ -85,6 +105,12 @@ export class WaitQueue<T> {
   #tail: Waiter<T> | undefined = undefined;
   #length = 0;
   readonly #lists = new Map<number, DeadlineList<T>>();
+  /**
+   * The last list used, kept (even empty) so a lone waiter after another
+   * does not make and drop a list and a map entry each time; any other
+   * empty list leaves the map, so arbitrary timeouts cannot grow it.
+   */
+  #recent: DeadlineList<T> | undefined = undefined;
   readonly #now: () => number;
   readonly #expired: (waiter: Waiter<T>, now: number) => unknown;
   /** Not unref'd: a waiting caller is pending work, an empty queue arms nothing. */
@@ -115,33 +141,55 @@ export class WaitQueue<T> {
     return this.#head;
   }
 
-  /** Queues a caller until `now + timeoutMs`; an abort of `signal` rejects it with the reason. */
+  /**
+   * Queues a caller until `now + timeoutMs`; an abort of `signal` rejects it
+   * with the reason.
+   *
+   * @returns The caller's promise: the only one a waiter has.
+   */
   enqueue(
     now: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-  ): Waiter<T> {
-    const waiter = new Waiter<T>(now, now + timeoutMs, signal);
+  ): Promise<T> {
+    const promise = new Promise<T>(capture);
+    const waiter = new Waiter<T>(
+      now,
+      capturedResolve as (value: T) => void,
+      capturedReject!,
+    );
+    capturedResolve = capturedReject = undefined;
     waiter.prev = this.#tail;
     if (this.#tail) this.#tail.next = waiter;
     else this.#head = waiter;
     this.#tail = waiter;
-    this.#length++;
-    let list = this.#lists.get(timeoutMs);
-    if (list === undefined) {
-      list = new DeadlineList<T>(timeoutMs);
-      this.#lists.set(timeoutMs, list);
+    if (this.#length++ === 0) this.#deadline.hold(true);
+    let list = this.#recent;
+    if (list === undefined || list.timeoutMs !== timeoutMs) {
+      list = this.#lists.get(timeoutMs);
+      if (list === undefined) {
+        list = new DeadlineList<T>(timeoutMs);
+        this.#lists.set(timeoutMs, list);
+      }
+      const previous = this.#recent;
+      this.#recent = list;
+      if (previous !== undefined && previous.head === undefined) {
+        this.#lists.delete(previous.timeoutMs);
+      }
     }
     list.push(waiter);
     if (signal !== undefined) {
-      waiter.onAbort = () => {
-        this.#unlink(waiter);
-        waiter.reject(signal.reason);
-      };
-      signal.addEventListener("abort", waiter.onAbort, { once: true });
+      waiter.abort = new AbortWatch(this, waiter, signal);
+      signal.addEventListener("abort", waiter.abort, { once: true });
     }
-    this.#deadline.arm(waiter.deadline, now);
-    return waiter;
+    // Armed already for an earlier deadline: nothing to do (it re-checks when it fires).
+    this.#deadline.arm(now + timeoutMs, now);
+    return promise;
+  }
+
+  /** Stops the deadline timer for good (the pool closed and every waiter left). */
+  stop(): void {
+    this.#deadline.cancel();
   }
 
   /** Takes `waiter` out of the queue and resolves it. */
@@ -165,8 +213,10 @@ export class WaitQueue<T> {
   /** Takes `waiter` out and drops its abort listener; the caller settles it. */
   #take(waiter: Waiter<T>): void {
     this.#unlink(waiter);
-    if (waiter.onAbort !== undefined) {
-      waiter.signal!.removeEventListener("abort", waiter.onAbort);
+    const abort = waiter.abort;
+    if (abort !== undefined) {
+      abort.signal.removeEventListener("abort", abort);
+      waiter.abort = undefined;
     }
   }
 
@@ -182,10 +232,15 @@ export class WaitQueue<T> {
     const list = waiter.list;
     if (list !== undefined) {
       list.unlink(waiter);
-      if (list.head === undefined) this.#lists.delete(list.timeoutMs);
+      if (list.head === undefined && list !== this.#recent) {
+        this.#lists.delete(list.timeoutMs);
+      }
     }
     // A waiting caller may keep the process alive; an empty queue must not.
-    if (this.#length === 0) this.#deadline.cancel();
+    // The timer stays armed, unref'd: arming it again for the next waiter
+    // (setTimeout and clearTimeout, 1.5 µs on Deno) would cost every hand-off
+    // to a lone waiter more than the rest of the hand-off.
+    if (this.#length === 0) this.#deadline.hold(false);
   }
 
   #expire(due: number): void {
@@ -193,7 +248,8 @@ export class WaitQueue<T> {
     const now = Math.max(this.#now(), due);
     for (const list of [...this.#lists.values()]) {
       let waiter = list.head;
-      while (waiter !== undefined && waiter.deadline <= now) {
+      const timeoutMs = list.timeoutMs;
+      while (waiter !== undefined && waiter.enqueuedAt + timeoutMs <= now) {
         const next = waiter.deadlineNext;
         this.reject(waiter, this.#expired(waiter, now));
         waiter = next;
@@ -201,7 +257,10 @@ export class WaitQueue<T> {
     }
     let earliest = Infinity;
     for (const list of this.#lists.values()) {
-      if (list.head!.deadline < earliest) earliest = list.head!.deadline;
+      const head = list.head; // the kept recent list may be empty
+      if (head === undefined) continue;
+      const deadline = head.enqueuedAt + list.timeoutMs;
+      if (deadline < earliest) earliest = deadline;
     }
     if (earliest !== Infinity) this.#deadline.arm(earliest, now);
   }

@@ -322,7 +322,16 @@ export class ConnectionPool<C> implements AsyncDisposable {
     fn: (connection: C, lease: Lease<C>) => T | Promise<T>,
     options: GetOptions | undefined,
   ): Promise<T> {
-    return await this.#run(fn, await this.get(options));
+    // #run inlined: a queued caller holds one promise of its own, not two.
+    const lease = await this.get(options);
+    try {
+      return await fn(lease.connection, lease);
+    } catch (error) {
+      if (this.#isConnectionError(error)) lease.invalidate();
+      throw error;
+    } finally {
+      lease.release();
+    }
   }
 
   async #run<T>(
@@ -403,7 +412,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     if (this.#queue.length >= this.#options.maxWaitingCallers) {
       return Promise.reject(this.#queueFull());
     }
-    return this.#enqueue(timeoutMs, signal);
+    return this.#enqueue(now, timeoutMs, signal);
   }
 
   /** `get` inside the acquire TracingChannel; its context never holds the lease. */
@@ -687,7 +696,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       this.#spare--;
       this.#active++;
       this.#callersServed++;
-      this.#heap.update(slot);
+      this.#heap.sink(slot); // one more caller: it can only rank later
       if (this.#logger) {
         this.#logger.verbose(
           `${this.#id} conn#${slot.id} acquired (${slot.clients} callers)`,
@@ -697,17 +706,19 @@ export class ConnectionPool<C> implements AsyncDisposable {
     }
   }
 
+  /** Queues a caller; `now` is the reading get() just took (one per queued caller). */
   #enqueue(
+    now: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<Lease<C>> {
-    const waiter = this.#queue.enqueue(this.#now(), timeoutMs, signal);
+    const waiting = this.#queue.enqueue(now, timeoutMs, signal);
     this.#metrics?.queued();
     this.#logger?.verbose(
       `${this.#id} caller waits (${this.#queue.length} waiting)`,
     );
     this.#openAsNeeded();
-    return waiter.promise;
+    return waiting;
   }
 
   /** Hands freed capacity to queued callers, oldest first: they are woken, never polled. */
@@ -718,10 +729,38 @@ export class ConnectionPool<C> implements AsyncDisposable {
     while ((waiter = queue.head) !== undefined) {
       const slot = this.#takeReady();
       if (slot === undefined) break;
-      if (now !== now) now = this.#now();
+      // An idle connection was just checked against a fresh reading: reuse it.
+      if (now !== now) now = slot.clients === 1 ? this.#lastNow : this.#now();
       this.#waits.record(now - waiter.enqueuedAt);
       queue.resolve(waiter, this.#lease(slot, now - waiter.enqueuedAt));
     }
+  }
+
+  /**
+   * Gives the place a caller just released on `slot` straight to the oldest
+   * waiter, on the release's own turn: waiters exist only while every ready
+   * connection is full, so `slot` is the one the heap would pick, and it
+   * never goes idle (no idle stamp, no heap move, no maintenance). One clock
+   * reading: the waiter's wait time and the lifespan check.
+   *
+   * @returns false when `slot` is past its lifespan (the usual path retires it).
+   */
+  #handOver(slot: Slot<C>): boolean {
+    const now = this.#now();
+    if (now >= slot.retireAt) return false;
+    const waiter = this.#queue.head!;
+    slot.clients++;
+    this.#active++;
+    this.#callersServed++;
+    if (this.#logger) {
+      this.#logger.verbose(
+        `${this.#id} conn#${slot.id} acquired (${slot.clients} callers)`,
+      );
+    }
+    const waitedMs = now - waiter.enqueuedAt;
+    this.#waits.record(waitedMs);
+    this.#queue.resolve(waiter, this.#lease(slot, waitedMs));
+    return true;
   }
 
   /** The error of a caller whose deadline passed; it says what the pool held. */
@@ -766,13 +805,17 @@ export class ConnectionPool<C> implements AsyncDisposable {
       );
     }
     if (slot.state === "ready") {
+      if (!invalidate && this.#queue.length > 0 && this.#handOver(slot)) return;
       this.#spare++;
       if (invalidate) return this.#retire(slot, "invalidated");
       if (slot.clients === 0) {
         slot.idleSince = this.#now();
         this.#scheduleMaintenance(slot.idleSince + this.#options.maxIdleMs);
       }
-      this.#heap.update(slot);
+      // One caller fewer ranks it earlier; if it went idle, its new idleSince
+      // ranks it after the other idle ones, which it already was (it had a
+      // caller): it can only move up.
+      this.#heap.rise(slot);
       if (this.#queue.length > 0) this.#serveWaiters();
     } else if (slot.state === "draining" && slot.clients === 0) {
       this.#closeSlot(slot);
@@ -1147,7 +1190,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
     this.#maintenance.cancel();
     this.#retry.cancel();
     const closed = new PoolClosed(this.#id);
-    this.#queue.rejectAll(closed); // its deadline timer goes with the last waiter
+    this.#queue.rejectAll(closed);
+    this.#queue.stop();
     this.#rejectWarmWaiters(closed);
     const empty = new Promise<void>((resolve) => (this.#onEmpty = resolve));
     for (const slot of [...this.#slots]) {
