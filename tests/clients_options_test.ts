@@ -437,7 +437,7 @@ describe("managed clients' strictness", () => {
       /^Cannot use SimpleCosmos as 'queue' is not an option/,
     );
     // Nothing was opened: no client reached a backend.
-    assert.equal(sender.stats().created, 0);
-    assert.equal(hub.stats().created, 0);
+    assert.equal(sender.stats().connectionsCreated, 0);
+    assert.equal(hub.stats().connectionsCreated, 0);
   });
 });

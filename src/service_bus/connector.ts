@@ -12,6 +12,7 @@ import {
   closeClient,
   openClient,
   type OwnedClient,
+  proveSender,
   type ResolvedServiceBus,
   resolveServiceBus,
 } from "./_client.ts";
@@ -97,17 +98,23 @@ export class ServiceBusSenderConnector implements Connector<ServiceBusSender> {
   /**
    * Opens the sender's link (and with it the connection, its auth and the
    * link's token) by asking for a message batch; nothing is written to the
-   * queue.
+   * queue. The SDK's own retries are off for this one call (the user's
+   * `retryOptions` apply to every later operation), so a refused connection
+   * fails at once with its real error and the pool's bounds hold.
    *
    * @param sender A sender from `create`.
-   * @param signal Aborts the open.
+   * @param signal Aborts the open; an abandoned open is torn down by
+   * `close`, which destroys the socket even if the connection never opened.
    * @returns `true` once the link is open.
    * @throws {unknown} The SDK's error (for a wrong queue name a
    * `ServiceBusError` with code `MessagingEntityNotFound`; for a refused
    * token `UnauthorizedAccess`), or the signal's reason.
    */
   async ready(sender: ServiceBusSender, signal: AbortSignal): Promise<boolean> {
-    await sender.createMessageBatch({ abortSignal: signal });
+    const owned = this.#owned.get(sender);
+    if (owned === undefined) {
+      await sender.createMessageBatch({ abortSignal: signal });
+    } else await proveSender(owned, sender, signal);
     return true;
   }
 

@@ -15,6 +15,7 @@ import {
   closeClient,
   openClient,
   type OwnedClient,
+  proveSender,
   type ResolvedServiceBus,
   resolveServiceBus,
 } from "./_client.ts";
@@ -31,12 +32,25 @@ import {
   RECEIVER_OPTION_KEYS,
   ServiceBusQueueReceiver,
 } from "./queue_receiver.ts";
-import { rejectUnknownKeys } from "../managed/_checks.ts";
+import { errorLabel, rejectUnknownKeys } from "../managed/_checks.ts";
+import { logger } from "../managed/log.ts";
+import { SharedOpen } from "../managed/_open.ts";
+
+/** The sender being opened, and its client. */
+interface OpeningSender {
+  owned: OwnedClient;
+  sender: ServiceBusSender;
+}
 
 /**
  * One Service Bus client (one AMQP connection) for one queue, unpooled: a
  * sender kept open for `sendMessage`/`sendMessages`, and peek-lock receivers.
- * The client is opened on first use and closed by `close()`.
+ * The client is made on first use and closed by `close()`. The sender is
+ * proven like a pooled one when it is first needed (it opens its link, with
+ * the SDK's retries off for that one call), so a refused connection or an
+ * unknown queue fails the first send with `ConnectionFailed` (`cause`: the
+ * SDK's error) and the next send opens anew; `close()` also tears down an
+ * open still in flight.
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
@@ -66,6 +80,7 @@ import { rejectUnknownKeys } from "../managed/_checks.ts";
 export class ServiceBus implements AsyncDisposable {
   readonly #settings: ResolvedServiceBus;
   readonly #receivers = new Set<ServiceBusQueueReceiver>();
+  readonly #senderOpener: SharedOpen<OpeningSender>;
   #client: Promise<OwnedClient> | undefined;
   #sender: ServiceBusSender | undefined;
   #closed = false;
@@ -78,7 +93,20 @@ export class ServiceBus implements AsyncDisposable {
    * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
    */
   constructor(options: ServiceBusOptions) {
-    this.#settings = resolveServiceBus("ServiceBus", options);
+    const settings = this.#settings = resolveServiceBus("ServiceBus", options);
+    this.#senderOpener = new SharedOpen(
+      `ServiceBus for ${settings.host}/${settings.entity}`,
+      {
+        create: async () => {
+          const owned = await this.#open();
+          return { owned, sender: owned.client.createSender(settings.entity) };
+        },
+        ready: ({ owned, sender }, signal) =>
+          proveSender(owned, sender, signal),
+        close: (opening) => this.#dropSender(opening),
+      },
+      ({ sender }) => (this.#sender = sender),
+    );
   }
 
   /** The queue name. */
@@ -109,14 +137,44 @@ export class ServiceBus implements AsyncDisposable {
         ),
       );
     }
-    this.#client ??= openClient("ServiceBus", this.#settings);
+    if (this.#client === undefined) {
+      const client = this.#client = openClient("ServiceBus", this.#settings);
+      // A credential factory that failed is asked again next time.
+      client.catch(() => {
+        if (this.#client === client) this.#client = undefined;
+      });
+    }
     return this.#client;
   }
 
-  async #getSender(): Promise<ServiceBusSender> {
-    const { client } = await this.#open();
-    this.#sender ??= client.createSender(this.#settings.entity);
-    return this.#sender;
+  async #getSender(signal?: AbortSignal): Promise<ServiceBusSender> {
+    if (this.#closed) await this.#open(); // throws: it is closed
+    return this.#sender ?? (await this.#senderOpener.join(signal)).sender;
+  }
+
+  /**
+   * Closes a sender that failed its open; and its client too when no receiver
+   * uses it, so that the socket of a connection that never opened goes with
+   * it and the next send starts on a new client.
+   */
+  async #dropSender({ owned, sender }: OpeningSender): Promise<void> {
+    const what = `Service Bus ${this.#settings.host}/${this.#settings.entity}`;
+    const current = this.#client;
+    const mine = current !== undefined &&
+      (await current.catch(() => undefined)) === owned;
+    if (
+      !mine || this.#closed || this.#receivers.size > 0 ||
+      this.#client !== current
+    ) {
+      try {
+        await sender.close();
+      } catch (error) {
+        logger.info(`${what}: closing a link failed: ${errorLabel(error)}`);
+      }
+      return;
+    }
+    this.#client = undefined;
+    await closeClient(what, owned, [sender], this.#settings.closeTimeoutMs);
   }
 
   /**
@@ -129,6 +187,8 @@ export class ServiceBus implements AsyncDisposable {
    * @throws {TypeError} For an unknown option.
    * @throws {RangeError} When `delaySeconds` or `timeToLiveSeconds` is out of
    * range.
+   * @throws {ConnectionFailed} When opening the sender failed (`cause`: the
+   * SDK's error).
    * @throws {ServiceBusError} What the SDK threw.
    */
   async sendMessage(
@@ -139,7 +199,7 @@ export class ServiceBus implements AsyncDisposable {
     const message = toMessage(body, options);
     const delay = delayMs(options);
     await sendOne(
-      await this.#getSender(),
+      await this.#getSender(options?.abortSignal),
       message,
       delay,
       options?.abortSignal,
@@ -153,6 +213,7 @@ export class ServiceBus implements AsyncDisposable {
    * @param options Properties every message gets, and cancellation.
    * @returns How many batches were sent.
    * @throws {TypeError} For an unknown option.
+   * @throws {ConnectionFailed} When opening the sender failed.
    * @throws {ServiceBusError} What the SDK threw, or `MessageSizeExceeded`
    * when one message does not fit in an empty batch.
    */
@@ -164,7 +225,7 @@ export class ServiceBus implements AsyncDisposable {
     if (bodies.length === 0) return 0;
     const messages = bodies.map((body) => toMessage(body, options));
     return await sendBatched(
-      await this.#getSender(),
+      await this.#getSender(options?.abortSignal),
       messages,
       options?.abortSignal,
     );
@@ -201,6 +262,11 @@ export class ServiceBus implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#senderOpener.abort(
+      new Error(
+        `Cannot use ServiceBus for ${this.#settings.host}/${this.#settings.entity}: it is closed`,
+      ),
+    );
     const opening = this.#client;
     this.#client = undefined;
     if (opening === undefined) return;
