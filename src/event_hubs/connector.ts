@@ -21,8 +21,10 @@ import {
  * Opens, proves and closes `EventHubProducerClient`s for a
  * `ConnectionPool`: `create` makes the producer (no I/O), `ready`
  * reads the hub's properties (connection, auth, management link; no event is
- * written), `close` closes it and a credential made by `credentialFactory`,
- * giving up after `closeTimeoutSeconds`.
+ * written; the SDK's retries off for that call), `close` closes it
+ * (destroying its socket, even when the connection never opened) and a
+ * credential made by `credentialFactory`, giving up after
+ * `closeTimeoutSeconds`.
  *
  * @example Making a producer without opening it
  * ```ts

@@ -21,9 +21,10 @@ import {
  * Opens, proves and closes queue senders for a `ConnectionPool`:
  * `create` makes a `ServiceBusClient` (one AMQP connection) and a sender on
  * it, `ready` opens the sender's link (by asking for a message batch, which
- * writes nothing to the queue), `close` closes the sender, the client, and a
- * credential made by `credentialFactory`, giving up after
- * `closeTimeoutSeconds`.
+ * writes nothing to the queue, with the SDK's retries off for that call),
+ * `close` closes the sender, the client (destroying its socket, even when the
+ * connection never opened) and a credential made by `credentialFactory`,
+ * giving up after `closeTimeoutSeconds`.
  *
  * @example Making a sender without opening it
  * ```ts
