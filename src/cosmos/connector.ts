@@ -17,20 +17,27 @@ import { logger } from "../managed/log.ts";
 import type { Connector } from "../pool/connector.ts";
 import type { CosmosConnectionOptions } from "./options.ts";
 import { resolveConnection, type ResolvedConnection } from "./_settings.ts";
+import { ClosableHttpClient } from "./_http_client.ts";
 
 /** What a client owns and must release with it. */
 interface Owned {
   client: CosmosClient;
   credential: TokenCredential | undefined;
   agent: Agent | undefined;
+  http: ClosableHttpClient;
 }
 
 /**
  * Opens, proves and closes Cosmos container clients for a
  * `ConnectionPool`: `create` makes a `CosmosClient` and its database
  * and container proxies (no I/O), `ready` reads the container (retried once),
- * `close` disposes the client and whatever the connector made for it (a
- * credential from `credentialFactory`, an agent from `agentFactory`).
+ * `close` disposes the client, stops its requests still in flight, and
+ * releases whatever the connector made for it (a credential from
+ * `credentialFactory`, an agent from `agentFactory`). Every client sends
+ * through its own wrapper of the HTTP client (`clientOptions.httpClient`, or
+ * the SDK's default), so that an abandoned open is torn down at once: its
+ * sockets, its retries and their timers, including the SDK's account read,
+ * which takes no caller signal.
  *
  * @example Opening one container client by hand
  * ```ts
@@ -98,6 +105,8 @@ export class CosmosConnector implements Connector<Container> {
         defaultHeaders: { ...extra.defaultHeaders },
         endpoint: settings.endpoint,
       };
+      const http = new ClosableHttpClient(settings.host, extra.httpClient);
+      options.httpClient = http;
       if (agent !== undefined) options.agent = agent;
       if (settings.key !== undefined) options.key = settings.key;
       else options.aadCredentials = credential;
@@ -109,6 +118,7 @@ export class CosmosConnector implements Connector<Container> {
         client,
         credential: ownedCredential,
         agent,
+        http,
       });
       return container;
     } catch (error) {
@@ -123,13 +133,28 @@ export class CosmosConnector implements Connector<Container> {
    * retried once.
    *
    * @param container A container proxy from `create`.
-   * @param signal Aborts the reads.
+   * @param signal Aborts the reads. The pool aborts it when it gives up on
+   * the open: then every request of this client stops at once (the SDK's
+   * account read too, which takes no signal) and the client sends no more;
+   * `close` releases the rest.
    * @returns `true` once a read succeeded.
    * @throws {unknown} The SDK's error from the second failed read (for a
    * wrong database or container name, an error with `code` 404), or the
    * signal's reason.
    */
   async ready(container: Container, signal: AbortSignal): Promise<boolean> {
+    const http = this.#owned.get(container)?.http;
+    const abandon = () => http?.close(signal.reason);
+    if (signal.aborted) abandon();
+    else signal.addEventListener("abort", abandon, { once: true });
+    try {
+      return await this.#read(container, signal);
+    } finally {
+      signal.removeEventListener("abort", abandon);
+    }
+  }
+
+  async #read(container: Container, signal: AbortSignal): Promise<boolean> {
     let failure: unknown;
     for (let attempt = 1; attempt <= 2; attempt++) {
       signal.throwIfAborted();
@@ -150,8 +175,9 @@ export class CosmosConnector implements Connector<Container> {
   }
 
   /**
-   * Disposes the client behind `container`, destroys the agent made by
-   * `agentFactory` and closes the credential made by `credentialFactory`.
+   * Disposes the client behind `container`, aborts its requests still in
+   * flight, destroys the agent made by `agentFactory` and closes the
+   * credential made by `credentialFactory`.
    * Closing an unknown or already closed container does nothing.
    *
    * @param container A container proxy from `create`.
@@ -163,6 +189,7 @@ export class CosmosConnector implements Connector<Container> {
     try {
       owned.client.dispose();
     } finally {
+      owned.http.close();
       owned.agent?.destroy();
       await closeCredential(`Cosmos ${this.#settings.host}`, owned.credential);
     }

@@ -18,6 +18,7 @@ import { isCosmosConnectionError } from "./connection_error.ts";
 import { CosmosConnector } from "./connector.ts";
 import type { CosmosConnectionOptions, CosmosOptions } from "./options.ts";
 import { COSMOS_CONNECTION_KEYS, resolveConnection } from "./_settings.ts";
+import { SharedOpen } from "../managed/_open.ts";
 
 /** The keys of {@linkcode CosmosOptions} besides the connection's. */
 const COSMOS_OPTION_KEYS = ["maxLifespanSeconds", "clock"];
@@ -32,10 +33,13 @@ interface Generation {
 
 /**
  * One Cosmos container client kept open and shared by every caller, replaced
- * after `maxLifespanSeconds` (no pool). The client is made on first use;
- * no readiness read is sent.
+ * after `maxLifespanSeconds` (no pool). The client is made on first use and
+ * proven like a pooled one (it reads the container, retried once), so a
+ * refused endpoint or a wrong container name fails `getContainerClient()`
+ * with `ConnectionFailed` (`cause`: the SDK's error) and the next call opens
+ * anew; `close()` also tears down an open still in flight.
  *
- * @example Sharing one client (no request is sent)
+ * @example Constructing and closing (no request is sent)
  * ```ts
  * import { Cosmos } from "@azure-clients/toolbox/cosmos";
  * import assert from "node:assert/strict";
@@ -45,13 +49,40 @@ interface Generation {
  *   databaseName: "shop",
  *   containerName: "orders",
  *   key: "a2V5",
+ *   maxLifespanSeconds: 300,
  * });
+ * await cosmos.close();
+ * assert.equal(cosmos.closed, true);
+ * ```
+ *
+ * @example An endpoint that refuses fails the first call at once
+ * ```ts
+ * import { Cosmos } from "@azure-clients/toolbox/cosmos";
+ * import { ConnectionFailed } from "@azure-clients/toolbox";
+ * import assert from "node:assert/strict";
+ *
+ * const cosmos = new Cosmos({
+ *   endpoint: "https://127.0.0.1:1/", // nothing listens on port 1
+ *   databaseName: "shop",
+ *   containerName: "orders",
+ *   key: "a2V5",
+ * });
+ * await assert.rejects(
+ *   cosmos.getContainerClient(),
+ *   (error) =>
+ *     error instanceof ConnectionFailed &&
+ *     (error.cause as { code?: string }).code === "ECONNREFUSED",
+ * );
+ * await cosmos.close();
+ * ```
+ *
+ * @example Sharing one client (needs a Cosmos account)
+ * ```ts ignore
  * const first = await cosmos.getContainerClient();
  * const second = await cosmos.getContainerClient();
- * assert.equal(first.client, second.client);
+ * assert.equal(first.client, second.client); // one client until its lifespan ends
  * first.release();
  * second.release();
- * await cosmos.close();
  * ```
  */
 export class Cosmos implements AsyncDisposable {
@@ -61,7 +92,7 @@ export class Cosmos implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #generations = new Set<Generation>();
   #current: Generation | undefined;
-  #opening: Promise<void> | undefined;
+  readonly #opener: SharedOpen<Container>;
   #closed = false;
 
   /**
@@ -88,6 +119,11 @@ export class Cosmos implements AsyncDisposable {
     }
     this.#lifespanMs = lifespan * 1000;
     this.#clock = options.clock ?? systemClock;
+    this.#opener = new SharedOpen(
+      `Cosmos for ${this.connector.host}`,
+      this.connector,
+      (container) => this.#opened(container),
+    );
   }
 
   /** Whether `close()` was called. */
@@ -105,7 +141,10 @@ export class Cosmos implements AsyncDisposable {
    * done.
    * @throws {TypeError} For an unknown option.
    * @throws {PoolClosed} After `close()`.
-   * @throws {unknown} The signal's reason, or what making the client threw.
+   * @throws {ConnectionFailed} When opening the client failed (`cause`: the
+   * SDK's error, for example `ECONNREFUSED`, or a 404 for a wrong name).
+   * @throws {unknown} The signal's reason (the signal ends this caller's
+   * wait; the open goes on for the others).
    *
    * @example Holding the container (needs a Cosmos account)
    * ```ts ignore
@@ -126,9 +165,7 @@ export class Cosmos implements AsyncDisposable {
         current.users++;
         return this.#lease(current);
       }
-      await (this.#opening ??= this.#open(signal).finally(
-        () => (this.#opening = undefined),
-      ));
+      await this.#opener.join(signal);
     }
   }
 
@@ -172,7 +209,7 @@ export class Cosmos implements AsyncDisposable {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#opening?.catch(() => {});
+    await this.#opener.abort(new PoolClosed("Cosmos"));
     const idle: Promise<void>[] = [];
     for (const generation of this.#generations) {
       generation.retired = true;
@@ -202,10 +239,7 @@ export class Cosmos implements AsyncDisposable {
     return undefined;
   }
 
-  async #open(signal: AbortSignal | undefined): Promise<void> {
-    const container = await this.connector.create(
-      signal ?? new AbortController().signal,
-    );
+  #opened(container: Container): void {
     const generation: Generation = {
       container,
       createdAt: this.#clock.now(),
@@ -213,10 +247,6 @@ export class Cosmos implements AsyncDisposable {
       retired: false,
     };
     this.#generations.add(generation);
-    if (this.#closed) {
-      await this.#closeGeneration(generation);
-      return;
-    }
     this.#current = generation;
     logger.info(`Cosmos ${this.connector.host} client opened`);
   }

@@ -14,24 +14,42 @@ import { OPERATION_OPTION_KEYS } from "../managed/_pool_options.ts";
 import { CosmosConnector } from "./connector.ts";
 import type { CosmosConnectionOptions } from "./options.ts";
 import { resolveConnection } from "./_settings.ts";
+import { SharedOpen } from "../managed/_open.ts";
 
 /**
  * One Cosmos container client, opened by `getContainerClient()` and closed by
- * `close()`; nothing is recycled or pooled. Its leases have the shape of the
+ * `close()`; nothing is recycled or pooled. The open is proven like a pooled
+ * one (it reads the container, retried once), so a refused endpoint or a
+ * wrong container name fails `getContainerClient()` with `ConnectionFailed`
+ * (`cause`: the SDK's error) and the next call opens anew; `close()` also
+ * tears down an open still in flight. Its leases have the shape of the
  * pooled clients' leases: releasing one leaves the client open, invalidating
  * one closes it (the next `getContainerClient()` opens a new one).
  *
- * @example Opening and closing (no request is sent)
+ * @example An endpoint that refuses fails at once, and nothing stays open
  * ```ts
  * import { SimpleCosmos } from "@azure-clients/toolbox/cosmos";
+ * import { ConnectionFailed } from "@azure-clients/toolbox";
  * import assert from "node:assert/strict";
  *
  * const cosmos = new SimpleCosmos({
- *   endpoint: "https://localhost:8081",
+ *   endpoint: "https://127.0.0.1:1/", // nothing listens on port 1
  *   databaseName: "shop",
  *   containerName: "orders",
  *   key: "a2V5",
  * });
+ * await assert.rejects(
+ *   cosmos.getContainerClient(),
+ *   (error) =>
+ *     error instanceof ConnectionFailed &&
+ *     (error.cause as { code?: string }).code === "ECONNREFUSED",
+ * );
+ * assert.equal(cosmos.isOpen, false);
+ * await cosmos.close();
+ * ```
+ *
+ * @example Opening and closing (needs a Cosmos account)
+ * ```ts ignore
  * const lease = await cosmos.getContainerClient();
  * assert.equal(cosmos.container, lease.client);
  * lease.release();
@@ -42,8 +60,8 @@ import { resolveConnection } from "./_settings.ts";
 export class SimpleCosmos implements AsyncDisposable {
   /** The connector that makes the client. */
   readonly connector: CosmosConnector;
+  readonly #opener: SharedOpen<Container>;
   #container: Container | undefined;
-  #opening: Promise<Container> | undefined;
 
   /**
    * Checks the options; opens nothing.
@@ -54,6 +72,11 @@ export class SimpleCosmos implements AsyncDisposable {
   constructor(options: CosmosConnectionOptions) {
     resolveConnection("SimpleCosmos", options);
     this.connector = new CosmosConnector(options);
+    this.#opener = new SharedOpen(
+      `SimpleCosmos for ${this.connector.host}`,
+      this.connector,
+      (container) => (this.#container = container),
+    );
   }
 
   /** Whether a client is open. */
@@ -82,7 +105,10 @@ export class SimpleCosmos implements AsyncDisposable {
    * ignored: there is no pool to wait for).
    * @returns The lease; `lease.client` is the container proxy.
    * @throws {TypeError} For an unknown option.
-   * @throws {unknown} The signal's reason, or what making the client threw.
+   * @throws {ConnectionFailed} When opening the client failed (`cause`: the
+   * SDK's error, for example `ECONNREFUSED`, or a 404 for a wrong name).
+   * @throws {unknown} The signal's reason (it ends this caller's wait; the
+   * open goes on for other callers).
    *
    * @example Opening (needs a Cosmos account)
    * ```ts ignore
@@ -94,7 +120,8 @@ export class SimpleCosmos implements AsyncDisposable {
     options?: ManagedOperationOptions,
   ): Promise<ManagedLease<Container>> {
     rejectUnknownKeys("use SimpleCosmos", options, OPERATION_OPTION_KEYS);
-    const container = this.#container ?? await this.#open(options?.abortSignal);
+    const container = this.#container ??
+      await this.#opener.join(options?.abortSignal);
     return leaseOf(container, (invalidate) => {
       if (!invalidate || this.#container !== container) return;
       this.#container = undefined;
@@ -104,15 +131,6 @@ export class SimpleCosmos implements AsyncDisposable {
     });
   }
 
-  #open(signal: AbortSignal | undefined): Promise<Container> {
-    this.#opening ??= this.connector.create(
-      signal ?? new AbortController().signal,
-    )
-      .then((container) => (this.#container = container))
-      .finally(() => (this.#opening = undefined));
-    return this.#opening;
-  }
-
   /**
    * Closes the client, if open. `getContainerClient()` may open a new one
    * afterwards.
@@ -120,7 +138,11 @@ export class SimpleCosmos implements AsyncDisposable {
    * @returns When the client is closed.
    */
   async close(): Promise<void> {
-    await this.#opening?.catch(() => {});
+    await this.#opener.abort(
+      new Error(
+        `Cannot open SimpleCosmos for ${this.connector.host}: close() was called`,
+      ),
+    );
     const container = this.#container;
     this.#container = undefined;
     if (container !== undefined) await this.connector.close(container);

@@ -12,8 +12,11 @@ import {
 import {
   closeAmqpClient,
   credentialFor,
+  type OwnRetryOptions,
   resolveAmqpClient,
   type ResolvedAmqpClient,
+  withoutRetries,
+  withOwnRetryOptions,
 } from "../managed/_amqp.ts";
 import type { AmqpCredential } from "../managed/amqp_options.ts";
 
@@ -38,10 +41,12 @@ export function resolveEventHub(
   return resolveAmqpClient(owner, given, "eventHubName", moreKeys);
 }
 
-/** A producer and the credential it owns. */
+/** A producer and what it owns. */
 export interface OwnedProducer {
   producer: EventHubProducerClient;
   credential: AmqpCredential | undefined;
+  /** The producer's own retry options, lowered for readiness probes. */
+  retries: OwnRetryOptions;
 }
 
 /**
@@ -57,23 +62,57 @@ export async function openProducer(
   settings: ResolvedEventHub,
 ): Promise<OwnedProducer> {
   const { credential, owned } = await credentialFor(owner, settings);
+  const { options, retries } = withOwnRetryOptions(settings.clientOptions);
   const producer = settings.connectionString !== undefined
     ? new EventHubProducerClient(
       settings.connectionString,
       settings.entity,
-      settings.clientOptions,
+      options,
     )
     : new EventHubProducerClient(
       settings.namespace!,
       settings.entity,
       credential!,
-      settings.clientOptions,
+      options,
     );
-  return { producer, credential: owned ? credential : undefined };
+  return { producer, credential: owned ? credential : undefined, retries };
 }
 
 /**
- * Closes a producer and its own credential, giving up after
+ * Reads the hub's properties (connection, auth, management link; no event is
+ * written) with the SDK's retries off (see `withoutRetries`): a refused
+ * connection fails at once with its real error instead of after the SDK's
+ * 30 s retry sleeps.
+ *
+ * @param owned The producer.
+ * @param signal Aborts the read.
+ * @returns When the hub answered.
+ */
+export async function proveProducer(
+  owned: OwnedProducer,
+  signal: AbortSignal,
+): Promise<void> {
+  await withoutRetries(
+    owned.retries,
+    () => owned.producer.getEventHubProperties({ abortSignal: signal }),
+  );
+}
+
+/**
+ * The producer's AMQP connection (a field of the SDK's private connection
+ * context), for `destroyAmqpSocket`.
+ *
+ * @param producer The SDK producer.
+ * @returns Its rhea-promise connection, or `undefined`.
+ */
+function connectionOf(producer: EventHubProducerClient): unknown {
+  return (producer as unknown as { _context?: { connection?: unknown } })
+    ._context?.connection;
+}
+
+/**
+ * Closes a producer, then destroys its socket (whether or not the connection
+ * ever opened), then closes its own credential, giving up after
  * `closeTimeoutMs`; failures are logged, never thrown.
  *
  * @param what Who is closing, for log lines.
@@ -93,5 +132,6 @@ export async function closeProducer(
     () => producer.close(),
     credential,
     closeTimeoutMs,
+    () => connectionOf(producer),
   );
 }

@@ -5,13 +5,14 @@
  */
 
 import type { EventHubProducerClient } from "@azure/event-hubs";
-import type { AmqpCredential } from "../managed/amqp_options.ts";
 import { logger } from "../managed/log.ts";
 import type { Connector } from "../pool/connector.ts";
 import type { EventHubConnectionOptions } from "./options.ts";
 import {
   closeProducer,
   openProducer,
+  type OwnedProducer,
+  proveProducer,
   type ResolvedEventHub,
   resolveEventHub,
 } from "./_producer.ts";
@@ -20,8 +21,10 @@ import {
  * Opens, proves and closes `EventHubProducerClient`s for a
  * `ConnectionPool`: `create` makes the producer (no I/O), `ready`
  * reads the hub's properties (connection, auth, management link; no event is
- * written), `close` closes it and a credential made by `credentialFactory`,
- * giving up after `closeTimeoutSeconds`.
+ * written; the SDK's retries off for that call), `close` closes it
+ * (destroying its socket, even when the connection never opened) and a
+ * credential made by `credentialFactory`, giving up after
+ * `closeTimeoutSeconds`.
  *
  * @example Making a producer without opening it
  * ```ts
@@ -40,10 +43,7 @@ import {
 export class EventHubProducerConnector
   implements Connector<EventHubProducerClient> {
   readonly #settings: ResolvedEventHub;
-  readonly #credentials = new Map<
-    EventHubProducerClient,
-    AmqpCredential | undefined
-  >();
+  readonly #owned = new Map<EventHubProducerClient, OwnedProducer>();
 
   /**
    * Checks the options; opens nothing.
@@ -77,10 +77,11 @@ export class EventHubProducerConnector
    */
   async create(signal: AbortSignal): Promise<EventHubProducerClient> {
     signal.throwIfAborted();
-    const { producer, credential } = await openProducer(
+    const owned = await openProducer(
       "EventHubProducerConnector",
       this.#settings,
     );
+    const { producer, credential } = owned;
     if (signal.aborted) {
       await closeProducer(
         "Event Hubs",
@@ -90,7 +91,7 @@ export class EventHubProducerConnector
       );
       throw signal.reason;
     }
-    this.#credentials.set(producer, credential);
+    this.#owned.set(producer, owned);
     logger.info(
       `Event Hubs ${this.#settings.host}/${this.#settings.entity}: producer created`,
     );
@@ -99,10 +100,14 @@ export class EventHubProducerConnector
 
   /**
    * Reads the hub's properties: opens the connection, authenticates and
-   * proves the hub exists, writing no event.
+   * proves the hub exists, writing no event. The SDK's own retries are off
+   * for this one call (the user's `retryOptions` apply to every later
+   * operation), so a refused connection fails at once with its real error
+   * and the pool's bounds hold.
    *
    * @param producer A producer from `create`.
-   * @param signal Aborts the read.
+   * @param signal Aborts the read; an abandoned open is torn down by `close`,
+   * which destroys the socket even if the connection never opened.
    * @returns `true` once the hub answered.
    * @throws {unknown} The SDK's error (for a wrong hub name a
    * `MessagingError` with code `MessagingEntityNotFoundError`; for a refused
@@ -112,7 +117,10 @@ export class EventHubProducerConnector
     producer: EventHubProducerClient,
     signal: AbortSignal,
   ): Promise<boolean> {
-    await producer.getEventHubProperties({ abortSignal: signal });
+    const owned = this.#owned.get(producer);
+    if (owned === undefined) {
+      await producer.getEventHubProperties({ abortSignal: signal });
+    } else await proveProducer(owned, signal);
     return true;
   }
 
@@ -124,13 +132,13 @@ export class EventHubProducerConnector
    * @param producer A producer from `create`.
    */
   async close(producer: EventHubProducerClient): Promise<void> {
-    if (!this.#credentials.has(producer)) return;
-    const credential = this.#credentials.get(producer);
-    this.#credentials.delete(producer);
+    const owned = this.#owned.get(producer);
+    if (owned === undefined) return;
+    this.#owned.delete(producer);
     await closeProducer(
       `Event Hubs ${this.#settings.host}/${this.#settings.entity}`,
       producer,
-      credential,
+      owned.credential,
       this.#settings.closeTimeoutMs,
     );
   }

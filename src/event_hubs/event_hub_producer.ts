@@ -22,14 +22,19 @@ import {
   closeProducer,
   openProducer,
   type OwnedProducer,
+  proveProducer,
   type ResolvedEventHub,
   resolveEventHub,
 } from "./_producer.ts";
+import { SharedOpen } from "../managed/_open.ts";
 
 /**
  * One Event Hubs producer (one AMQP connection), unpooled, with the API of
- * `ManagedEventHubProducer`. The producer is opened on first use and
- * closed by `close()`.
+ * `ManagedEventHubProducer`. The producer is opened on first use and proven
+ * like a pooled one (it reads the hub's properties, with the SDK's retries
+ * off for that one call), so a refused or unknown hub fails the first call
+ * with `ConnectionFailed` (`cause`: the SDK's error) and the next call opens
+ * anew. `close()` closes it, or tears down an open still in flight.
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
@@ -46,7 +51,8 @@ import {
  */
 export class EventHubProducer implements AsyncDisposable {
   readonly #settings: ResolvedEventHub;
-  #opening: Promise<OwnedProducer> | undefined;
+  readonly #opener: SharedOpen<OwnedProducer>;
+  #opened: OwnedProducer | undefined;
   #closed = false;
 
   /**
@@ -57,7 +63,22 @@ export class EventHubProducer implements AsyncDisposable {
    * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
    */
   constructor(options: EventHubProducerOptions) {
-    this.#settings = resolveEventHub("EventHubProducer", options);
+    const settings = this.#settings = resolveEventHub(
+      "EventHubProducer",
+      options,
+    );
+    const what = `Event Hubs ${settings.host}/${settings.entity}`;
+    this.#opener = new SharedOpen(`EventHubProducer for ${what}`, {
+      create: () => openProducer("EventHubProducer", settings),
+      ready: (owned, signal) => proveProducer(owned, signal),
+      close: (owned) =>
+        closeProducer(
+          what,
+          owned.producer,
+          owned.credential,
+          settings.closeTimeoutMs,
+        ),
+    }, (owned) => (this.#opened = owned));
   }
 
   /** The event hub name. */
@@ -71,19 +92,27 @@ export class EventHubProducer implements AsyncDisposable {
   }
 
   /**
-   * The SDK producer, opened on first call.
+   * The SDK producer, opened and proven on first call.
    *
+   * @param options Ends the wait for the open (the open goes on for other
+   * callers).
    * @returns The producer.
    * @throws {Error} After `close()`.
+   * @throws {ConnectionFailed} When the open failed (`cause`: the SDK's
+   * error).
    */
-  async producer(): Promise<EventHubProducerClient> {
-    if (this.#closed) {
-      throw new Error(
-        `Cannot use EventHubProducer for ${this.#settings.host}/${this.#settings.entity}: it is closed`,
-      );
-    }
-    this.#opening ??= openProducer("EventHubProducer", this.#settings);
-    return (await this.#opening).producer;
+  async producer(
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<EventHubProducerClient> {
+    if (this.#closed) throw this.#closedError();
+    return (this.#opened ?? await this.#opener.join(options?.abortSignal))
+      .producer;
+  }
+
+  #closedError(): Error {
+    return new Error(
+      `Cannot use EventHubProducer for ${this.#settings.host}/${this.#settings.entity}: it is closed`,
+    );
   }
 
   /**
@@ -94,11 +123,17 @@ export class EventHubProducer implements AsyncDisposable {
    * @returns When the service accepted the event.
    * @throws {TypeError} For an unknown option, or when both `partitionKey`
    * and `partitionId` are given.
+   * @throws {ConnectionFailed} When opening the producer failed (`cause`:
+   * the SDK's error).
    * @throws {MessagingError} What the SDK threw.
    */
   async sendEvent(body: unknown, options?: SendEventOptions): Promise<void> {
     checkEventOptions("send an event", options, SEND_EVENT_KEYS);
-    await sendBatched(await this.producer(), [toEvent(body, options)], options);
+    await sendBatched(
+      await this.producer(options),
+      [toEvent(body, options)],
+      options,
+    );
   }
 
   /**
@@ -108,6 +143,8 @@ export class EventHubProducer implements AsyncDisposable {
    * @param options Where they go, and cancellation.
    * @returns How many batches were sent.
    * @throws {TypeError} For an unknown option.
+   * @throws {ConnectionFailed} When opening the producer failed (`cause`:
+   * the SDK's error).
    * @throws {MessagingError} What the SDK threw.
    */
   async sendEvents(
@@ -117,7 +154,7 @@ export class EventHubProducer implements AsyncDisposable {
     checkEventOptions("send events", options, SEND_EVENTS_KEYS);
     if (bodies.length === 0) return 0;
     return await sendBatched(
-      await this.producer(),
+      await this.producer(options),
       bodies.map((body) => ({ body })),
       options,
     );
@@ -130,6 +167,8 @@ export class EventHubProducer implements AsyncDisposable {
    * @param options Where they go, and cancellation.
    * @returns How many batches were sent.
    * @throws {TypeError} When `data` is not an `EventData` or a list of them.
+   * @throws {ConnectionFailed} When opening the producer failed (`cause`:
+   * the SDK's error).
    * @throws {MessagingError} What the SDK threw.
    */
   async sendEventData(
@@ -139,7 +178,7 @@ export class EventHubProducer implements AsyncDisposable {
     checkEventOptions("send event data", options, SEND_EVENTS_KEYS);
     const events = eventList(data);
     if (events.length === 0) return 0;
-    return await sendBatched(await this.producer(), events, options);
+    return await sendBatched(await this.producer(options), events, options);
   }
 
   /**
@@ -151,15 +190,10 @@ export class EventHubProducer implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const opening = this.#opening;
-    this.#opening = undefined;
-    if (opening === undefined) return;
-    let opened: Awaited<typeof opening>;
-    try {
-      opened = await opening;
-    } catch {
-      return; // it never opened: nothing to close
-    }
+    await this.#opener.abort(this.#closedError());
+    const opened = this.#opened;
+    this.#opened = undefined;
+    if (opened === undefined) return;
     await closeProducer(
       `Event Hubs ${this.#settings.host}/${this.#settings.entity}`,
       opened.producer,

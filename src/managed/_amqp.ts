@@ -273,16 +273,121 @@ export function positiveSecondsMs(
 }
 
 /**
- * Closes one SDK client within `closeTimeoutMs`, then the credential the
- * library made for it. The SDKs' `close()` can hang for good when the
- * connection drops while it runs (rhea-promise's link close drops its
- * promise on a disconnect), and a pool must not wait for that. Failures are
- * logged by label, never thrown: the client is gone either way.
+ * The retry options object of one SDK client. The SDKs keep a reference to
+ * the object they were given (`clientOptions.retryOptions`) and read it at
+ * the start of every operation, so {@linkcode withoutRetries} can lower
+ * `maxRetries` for a readiness probe alone.
+ */
+export interface OwnRetryOptions {
+  maxRetries?: number;
+}
+
+/**
+ * Gives one SDK client its own copy of the user's retry options.
+ *
+ * @param clientOptions The user's client options.
+ * @returns The options for the SDK constructor, and their retry options
+ * object (the one the SDK will read).
+ */
+export function withOwnRetryOptions<O extends { retryOptions?: object }>(
+  clientOptions: O,
+): { options: O; retries: OwnRetryOptions } {
+  const retries: OwnRetryOptions = { ...clientOptions.retryOptions };
+  return { options: { ...clientOptions, retryOptions: retries }, retries };
+}
+
+/**
+ * Runs a readiness probe with the SDK's own retries off: one attempt, so
+ * that a refused connection fails in milliseconds with its real error
+ * instead of sleeping `retryDelayInMs` (30 s by default) between attempts,
+ * and the pool's bounds (its create timeout, its backoff) are the ones that
+ * hold. The user's `maxRetries` is back when the probe settles; nobody else
+ * uses a client during its probe.
+ *
+ * @typeParam T What the probe resolves to.
+ * @param retries The client's own retry options (from
+ * {@linkcode withOwnRetryOptions}).
+ * @param probe The readiness operation.
+ * @returns What the probe resolved to.
+ */
+export async function withoutRetries<T>(
+  retries: OwnRetryOptions,
+  probe: () => Promise<T>,
+): Promise<T> {
+  const had = Object.hasOwn(retries, "maxRetries");
+  const saved = retries.maxRetries;
+  retries.maxRetries = 0;
+  try {
+    return await probe();
+  } finally {
+    if (had) retries.maxRetries = saved;
+    else delete retries.maxRetries;
+  }
+}
+
+/** What this library reads of an SDK client's rhea-promise connection. */
+interface AmqpTransport {
+  getTlsSocket?: () => Destroyable | undefined;
+  _connection?: { socket?: Destroyable };
+}
+
+interface Destroyable {
+  destroyed?: boolean;
+  destroy?: (error?: Error) => void;
+}
+
+/**
+ * Destroys the socket of an SDK client's AMQP connection, if it has one.
+ *
+ * The SDKs' `close()` does nothing to a connection that never opened
+ * (rhea-promise resolves at once when the connection is not open), so the
+ * socket of an abandoned open (a TLS handshake or an AMQP open that never
+ * got an answer) would stay open, and keep the process alive, until the
+ * peer closes it: minutes for an endpoint that drops packets, forever for
+ * one that accepts and stays silent. Called after the SDK's close (so the SDK
+ * does not reconnect), on a connection that is closed or being given up. The
+ * socket is destroyed with an error because rhea hears of a socket's end
+ * only through `error` and `end`: then it clears its heartbeat timers (120 s,
+ * armed once the socket connected), which would keep the process alive too.
+ *
+ * The SDKs do not expose the connection: this reads `connection`, a field of
+ * their (private) connection context, then rhea-promise's public
+ * `getTlsSocket()`, or rhea's `socket` for plain TCP. If that shape changes,
+ * it does nothing (tests/unresponsive_endpoints_test.ts then fails).
+ *
+ * @param connection The SDK's `connectionContext.connection`, or `undefined`.
+ */
+export function destroyAmqpSocket(connection: unknown): void {
+  if (typeof connection !== "object" || connection === null) return;
+  const transport = connection as AmqpTransport;
+  try {
+    const socket = transport.getTlsSocket?.() ?? transport._connection?.socket;
+    if (socket === undefined || socket.destroyed === true) return;
+    socket.destroy?.(
+      Object.assign(
+        new Error("the client was closed: its socket is destroyed"),
+        { code: "ECONNABORTED" },
+      ),
+    );
+  } catch (error) {
+    logger.info(`destroying an AMQP socket failed: ${errorLabel(error)}`);
+  }
+}
+
+/**
+ * Closes one SDK client within `closeTimeoutMs`, then destroys its socket
+ * (see {@linkcode destroyAmqpSocket}), then closes the credential the library
+ * made for it. The SDKs' `close()` can hang for good when the connection
+ * drops while it runs (rhea-promise's link close drops its promise on a
+ * disconnect), and a pool must not wait for that. Failures are logged by
+ * label, never thrown: the client is gone either way.
  *
  * @param what Who is closing, for log lines (an endpoint host, no secret).
  * @param close Starts the close.
  * @param credential A credential made by `credentialFactory`, or `undefined`.
  * @param closeTimeoutMs How long the close may take.
+ * @param connection Reads the client's AMQP connection (see
+ * {@linkcode destroyAmqpSocket}) once the close settled or was given up.
  * @returns When the close settled or was given up on.
  */
 export async function closeAmqpClient(
@@ -290,6 +395,7 @@ export async function closeAmqpClient(
   close: () => Promise<unknown>,
   credential: AmqpCredential | undefined,
   closeTimeoutMs: number,
+  connection: () => unknown = () => undefined,
 ): Promise<void> {
   try {
     // A close that ends after we gave up has nobody to tell: no onLate.
@@ -303,6 +409,7 @@ export async function closeAmqpClient(
       logger.info(`${what}: close failed: ${errorLabel(error)}`);
     }
   } finally {
+    destroyAmqpSocket(connection());
     await closeCredential(what, credential);
   }
 }

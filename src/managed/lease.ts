@@ -14,21 +14,43 @@
  *
  * @typeParam C The SDK client type.
  *
- * @example Holding a container client with `await using`
+ * @example A lease given back once, by `await using` (an in-memory client)
  * ```ts
- * import { SimpleCosmos } from "@azure-clients/toolbox/cosmos";
+ * import { ManagedClient, type ManagedLease } from "@azure-clients/toolbox/cosmos";
  * import assert from "node:assert/strict";
  *
- * await using cosmos = new SimpleCosmos({
- *   endpoint: "https://localhost:8081",
- *   databaseName: "shop",
- *   containerName: "orders",
- *   key: "a2V5",
- * });
- * {
- *   await using lease = await cosmos.getContainerClient();
- *   assert.equal(lease.client.id, "orders");
+ * class Counters extends ManagedClient<{ hits: number }> {
+ *   constructor() {
+ *     super("Counters", {
+ *       create: () => Promise.resolve({ hits: 0 }),
+ *       ready: () => Promise.resolve(true),
+ *       close: () => Promise.resolve(),
+ *     }, {}, {
+ *       maxIdleSeconds: 30,
+ *       maxLifespanSeconds: Infinity,
+ *       createTimeoutSeconds: 1,
+ *       name: "counters",
+ *       isConnectionError: () => false,
+ *     });
+ *   }
+ *   getCounter(): Promise<ManagedLease<{ hits: number }>> {
+ *     return this.lease();
+ *   }
  * }
+ *
+ * await using counters = new Counters();
+ * {
+ *   await using lease = await counters.getCounter();
+ *   lease.client.hits++;
+ *   assert.equal(counters.stats().activeCallers, 1);
+ * }
+ * assert.equal(counters.stats().activeCallers, 0);
+ * ```
+ *
+ * @example Holding a container client (needs a Cosmos account)
+ * ```ts ignore
+ * await using lease = await cosmos.getContainerClient();
+ * await lease.client.items.upsert({ id: "1", pk: "a" });
  * ```
  */
 export interface ManagedLease<C> extends AsyncDisposable {

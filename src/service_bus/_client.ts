@@ -8,13 +8,17 @@
 import {
   ServiceBusClient,
   type ServiceBusClientOptions,
+  type ServiceBusSender,
 } from "@azure/service-bus";
 import {
   amqpConnectionKeys,
   closeAmqpClient,
   credentialFor,
+  type OwnRetryOptions,
   resolveAmqpClient,
   type ResolvedAmqpClient,
+  withoutRetries,
+  withOwnRetryOptions,
 } from "../managed/_amqp.ts";
 import type { AmqpCredential } from "../managed/amqp_options.ts";
 import {
@@ -155,6 +159,8 @@ export function resolveNamespace(
 export interface OwnedClient {
   client: ServiceBusClient;
   credential: AmqpCredential | undefined;
+  /** The client's own retry options, lowered for readiness probes. */
+  retries: OwnRetryOptions;
 }
 
 /**
@@ -169,19 +175,51 @@ export async function openClient(
   settings: ResolvedAmqpClient<ServiceBusClientOptions>,
 ): Promise<OwnedClient> {
   const { credential, owned } = await credentialFor(owner, settings);
+  const { options, retries } = withOwnRetryOptions(settings.clientOptions);
   const client = settings.connectionString !== undefined
-    ? new ServiceBusClient(settings.connectionString, settings.clientOptions)
-    : new ServiceBusClient(
-      settings.namespace!,
-      credential!,
-      settings.clientOptions,
-    );
-  return { client, credential: owned ? credential : undefined };
+    ? new ServiceBusClient(settings.connectionString, options)
+    : new ServiceBusClient(settings.namespace!, credential!, options);
+  return { client, credential: owned ? credential : undefined, retries };
 }
 
 /**
- * Closes links, then the client, then its own credential, giving up after
- * `closeTimeoutMs`; failures are logged, never thrown.
+ * Opens a sender's link (and with it the connection, its auth and the link's
+ * token) by asking for a message batch, with the SDK's retries off (see
+ * `withoutRetries`); nothing is written to the queue.
+ *
+ * @param owned The sender's client.
+ * @param sender The sender.
+ * @param signal Aborts the open.
+ * @returns When the link is open.
+ */
+export async function proveSender(
+  owned: OwnedClient,
+  sender: ServiceBusSender,
+  signal: AbortSignal,
+): Promise<void> {
+  await withoutRetries(
+    owned.retries,
+    () => sender.createMessageBatch({ abortSignal: signal }),
+  );
+}
+
+/**
+ * The client's AMQP connection (a field of the SDK's private connection
+ * context), for `destroyAmqpSocket`.
+ *
+ * @param client The SDK client.
+ * @returns Its rhea-promise connection, or `undefined`.
+ */
+function connectionOf(client: ServiceBusClient): unknown {
+  return (client as unknown as {
+    _connectionContext?: { connection?: unknown };
+  })._connectionContext?.connection;
+}
+
+/**
+ * Closes links, then the client, then destroys its socket (whether or not
+ * the connection ever opened), then closes its own credential, giving up
+ * after `closeTimeoutMs`; failures are logged, never thrown.
  *
  * @param what Who is closing, for log lines.
  * @param owned The client.
@@ -209,5 +247,6 @@ export async function closeClient(
     },
     owned.credential,
     closeTimeoutMs,
+    () => connectionOf(owned.client),
   );
 }

@@ -13,6 +13,7 @@ import {
   closeClient,
   openClient,
   type OwnedClient,
+  proveSender,
   type ResolvedServiceBus,
   resolveServiceBus,
 } from "./_client.ts";
@@ -21,9 +22,10 @@ import {
  * Opens, proves and closes queue senders for a `ConnectionPool`:
  * `create` makes a `ServiceBusClient` (one AMQP connection) and a sender on
  * it, `ready` opens the sender's link (by asking for a message batch, which
- * writes nothing to the queue), `close` closes the sender, the client, and a
- * credential made by `credentialFactory`, giving up after
- * `closeTimeoutSeconds`.
+ * writes nothing to the queue, with the SDK's retries off for that call),
+ * `close` closes the sender, the client (destroying its socket, even when the
+ * connection never opened) and a credential made by `credentialFactory`,
+ * giving up after `closeTimeoutSeconds`.
  *
  * @example Making a sender without opening it
  * ```ts
@@ -103,17 +105,23 @@ export class ServiceBusSenderConnector implements Connector<ServiceBusSender> {
   /**
    * Opens the sender's link (and with it the connection, its auth and the
    * link's token) by asking for a message batch; nothing is written to the
-   * queue.
+   * queue. The SDK's own retries are off for this one call (the user's
+   * `retryOptions` apply to every later operation), so a refused connection
+   * fails at once with its real error and the pool's bounds hold.
    *
    * @param sender A sender from `create`.
-   * @param signal Aborts the open.
+   * @param signal Aborts the open; an abandoned open is torn down by
+   * `close`, which destroys the socket even if the connection never opened.
    * @returns `true` once the link is open.
    * @throws {unknown} The SDK's error (for a wrong queue name a
    * `ServiceBusError` with code `MessagingEntityNotFound`; for a refused
    * token `UnauthorizedAccess`), or the signal's reason.
    */
   async ready(sender: ServiceBusSender, signal: AbortSignal): Promise<boolean> {
-    await sender.createMessageBatch({ abortSignal: signal });
+    const owned = this.#owned.get(sender);
+    if (owned === undefined) {
+      await sender.createMessageBatch({ abortSignal: signal });
+    } else await proveSender(owned, sender, signal);
     return true;
   }
 

@@ -15,6 +15,7 @@ import {
   closeClient,
   openClient,
   type OwnedClient,
+  proveSender,
   type ResolvedServiceBus,
   resolveServiceBus,
 } from "./_client.ts";
@@ -24,14 +25,31 @@ import {
   MessageReceiver,
   RECEIVER_OPTION_KEYS,
 } from "./message_receiver.ts";
-import { rejectUnknownKeys, requireName } from "../managed/_checks.ts";
+import {
+  errorLabel,
+  rejectUnknownKeys,
+  requireName,
+} from "../managed/_checks.ts";
+import { logger } from "../managed/log.ts";
+import { SharedOpen } from "../managed/_open.ts";
+
+/** The sender being opened, and its client. */
+interface OpeningSender {
+  owned: OwnedClient;
+  sender: ServiceBusSender;
+}
 
 /**
  * One Service Bus client (one AMQP connection) for one queue or topic
  * (`queueName` or `topicName`), unpooled: a sender kept open for
  * `sendMessage`/`sendMessages`, and peek-lock receivers (for a topic, of one
- * of its subscriptions). The client is opened on first use and closed by
- * `close()`.
+ * of its subscriptions). The client is made on first use and closed by
+ * `close()`. The sender is
+ * proven like a pooled one when it is first needed (it opens its link, with
+ * the SDK's retries off for that one call), so a refused connection or an
+ * unknown queue fails the first send with `ConnectionFailed` (`cause`: the
+ * SDK's error) and the next send opens anew; `close()` also tears down an
+ * open still in flight.
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
@@ -61,6 +79,7 @@ import { rejectUnknownKeys, requireName } from "../managed/_checks.ts";
 export class ServiceBus implements AsyncDisposable {
   readonly #settings: ResolvedServiceBus;
   readonly #receivers = new Set<MessageReceiver>();
+  readonly #senderOpener: SharedOpen<OpeningSender>;
   #client: Promise<OwnedClient> | undefined;
   #sender: ServiceBusSender | undefined;
   #closed = false;
@@ -73,7 +92,20 @@ export class ServiceBus implements AsyncDisposable {
    * @throws {RangeError} When `closeTimeoutSeconds` is not positive.
    */
   constructor(options: ServiceBusOptions) {
-    this.#settings = resolveServiceBus("ServiceBus", options);
+    const settings = this.#settings = resolveServiceBus("ServiceBus", options);
+    this.#senderOpener = new SharedOpen(
+      `ServiceBus for ${settings.host}/${settings.entity}`,
+      {
+        create: async () => {
+          const owned = await this.#open();
+          return { owned, sender: owned.client.createSender(settings.entity) };
+        },
+        ready: ({ owned, sender }, signal) =>
+          proveSender(owned, sender, signal),
+        close: (opening) => this.#dropSender(opening),
+      },
+      ({ sender }) => (this.#sender = sender),
+    );
   }
 
   /** The queue name (the entity name, for a `ServiceBus` made with `topicName`). */
@@ -109,14 +141,44 @@ export class ServiceBus implements AsyncDisposable {
         ),
       );
     }
-    this.#client ??= openClient("ServiceBus", this.#settings);
+    if (this.#client === undefined) {
+      const client = this.#client = openClient("ServiceBus", this.#settings);
+      // A credential factory that failed is asked again next time.
+      client.catch(() => {
+        if (this.#client === client) this.#client = undefined;
+      });
+    }
     return this.#client;
   }
 
-  async #getSender(): Promise<ServiceBusSender> {
-    const { client } = await this.#open();
-    this.#sender ??= client.createSender(this.#settings.entity);
-    return this.#sender;
+  async #getSender(signal?: AbortSignal): Promise<ServiceBusSender> {
+    if (this.#closed) await this.#open(); // throws: it is closed
+    return this.#sender ?? (await this.#senderOpener.join(signal)).sender;
+  }
+
+  /**
+   * Closes a sender that failed its open; and its client too when no receiver
+   * uses it, so that the socket of a connection that never opened goes with
+   * it and the next send starts on a new client.
+   */
+  async #dropSender({ owned, sender }: OpeningSender): Promise<void> {
+    const what = `Service Bus ${this.#settings.host}/${this.#settings.entity}`;
+    const current = this.#client;
+    const mine = current !== undefined &&
+      (await current.catch(() => undefined)) === owned;
+    if (
+      !mine || this.#closed || this.#receivers.size > 0 ||
+      this.#client !== current
+    ) {
+      try {
+        await sender.close();
+      } catch (error) {
+        logger.info(`${what}: closing a link failed: ${errorLabel(error)}`);
+      }
+      return;
+    }
+    this.#client = undefined;
+    await closeClient(what, owned, [sender], this.#settings.closeTimeoutMs);
   }
 
   /**
@@ -129,6 +191,8 @@ export class ServiceBus implements AsyncDisposable {
    * @throws {TypeError} For an unknown option.
    * @throws {RangeError} When `delaySeconds` or `timeToLiveSeconds` is out of
    * range.
+   * @throws {ConnectionFailed} When opening the sender failed (`cause`: the
+   * SDK's error).
    * @throws {ServiceBusError} What the SDK threw.
    */
   async sendMessage(
@@ -137,7 +201,7 @@ export class ServiceBus implements AsyncDisposable {
   ): Promise<void> {
     const { message, delay } = prepareOne(body, options);
     await sendOne(
-      await this.#getSender(),
+      await this.#getSender(options?.abortSignal),
       message,
       delay,
       options?.abortSignal,
@@ -151,6 +215,7 @@ export class ServiceBus implements AsyncDisposable {
    * @param options Properties every message gets, and cancellation.
    * @returns How many batches were sent.
    * @throws {TypeError} For an unknown option.
+   * @throws {ConnectionFailed} When opening the sender failed.
    * @throws {ServiceBusError} What the SDK threw, or `MessageSizeExceeded`
    * when one message does not fit in an empty batch.
    */
@@ -161,7 +226,7 @@ export class ServiceBus implements AsyncDisposable {
     const messages = prepareMany(bodies, options);
     if (messages.length === 0) return 0;
     return await sendBatched(
-      await this.#getSender(),
+      await this.#getSender(options?.abortSignal),
       messages,
       options?.abortSignal,
     );
@@ -230,6 +295,11 @@ export class ServiceBus implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#senderOpener.abort(
+      new Error(
+        `Cannot use ServiceBus for ${this.#settings.host}/${this.#settings.entity}: it is closed`,
+      ),
+    );
     const opening = this.#client;
     this.#client = undefined;
     if (opening === undefined) return;
