@@ -18,7 +18,7 @@ import {
   type ProfileName,
   runProfile,
   runSoak,
-} from "../scripts/_soak.ts";
+} from "../scripts/soak/soak.ts";
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -29,7 +29,7 @@ import {
   runSoak,
   SOAK_DEFAULTS,
   type SoakConfig,
-} from "./_soak.ts";
+} from "./soak.ts";
 
 const NUMERIC = Object.entries(SOAK_DEFAULTS)
   .filter(([, value]) => typeof value === "number")

@@ -1,6 +1,6 @@
 /**
  * The pool soak shared by `tests/soak_test.ts` (a short run in the suite) and
- * `scripts/soak.ts` (`deno task soak`, as long as you like): thousands of
+ * `scripts/soak/main.ts` (`deno task soak`, as long as you like): thousands of
  * concurrent callers with random hold times, timeouts and aborts against a
  * {@linkcode FaultyConnector}, then checks that every caller settled with a
  * result or a typed error, that no limit was exceeded, that the pool's stats
@@ -29,25 +29,25 @@
 import process from "node:process";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { ConnectionPool } from "../src/pool/connection_pool.ts";
-import type { Connector } from "../src/pool/connector.ts";
-import type { ConnectionPoolOptions, PoolLogger } from "../src/pool/options.ts";
+import { ConnectionPool } from "../../src/pool/connection_pool.ts";
+import type { Connector } from "../../src/pool/connector.ts";
+import type { ConnectionPoolOptions, PoolLogger } from "../../src/pool/options.ts";
 import {
   ConnectionFailed,
   ConnectionsExhausted,
   PoolClosed,
-} from "../src/pool/errors.ts";
-import type { Lease } from "../src/pool/lease.ts";
-import type { PoolStats } from "../src/pool/stats.ts";
-import { bound } from "../src/pool/_bound.ts";
-import { nearestRank, percentile } from "../src/pool/_percentile.ts";
-import { seededRandom } from "../src/testing/seeded_random.ts";
+} from "../../src/pool/errors.ts";
+import type { Lease } from "../../src/pool/lease.ts";
+import type { PoolStats } from "../../src/pool/stats.ts";
+import { bound } from "../../src/pool/_bound.ts";
+import { nearestRank, percentile } from "../../src/pool/_percentile.ts";
+import { seededRandom } from "../../src/testing/seeded_random.ts";
 import {
   type ConnectorCounts,
   type FaultCounts,
   FaultyConnector,
   InjectedFault,
-} from "../src/testing/faulty_connector.ts";
+} from "../../src/testing/faulty_connector.ts";
 
 /** The knobs of one soak run. */
 export interface SoakConfig {
