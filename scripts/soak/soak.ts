@@ -31,7 +31,10 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { ConnectionPool } from "../../src/pool/connection_pool.ts";
 import type { Connector } from "../../src/pool/connector.ts";
-import type { ConnectionPoolOptions, PoolLogger } from "../../src/pool/options.ts";
+import type {
+  ConnectionPoolOptions,
+  PoolLogger,
+} from "../../src/pool/options.ts";
 import {
   ConnectionFailed,
   ConnectionsExhausted,
