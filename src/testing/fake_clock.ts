@@ -20,7 +20,7 @@ interface Timer {
  *
  * @example Firing a timer by moving time
  * ```ts
- * import { FakeClock } from "./fake_clock.ts";
+ * import { FakeClock } from "@azure-clients/toolbox/testing";
  * import assert from "node:assert/strict";
  *
  * const clock = new FakeClock();
@@ -35,7 +35,7 @@ interface Timer {
  * @example Driving a pool's idle recycling
  * ```ts
  * import { ConnectionPool } from "../pool/connection_pool.ts";
- * import { FakeClock } from "./fake_clock.ts";
+ * import { FakeClock } from "@azure-clients/toolbox/testing";
  * import assert from "node:assert/strict";
  *
  * const clock = new FakeClock();
@@ -145,7 +145,7 @@ export class FakeClock implements Clock {
    *
    * @example Time moves, the timer fires only on the next tick
    * ```ts
-   * import { FakeClock } from "./fake_clock.ts";
+   * import { FakeClock } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const clock = new FakeClock();
@@ -214,7 +214,7 @@ export class FakeClock implements Clock {
  *
  * @example Letting a promise chain finish
  * ```ts
- * import { flushMicrotasks } from "./fake_clock.ts";
+ * import { flushMicrotasks } from "@azure-clients/toolbox/testing";
  * import assert from "node:assert/strict";
  *
  * let done = false;

@@ -30,7 +30,7 @@ export type FaultKind = "create" | "ready" | "close" | "break";
  *
  * @example Recognising an injected fault
  * ```ts
- * import { InjectedFault } from "./faulty_connector.ts";
+ * import { InjectedFault } from "@azure-clients/toolbox/testing";
  * import assert from "node:assert/strict";
  *
  * const fault = new InjectedFault("break");
@@ -65,7 +65,7 @@ export class InjectedFault extends Error {
  *
  * @example Ten percent of opens fail
  * ```ts
- * import type { FaultyConnectorOptions } from "./faulty_connector.ts";
+ * import type { FaultyConnectorOptions } from "@azure-clients/toolbox/testing";
  * import assert from "node:assert/strict";
  *
  * const options: FaultyConnectorOptions = { createFailureRate: 0.1 };
@@ -259,8 +259,8 @@ function nonNegativeCount(what: string, value: unknown): number {
  * @example An outage reaches callers as ConnectionFailed, then recovers
  * ```ts
  * import { ConnectionPool } from "../pool/connection_pool.ts";
- * import { FakeClock } from "./fake_clock.ts";
- * import { FaultyConnector, InjectedFault } from "./faulty_connector.ts";
+ * import { FakeClock } from "@azure-clients/toolbox/testing";
+ * import { FaultyConnector, InjectedFault } from "@azure-clients/toolbox/testing";
  * import assert from "node:assert/strict";
  *
  * const clock = new FakeClock();
@@ -289,7 +289,7 @@ function nonNegativeCount(what: string, value: unknown): number {
  * @example A connection that breaks mid-use is invalidated
  * ```ts
  * import { ConnectionPool } from "../pool/connection_pool.ts";
- * import { FaultyConnector } from "./faulty_connector.ts";
+ * import { FaultyConnector } from "@azure-clients/toolbox/testing";
  * import assert from "node:assert/strict";
  *
  * let next = 0;
@@ -451,7 +451,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Classifying errors
    * ```ts
-   * import { FaultyConnector, InjectedFault } from "./faulty_connector.ts";
+   * import { FaultyConnector, InjectedFault } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * assert.equal(FaultyConnector.isInjectedBreak(new InjectedFault("break")), true);
@@ -470,7 +470,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Counting injected failures
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -497,7 +497,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Nothing left open
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -541,7 +541,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Scripting a hang then a success
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -578,7 +578,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Failing two opens
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -603,7 +603,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Hanging one open
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -633,7 +633,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example A close that throws
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -665,7 +665,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example An outage, then recovery
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -695,7 +695,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Opening after recovery
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -721,7 +721,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Breaking a connection by hand
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -750,7 +750,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example A fresh connection works
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -774,7 +774,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Open until closed
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -802,7 +802,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Every check breaks at rate 1
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -834,8 +834,8 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Waiting for a slow close
    * ```ts
-   * import { FakeClock } from "./fake_clock.ts";
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FakeClock } from "@azure-clients/toolbox/testing";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const clock = new FakeClock();
@@ -870,7 +870,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Opening through the wrapper
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -933,7 +933,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example An injected ready failure
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * const faulty = new FaultyConnector({
@@ -978,7 +978,7 @@ export class FaultyConnector<C> implements Connector<C> {
    *
    * @example Closing through the wrapper
    * ```ts
-   * import { FaultyConnector } from "./faulty_connector.ts";
+   * import { FaultyConnector } from "@azure-clients/toolbox/testing";
    * import assert from "node:assert/strict";
    *
    * let closed = 0;

@@ -1,13 +1,13 @@
 /**
  * Helpers for testing code that uses `azure-clients-toolbox`: a fake clock
  * that drives a pool's timers without sleeping, a connector wrapper that
- * injects faults, and recording doubles of the managed Service Bus sender and
+ * injects faults, a seeded random source to replay a run, and recording doubles of the managed Service Bus sender and
  * Event Hubs producer for unit tests. Loads no Azure SDK and no server: the
  * local backends the real SDKs talk to are in `./testing/servers`.
  *
  * @example Faking time for a pool
  * ```ts
- * import { FakeClock } from "./mod.ts";
+ * import { FakeClock } from "@azure-clients/toolbox/testing";
  * import assert from "node:assert/strict";
  *
  * const clock = new FakeClock();
@@ -28,15 +28,15 @@ export type {
   FaultyConnectorOptions,
 } from "./faulty_connector.ts";
 export { seededRandom } from "./seeded_random.ts";
-export {
-  type RecordedServiceBusCall,
-  type RecordedServiceBusMessage,
-  RecordingServiceBusSender,
-  type ServiceBusMessageSender,
+export { RecordingServiceBusSender } from "./recording_service_bus_sender.ts";
+export type {
+  RecordedServiceBusCall,
+  RecordedServiceBusMessage,
+  ServiceBusMessageSender,
 } from "./recording_service_bus_sender.ts";
-export {
-  type EventHubEventProducer,
-  type RecordedEvent,
-  type RecordedEventHubCall,
-  RecordingEventHubProducer,
+export { RecordingEventHubProducer } from "./recording_event_hub_producer.ts";
+export type {
+  EventHubEventProducer,
+  RecordedEvent,
+  RecordedEventHubCall,
 } from "./recording_event_hub_producer.ts";
