@@ -5,8 +5,10 @@
  * (every call to the connector: opens bounded by a learned overdue limit,
  * orphaned creates, closes), `_open_policy.ts` (the circuit breaker: backoff,
  * fail-fast and probes, a seam to replace whole), `_due_timer.ts` (one timer
- * for the earliest due time),
- * `_pooled_lease.ts`, `_options.ts` and `_logger.ts`.
+ * for the earliest due time), `_recycle.ts` (what `recycle()` still has to
+ * replace), `_metrics.ts` and `_channels.ts` (OpenTelemetry instruments and
+ * diagnostics channels, both free when unused), `_pooled_lease.ts`,
+ * `_options.ts` and `_logger.ts`.
  *
  * ```
  * a connection:  opening ──▶ ready ──▶ draining ──▶ closing ──▶ closed
