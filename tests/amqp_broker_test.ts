@@ -16,25 +16,10 @@ import {
   EventHubConsumerClient,
   EventHubProducerClient,
 } from "@azure/event-hubs";
-import {
-  type AmqpBroker,
-  type AmqpBrokerOptions,
-  startAmqpBroker,
-} from "../src/testing/servers/amqp_broker.ts";
+import { startAmqpBroker } from "../src/testing/servers/amqp_broker.ts";
+import { withBroker } from "./_broker.ts";
 
 const retryOptions = { maxRetries: 0, timeoutInMs: 5000 };
-
-async function withBroker(
-  options: AmqpBrokerOptions,
-  fn: (broker: AmqpBroker) => Promise<void>,
-): Promise<void> {
-  const broker = await startAmqpBroker(options);
-  try {
-    await fn(broker);
-  } finally {
-    await broker.stop();
-  }
-}
 
 function fakeCredential(scopes: unknown[] = []) {
   return {

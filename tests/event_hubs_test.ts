@@ -16,26 +16,11 @@ import {
   type ManagedEventHubProducerOptions,
 } from "../src/event_hubs/mod.ts";
 import { ConnectionFailed, PoolClosed } from "../src/pool/errors.ts";
-import {
-  type AmqpBroker,
-  type AmqpBrokerOptions,
-  startAmqpBroker,
-} from "../src/testing/servers/amqp_broker.ts";
+import type { AmqpBroker } from "../src/testing/servers/amqp_broker.ts";
+import { withBroker } from "./_broker.ts";
 
 const clientOptions = { retryOptions: { maxRetries: 0, timeoutInMs: 2000 } };
 const KEY = "dGVzdC1icm9rZXIta2V5";
-
-async function withBroker(
-  options: AmqpBrokerOptions,
-  fn: (broker: AmqpBroker) => Promise<void>,
-): Promise<void> {
-  const broker = await startAmqpBroker(options);
-  try {
-    await fn(broker);
-  } finally {
-    await broker.stop();
-  }
-}
 
 function managed(
   broker: AmqpBroker,

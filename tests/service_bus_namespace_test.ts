@@ -19,26 +19,11 @@ import {
   isServiceBusLinkError,
 } from "../src/service_bus/_link_errors.ts";
 import { ConnectionFailed } from "../src/pool/errors.ts";
-import {
-  type AmqpBroker,
-  type AmqpBrokerOptions,
-  startAmqpBroker,
-} from "../src/testing/servers/amqp_broker.ts";
+import type { AmqpBroker } from "../src/testing/servers/amqp_broker.ts";
+import { withBroker } from "./_broker.ts";
 
 const clientOptions = { retryOptions: { maxRetries: 0, timeoutInMs: 2000 } };
 const ENTITIES = ["q0", "q1", "q2", "q3", "q4", "t5"];
-
-async function withBroker(
-  options: AmqpBrokerOptions,
-  fn: (broker: AmqpBroker) => Promise<void>,
-): Promise<void> {
-  const broker = await startAmqpBroker(options);
-  try {
-    await fn(broker);
-  } finally {
-    await broker.stop();
-  }
-}
 
 function managed(
   broker: AmqpBroker,

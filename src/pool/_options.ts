@@ -93,12 +93,14 @@ function fail(
 }
 
 /**
- * A count option: a positive safe integer, or its default when `undefined`.
+ * A count option: a safe integer of at least `min` (1 unless given), or its
+ * default when `undefined`.
  *
  * @param what The action that failed, for the message ("create ConnectionPool").
  * @param option The option's name.
  * @param value The value received.
  * @param fallback The default.
+ * @param min The smallest value allowed: 1, or 0 for counts that may be 0.
  * @returns The validated value.
  */
 export function positiveInteger(
@@ -106,10 +108,19 @@ export function positiveInteger(
   option: string,
   value: unknown,
   fallback: number,
+  min: 0 | 1 = 1,
 ): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    fail(what, option, "a positive integer", value, true);
+  if (
+    typeof value !== "number" || !Number.isSafeInteger(value) || value < min
+  ) {
+    fail(
+      what,
+      option,
+      min === 1 ? "a positive integer" : "a non-negative integer",
+      value,
+      true,
+    );
   }
   return value;
 }
@@ -147,10 +158,9 @@ export function positiveSeconds(
 }
 
 /**
- * A count option that may be 0: a non-negative safe integer, or its default
- * when `undefined`.
+ * A count option that may be 0 (see {@linkcode positiveInteger}).
  *
- * @param what The action that failed, for the message ("create ConnectionPool").
+ * @param what The action that failed, for the message.
  * @param option The option's name.
  * @param value The value received.
  * @param fallback The default.
@@ -162,11 +172,7 @@ export function nonNegativeInteger(
   value: unknown,
   fallback: number,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    fail(what, option, "a non-negative integer", value, true);
-  }
-  return value;
+  return positiveInteger(what, option, value, fallback, 0);
 }
 
 /** A share in `[0, 1)`, or its default when `undefined`. */
