@@ -411,7 +411,7 @@ describe("ConnectionPool rule 5: idle and lifespan recycling", () => {
     await pool.close();
   });
 
-  it("never hands out an expired idle connection once the pool has seen the time, even if no timer ran", async () => {
+  it("never hands out an expired idle connection, even if no timer ran; nor one whose lease spanned the silence", async () => {
     const connector = new ManualConnector();
     let now = 0;
     const silentClock: Clock = {
@@ -428,10 +428,14 @@ describe("ConnectionPool rule 5: idle and lifespan recycling", () => {
     const [a, b] = await Promise.all([pool.get(), pool.get()]);
     a!.release();
     now = 10_000;
-    b!.release(); // the pool reads the clock here
+    // No timer ran while b was held, so the pool has no reading since 0: its
+    // idle stamp errs early, which only retires sooner.
+    b!.release();
     const lease = await pool.get();
-    assert.equal(lease.connection, b!.connection);
     assert.equal(a!.connection.closeCount, 1);
+    assert.equal(b!.connection.closeCount, 1);
+    assert.equal(lease.connection.closeCount, 0);
+    assert.ok(connector.createCalls >= 3, "served by a new connection");
     lease.release();
     await pool.close();
   });
@@ -447,6 +451,29 @@ describe("ConnectionPool rule 5: idle and lifespan recycling", () => {
     assert.equal(lease.connection.closeCount, 0);
     await clock.tickAsync(1);
     assert.equal(lease.connection.closeCount, 1);
+    await pool.close();
+  });
+
+  it("stamps a release after a long lease from readings at most 1 s old, and reads nothing while idle", async () => {
+    const connector = new ManualConnector();
+    const { pool, clock } = newPool(connector, { maxIdleSeconds: 300 });
+    const lease = await pool.get();
+    await clock.tickAsync(400_500); // held past maxIdleSeconds; no other caller
+    lease.release();
+    // Idle 299 s (299.5 s at most by the stamp): not expired.
+    await clock.tickAsync(299_000);
+    const again = await pool.get();
+    assert.equal(again.connection, lease.connection);
+    assert.equal(connector.createCalls, 1);
+    again.release();
+    // One maintenance timer for the idle expiry: no clock refresh without leases.
+    assert.equal(clock.pendingTimers, 1);
+    await clock.tickAsync(299_999);
+    assert.equal(lease.connection.closeCount, 0);
+    assert.equal(clock.pendingTimers, 1);
+    await clock.tickAsync(1);
+    assert.equal(lease.connection.closeCount, 1);
+    assert.equal(clock.pendingTimers, 0);
     await pool.close();
   });
 

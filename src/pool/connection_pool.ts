@@ -62,6 +62,13 @@ type Slot<C> = ConnectionRecord<C>;
 let poolCount = 0;
 
 /**
+ * The most a release's idle stamp may lag the release (ms): the pool's clock
+ * readings are at most this far apart while callers hold leases. Small next
+ * to any sensible `maxIdleSeconds` (a quarter of it when that is shorter).
+ */
+const MAX_STAMP_ERROR_MS = 1000;
+
+/**
  * A pool of connections, each shared by up to `clientLimit` concurrent callers.
  *
  * It holds at most `maxSize` connections, hands each caller the ready
@@ -154,6 +161,12 @@ export class ConnectionPool<C> implements AsyncDisposable {
   #spare = 0;
   /** Open ahead of demand once spare capacity falls below this, so callers never wait for a handshake. */
   readonly #headroom: number;
+  /**
+   * While callers hold leases the pool reads the clock at least this often
+   * (through the maintenance timer), so the idle stamp a release takes from
+   * the pool's last reading is at most this early (see #release).
+   */
+  readonly #refreshMs: number;
   /** clientLimit for each ready connection near its lifespan: capacity about to go. */
   #expiringCapacity = 0;
   #nextSlotId = 0;
@@ -214,6 +227,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     this.#logger = guardedLogger(resolved.logger);
     this.#id = resolved.name ?? `pool#${++poolCount}`;
     this.#headroom = Math.max(1, Math.ceil(resolved.clientLimit / 2));
+    this.#refreshMs = Math.min(MAX_STAMP_ERROR_MS, resolved.maxIdleMs / 4);
     this.#lastNow = clock.now();
     const now = () => this.#now();
     this.#queue = new WaitQueue(clock, now, (waiter, at) => {
@@ -651,7 +665,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
   }
 
   #afterImmediateAcquire(): void {
-    this.#waits.record(0);
+    this.#waits.recordZero();
     if (this.#spare - this.#expiringCapacity < this.#headroom) {
       this.#openAsNeeded();
     }
@@ -689,6 +703,8 @@ export class ConnectionPool<C> implements AsyncDisposable {
           this.#retire(slot, "idle");
           continue;
         }
+        // A caller is about to hold a lease: keep the readings coming (a compare while armed).
+        this.#scheduleMaintenance(now + this.#refreshMs);
       }
       if (now >= slot.retireAt) {
         this.#retire(slot, "lifespan");
@@ -811,7 +827,11 @@ export class ConnectionPool<C> implements AsyncDisposable {
       this.#spare++;
       if (invalidate) return this.#retire(slot, "invalidated");
       if (slot.clients === 0) {
-        slot.idleSince = this.#now();
+        // The pool's last reading, not a fresh one: while leases are held the
+        // maintenance timer reads the clock at least every #refreshMs, so the
+        // stamp is at most that early, and early only retires sooner. The
+        // hand-out decides against a fresh reading (#takeReady).
+        slot.idleSince = this.#lastNow;
         this.#scheduleMaintenance(slot.idleSince + this.#options.maxIdleMs);
       }
       // One caller fewer ranks it earlier; if it went idle, its new idleSince
@@ -1182,6 +1202,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
       }
     }
     if (replace) this.#openAsNeeded();
+    if (this.#active > 0) next = Math.min(next, now + this.#refreshMs);
     if (next !== Infinity) this.#scheduleMaintenance(next);
   }
 

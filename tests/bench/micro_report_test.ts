@@ -182,6 +182,24 @@ describe("renderMicro", () => {
     );
   });
 
+  it("shows the clock's cost and the concurrency-1 ceiling it leaves, when measured", () => {
+    const r = result();
+    assert.doesNotMatch(renderMicro(r), /clock/);
+    r.clockReadNs = 50; // the semaphore's cycle is 50 ns (20M ops/s): ceiling 0.5x
+    r.throughput[1].opsPerSecond[0] = 9e6;
+    const text = renderMicro(r);
+    assert.match(text, /one reading of the pool's clock costs 50 ns here/);
+    assert.match(
+      text,
+      /\[no\] {2}use\(\) >= 0\.8x the semaphore at concurrency 1: 0\.45x \(0\.50x at most with the one clock reading rule 5 needs\)/,
+    );
+    assert.equal(
+      microGoals(r)[1].figure,
+      "0.80x",
+      "only concurrency 1 has a ceiling",
+    );
+  });
+
   it("marks unmeasured heap goals n/a", () => {
     const r = result();
     r.heap = undefined;
