@@ -9,8 +9,13 @@
  * - deno: `deno test -A --reporter=tap --doc tests/ src/ mod.ts` (the
  *   sources and every JSDoc example). The figures come from the JUnit report
  *   it also writes (`--junit-path`), because its TAP prints nested steps flat.
- * - node: `node --test --test-reporter=tap --test-timeout=120000 --test-force-exit npm/tests/`
- *   (the tests compiled by `deno task build:npm`).
+ * - node: `node --test --test-reporter=tap --test-timeout=120000 npm/tests/`
+ *   (the tests compiled by `deno task build:npm`). Without
+ *   `--test-force-exit`: under it Node drops the verdicts of a file's last
+ *   tests now and then and still exits 0 (nodejs/node#64833; here 57 or 61 of
+ *   75 in 2 of 13 runs). A run still going after 12 minutes (a test file held
+ *   open by a timer) is killed and run again with the flag, so a hang cannot
+ *   stall CI.
  * - bun: `bun test --timeout 120000 ./npm/tests/` (the same compiled tests;
  *   the `./` keeps bun from reading the path as a name filter).
  *
@@ -59,11 +64,6 @@ async function command(runtime: Runtime): Promise<[string, string[]]> {
         "--test",
         "--test-reporter=tap",
         "--test-timeout=120000",
-        // rhea can leave a heartbeat timer armed after an SDK closes a dropped
-        // AMQP connection; it must not hold a finished test file open.
-        // tests/pool_exit_test.ts checks in its own child process that our
-        // code never keeps a process alive.
-        "--test-force-exit",
         ...flags,
         ...(paths.length > 0 ? paths : ["npm/tests/"]),
       ]];
@@ -78,26 +78,68 @@ async function command(runtime: Runtime): Promise<[string, string[]]> {
   }
 }
 
-const [program, args] = await command(runtime);
-console.error(
-  `test: ${runtime === "deno" ? "deno" : program} ${args.join(" ")}`,
-);
-const child = new Deno.Command(program, {
-  args,
-  cwd: ROOT,
-  stdin: "null",
-  stdout: "piped",
-  stderr: "piped",
-}).spawn();
+/**
+ * How long the node run may take before it counts as held open; a full run
+ * takes about 4 minutes on a 2-core machine.
+ */
+const NODE_WATCHDOG_MS = 12 * 60_000;
 
-const parser = runtime === "deno" ? undefined : summaryParser(runtime);
+/** What one run of the runner gave. */
+interface Run {
+  status: Deno.CommandStatus;
+  parser: ReturnType<typeof summaryParser> | undefined;
+  /** Killed by the watchdog. */
+  overdue: boolean;
+}
 
-/** Copies a child stream to ours unchanged, feeding its lines to the parser. */
+/** Runs the runner once, streaming its output; `watchdogMs` kills it if it runs longer. */
+async function runOnce(
+  program: string,
+  args: string[],
+  watchdogMs: number | undefined,
+): Promise<Run> {
+  console.error(
+    `test: ${runtime === "deno" ? "deno" : program} ${args.join(" ")}`,
+  );
+  const child = new Deno.Command(program, {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const parser = runtime === "deno"
+    ? undefined
+    : summaryParser(runtime as "node" | "bun");
+  let overdue = false;
+  const watchdog = watchdogMs === undefined ? undefined : setTimeout(() => {
+    overdue = true;
+    // The test files run in processes of their own: stop them first.
+    try {
+      new Deno.Command("pkill", { args: ["-KILL", "-P", `${child.pid}`] })
+        .outputSync();
+    } catch {
+      // no pkill (not Linux or macOS): only the runner goes
+    }
+    child.kill("SIGKILL");
+  }, watchdogMs);
+  // Node writes its TAP to stdout; bun writes its results to stderr.
+  const [status] = await Promise.all([
+    child.status,
+    pipe(child.stdout, Deno.stdout, runtime === "node" ? parser : undefined),
+    pipe(child.stderr, Deno.stderr, runtime === "bun" ? parser : undefined),
+  ]);
+  clearTimeout(watchdog);
+  return { status, parser, overdue };
+}
+
+/** Copies a child stream to ours unchanged, feeding its lines to `parser`. */
 async function pipe(
   stream: ReadableStream<Uint8Array>,
   out: { write(bytes: Uint8Array): Promise<number> },
-  parse: boolean,
+  parser: ReturnType<typeof summaryParser> | undefined,
 ): Promise<void> {
+  const parse = parser !== undefined;
   const decoder = new TextDecoder();
   const lines = new LineSplitter();
   const onLine = (line: string) => parser?.line(line);
@@ -114,12 +156,21 @@ async function pipe(
   }
 }
 
-// Node writes its TAP to stdout; bun writes its results to stderr.
-const [status] = await Promise.all([
-  child.status,
-  pipe(child.stdout, Deno.stdout, runtime === "node"),
-  pipe(child.stderr, Deno.stderr, runtime === "bun"),
-]);
+const [program, args] = await command(runtime);
+let run = await runOnce(
+  program,
+  args,
+  runtime === "node" ? NODE_WATCHDOG_MS : undefined,
+);
+if (run.overdue) {
+  console.error(
+    `test: node still ran after ${
+      NODE_WATCHDOG_MS / 60_000
+    } minutes (a test file held open?); running again with --test-force-exit`,
+  );
+  run = await runOnce(program, ["--test-force-exit", ...args], undefined);
+}
+const { status, parser } = run;
 
 let counts: TestCounts;
 if (parser !== undefined) counts = parser.counts();

@@ -67,7 +67,11 @@ export interface ConnectionPoolOptions {
   minReady?: number;
   /**
    * A connection idle (no callers) this long is closed and never handed out
-   * again.
+   * again. Idle time counts from its last caller's release, as the pool last
+   * read its clock (at most 1 s earlier, or a quarter of this when shorter,
+   * while timers run on time): an error that only ever retires a connection
+   * sooner, never later. Whether it is handed out is decided on a fresh
+   * clock reading.
    * @default {300}
    */
   maxIdleSeconds?: number;
