@@ -1,7 +1,8 @@
 /**
  * The connection pool: the hot path (acquire, release, hand-off to a waiter)
  * and the life of each connection, in one place. Each other job has its file:
- * `_wait_queue.ts` (the waiters, FIFO, with one deadline timer), `_opener.ts`
+ * `_slot_heap.ts` (the ready connections, best first), `_wait_queue.ts` (the
+ * waiters, FIFO, with one deadline timer), `_opener.ts`
  * (every call to the connector: opens bounded by a learned overdue limit,
  * orphaned creates, closes), `_open_policy.ts` (the circuit breaker: backoff,
  * fail-fast and probes, a seam to replace whole), `_due_timer.ts` (one timer
@@ -19,7 +20,7 @@
  * @module
  */
 
-import { BinaryHeap } from "./_binary_heap.ts";
+import { SlotHeap } from "./_slot_heap.ts";
 import type { Clock } from "./clock.ts";
 import type { Connector } from "./connector.ts";
 import { ConnectionsExhausted, PoolClosed } from "./errors.ts";
@@ -139,10 +140,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
   /** Every connection counted against maxSize: opening, ready, draining, closing. */
   readonly #slots = new Set<Slot<C>>();
   /** Ready connections with capacity: fewest callers first, then the one idle longest. */
-  readonly #heap = new BinaryHeap<Slot<C>>(
-    (a, b) => a.clients - b.clients || a.idleSince - b.idleSince,
-    { get: (slot) => slot.heapIndex, set: (slot, at) => (slot.heapIndex = at) },
-  );
+  readonly #heap = new SlotHeap<Slot<C>>();
   /** Callers waiting for capacity, FIFO, with one deadline timer for all. */
   readonly #queue: WaitQueue<Lease<C>>;
   /** Calls the connector: opens (with orphaned creates) and closes. */
