@@ -13,7 +13,7 @@
  *   (the tests compiled by `deno task build:npm`). Without
  *   `--test-force-exit`: under it Node drops the verdicts of a file's last
  *   tests now and then and still exits 0 (nodejs/node#64833; here 57 or 61 of
- *   75 in 2 of 13 runs). A run still going after 12 minutes (a test file held
+ *   75 in 2 of 13 runs). A run still going after 10 minutes (a test file held
  *   open by a timer) is killed and run again with the flag, so a hang cannot
  *   stall CI.
  * - bun: `bun test --timeout 120000 ./npm/tests/` (the same compiled tests;
@@ -82,7 +82,7 @@ async function command(runtime: Runtime): Promise<[string, string[]]> {
  * How long the node run may take before it counts as held open; a full run
  * takes about 4 minutes on a 2-core machine.
  */
-const NODE_WATCHDOG_MS = 12 * 60_000;
+const NODE_WATCHDOG_MS = 10 * 60_000;
 
 /** What one run of the runner gave. */
 interface Run {
