@@ -477,6 +477,23 @@ describe("ConnectionPool rule 5: idle and lifespan recycling", () => {
     await pool.close();
   });
 
+  it("starts the clock refresh with the first lease out, before any idle timer is due", async () => {
+    const connector = new ManualConnector();
+    const { pool, clock } = newPool(connector, { maxIdleSeconds: 300 });
+    await pool.use(() => {}); // idle since 0: its idle timer is due at 300 s
+    await clock.tickAsync(290_000);
+    const lease = await pool.get();
+    await clock.tickAsync(9_900); // released at 299.9 s, before that timer fires
+    lease.release();
+    // Stamped from a reading at most 1 s old (>= 298.9 s): idle under 300 s at 595 s.
+    await clock.tickAsync(295_100);
+    const again = await pool.get();
+    assert.equal(again.connection, lease.connection);
+    assert.equal(connector.createCalls, 1);
+    again.release();
+    await pool.close();
+  });
+
   it("gives no new caller a connection past its lifespan and closes it when its last caller leaves", async () => {
     const connector = new ManualConnector();
     const { pool, clock } = newPool(connector, {

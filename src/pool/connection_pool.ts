@@ -701,8 +701,11 @@ export class ConnectionPool<C> implements AsyncDisposable {
           this.#retire(slot, "idle");
           continue;
         }
-        // A caller is about to hold a lease: keep the readings coming (a compare while armed).
-        this.#scheduleMaintenance(now + this.#refreshMs);
+        // The first lease out starts the readings; #maintain keeps them
+        // coming while any lease is held, so later hand-outs need not.
+        if (this.#active === 0) {
+          this.#scheduleMaintenance(now + this.#refreshMs);
+        }
       }
       if (now >= slot.retireAt) {
         this.#retire(slot, "lifespan");
