@@ -31,6 +31,32 @@ export interface SummaryParser {
   line(text: string): void;
   /** The counts so far. */
   counts(): TestCounts;
+  /**
+   * The failed tests so far, one line each (name, and where the runner says
+   * it: location and the error's first line), so that the end of a long log
+   * still names them.
+   */
+  failures(): string[];
+}
+
+/** At most this many failures are named; the rest are counted. */
+export const MAX_NAMED_FAILURES = 20;
+
+/**
+ * The lines `scripts/test.ts` prints before the summary line: one per failed
+ * test, at most {@linkcode MAX_NAMED_FAILURES}, then how many more.
+ *
+ * @param failures What a parser's `failures()` or {@linkcode denoJunitFailures} gave.
+ * @returns The lines to print (none when nothing failed).
+ */
+export function failureLines(failures: string[]): string[] {
+  const lines = failures.slice(0, MAX_NAMED_FAILURES).map((failure) =>
+    `failed: ${failure}`
+  );
+  if (failures.length > MAX_NAMED_FAILURES) {
+    lines.push(`failed: ... and ${failures.length - MAX_NAMED_FAILURES} more`);
+  }
+  return lines;
 }
 
 const ENTITIES: Record<string, string> = {
@@ -60,17 +86,48 @@ function unescapeXml(text: string): string {
  * @returns The leaf counts.
  */
 export function denoJunitCounts(xml: string): TestCounts {
-  const cases: { name: string; status: "passed" | "failed" | "skipped" }[] = [];
+  const counts: TestCounts = { passed: 0, failed: 0, skipped: 0 };
+  for (const { status } of countedJunitCases(xml)) counts[status]++;
+  return counts;
+}
+
+/**
+ * The failed tests of a `deno test --junit-path` report, counted as
+ * {@linkcode denoJunitCounts} counts them, each with its failure message.
+ *
+ * @param xml The JUnit report.
+ * @returns One line per failed test.
+ */
+export function denoJunitFailures(xml: string): string[] {
+  return countedJunitCases(xml)
+    .filter(({ status }) => status === "failed")
+    .map(({ name, message }) => message === "" ? name : `${name}: ${message}`);
+}
+
+interface JunitCase {
+  name: string;
+  status: "passed" | "failed" | "skipped";
+  /** The failure's message, first line; empty when none. */
+  message: string;
+}
+
+/** The cases of a JUnit report that count as tests (see denoJunitCounts). */
+function countedJunitCases(xml: string): JunitCase[] {
+  const cases: JunitCase[] = [];
   const testcase =
     /<testcase\s+name="([^"]*)"[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g;
   for (const match of xml.matchAll(testcase)) {
     const body = match[2] ?? "";
-    const status = /<(failure|error)\b/.test(body)
+    const failure = /<(?:failure|error)\b(?:[^>]*?\smessage="([^"]*)")?/.exec(
+      body,
+    );
+    const status = failure !== null
       ? "failed"
       : /<skipped\b/.test(body)
       ? "skipped"
       : "passed";
-    cases.push({ name: unescapeXml(match[1]), status });
+    const message = firstLine(unescapeXml(failure?.[1] ?? ""));
+    cases.push({ name: unescapeXml(match[1]), status, message });
   }
   const parents = new Set<string>();
   const failedParents = new Set<string>();
@@ -82,28 +139,73 @@ export function denoJunitCounts(xml: string): TestCounts {
       if (status === "failed") failedParents.add(prefix);
     }
   }
-  const counts: TestCounts = { passed: 0, failed: 0, skipped: 0 };
-  for (const { name, status } of cases) {
-    if (!parents.has(name)) counts[status]++;
-    else if (status === "failed" && !failedParents.has(name)) counts.failed++;
-  }
-  return counts;
+  return cases.filter(({ name, status }) =>
+    !parents.has(name) || (status === "failed" && !failedParents.has(name))
+  );
+}
+
+function firstLine(text: string): string {
+  return text.trim().split("\n", 1)[0].trim();
 }
 
 /**
  * Reads the closing lines of Node's TAP reporter (`# pass 7`, `# fail 0`,
  * `# cancelled 0`, `# skipped 0`, `# todo 0`). The last value wins, so a
  * test's own output echoed as a TAP comment cannot override the summary.
- * Cancelled tests (timeouts, a hanging file) count as failed.
+ * Cancelled tests (timeouts, a hanging file) count as failed. Failures are
+ * named from the `not ok` lines, with the location and first error line of
+ * their YAML block; a suite whose only failure is its children's is left out.
  */
 export function nodeTapParser(): SummaryParser {
   const figures: Record<string, number> = {};
+  const failures: string[] = [];
+  // The failure being read: its name, then what its YAML block says.
+  let open: { name: string; location: string; error: string } | undefined;
+  let errorNext = false;
+  let suiteOnly = false;
+  const close = () => {
+    // A suite that failed only through its children is named by them.
+    if (open !== undefined && !suiteOnly) {
+      const where = open.location === "" ? "" : ` (${open.location})`;
+      const error = open.error === "" ? "" : `: ${open.error}`;
+      failures.push(`${open.name}${where}${error}`);
+    }
+    open = undefined;
+    errorNext = false;
+    suiteOnly = false;
+  };
   return {
     line(text) {
+      const trimmed = text.trim();
       const match = /^# (pass|fail|cancelled|skipped|todo) (\d+)$/.exec(
         text.trimEnd(),
       );
       if (match !== null) figures[match[1]] = Number(match[2]);
+      const notOk = /^not ok \d+ - (.*?)(?: # .*)?$/.exec(trimmed);
+      if (notOk !== null) {
+        close();
+        open = { name: notOk[1], location: "", error: "" };
+        return;
+      }
+      if (open === undefined) return;
+      if (trimmed === "..." || /^(?:ok|# Subtest:) /.test(trimmed)) {
+        close();
+      } else if (errorNext) {
+        open.error = trimmed;
+        errorNext = false;
+      } else if (trimmed.startsWith("location: ")) {
+        open.location = trimmed.slice(10).replace(/^'|'$/g, "");
+      } else if (trimmed === "failureType: 'subtestsFailed'") {
+        suiteOnly = true;
+      } else if (/^error: [|>]-?$/.test(trimmed)) {
+        errorNext = true;
+      } else if (trimmed.startsWith("error: ")) {
+        open.error = trimmed.slice(7).replace(/^'|'$/g, "");
+      }
+    },
+    failures: () => {
+      close();
+      return [...failures];
     },
     counts: () => ({
       passed: figures.pass ?? 0,
@@ -113,14 +215,21 @@ export function nodeTapParser(): SummaryParser {
   };
 }
 
-/** Reads Bun's closing lines (` 7 pass`, ` 0 fail`, ` 1 skip`, ` 1 todo`). */
+/**
+ * Reads Bun's closing lines (` 7 pass`, ` 0 fail`, ` 1 skip`, ` 1 todo`),
+ * and its `(fail) suite > test [1.00ms]` lines for the failures.
+ */
 export function bunParser(): SummaryParser {
   const figures: Record<string, number> = {};
+  const failures: string[] = [];
   return {
     line(text) {
       const match = /^ *(\d+) (pass|fail|skip|todo)$/.exec(text.trimEnd());
       if (match !== null) figures[match[2]] = Number(match[1]);
+      const failed = /^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/.exec(text.trim());
+      if (failed !== null) failures.push(failed[1]);
     },
+    failures: () => [...failures],
     counts: () => ({
       passed: figures.pass ?? 0,
       failed: figures.fail ?? 0,

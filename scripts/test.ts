@@ -1,7 +1,8 @@
 /**
  * Runs the test suite on one runtime, streams its output through, and
  * prints as its last line `<runtime>: N passed, N failed` (plus
- * `, N skipped` when some were). Exits non-zero on any failure, a failing
+ * `, N skipped` when some were), after a `failed: <test>` line for each
+ * failed test (so that the end of the log names them). Exits non-zero on any failure, a failing
  * runner, or a run with no passing test.
  *
  * Usage: `deno run -A scripts/test.ts <deno|node|bun> [args]`
@@ -27,6 +28,8 @@
 
 import {
   denoJunitCounts,
+  denoJunitFailures,
+  failureLines,
   LineSplitter,
   type Runtime,
   summaryLine,
@@ -173,8 +176,11 @@ if (run.overdue) {
 const { status, parser } = run;
 
 let counts: TestCounts;
-if (parser !== undefined) counts = parser.counts();
-else {
+let failures: string[] = [];
+if (parser !== undefined) {
+  counts = parser.counts();
+  failures = parser.failures();
+} else {
   let xml = "";
   try {
     xml = Deno.readTextFileSync(junitPath);
@@ -183,6 +189,7 @@ else {
     // No report: deno failed before running tests; zero passes fails the run.
   }
   counts = denoJunitCounts(xml);
+  failures = denoJunitFailures(xml);
 }
 const failed = status.code !== 0 || counts.failed > 0 || counts.passed === 0;
 if (status.code !== 0 && counts.failed === 0) {
@@ -192,5 +199,7 @@ if (status.code !== 0 && counts.failed === 0) {
     }`,
   );
 }
+// Named again here because CI may keep only the end of a long log.
+for (const line of failureLines(failures)) console.log(line);
 console.log(summaryLine(runtime, counts));
 Deno.exit(failed ? (status.code !== 0 ? status.code : 1) : 0);

@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import {
   bunParser,
   denoJunitCounts,
+  denoJunitFailures,
+  failureLines,
   LineSplitter,
+  MAX_NAMED_FAILURES,
   nodeTapParser,
   summaryLine,
   type SummaryParser,
@@ -49,6 +52,78 @@ const DENO_JUNIT = `<?xml version="1.0" encoding="UTF-8"?>
         </testcase>
     </testsuite>
 </testsuites>
+`;
+
+// What node 20's TAP reporter prints for: describe "outer" { it "fine",
+// it "bad one" (assert.strictEqual(1, 2, "one is not two")), describe "inner"
+// { it "bad two" (throws "boom\nsecond line") } } (stacks shortened).
+const NODE_TAP_FAILURES = `TAP version 13
+# Subtest: outer
+    # Subtest: fine
+    ok 1 - fine
+      ---
+      duration_ms: 0.5654
+      ...
+    # Subtest: bad one
+    not ok 2 - bad one
+      ---
+      duration_ms: 0.953456
+      location: '/tmp/a.test.mjs:5:3'
+      failureType: 'testCodeFailure'
+      error: |-
+        one is not two
+        
+        1 !== 2
+        
+      code: 'ERR_ASSERTION'
+      name: 'AssertionError'
+      stack: |-
+        TestContext.<anonymous> (file:///tmp/a.test.mjs:5:32)
+      ...
+    # Subtest: inner
+        # Subtest: bad two
+        not ok 1 - bad two
+          ---
+          duration_ms: 0.132987
+          location: '/tmp/a.test.mjs:6:29'
+          failureType: 'testCodeFailure'
+          error: |-
+            boom
+            second line
+          code: 'ERR_TEST_FAILURE'
+          ...
+        1..1
+    not ok 3 - inner
+      ---
+      duration_ms: 0.293877
+      type: 'suite'
+      location: '/tmp/a.test.mjs:6:3'
+      failureType: 'subtestsFailed'
+      error: '1 subtest failed'
+      code: 'ERR_TEST_FAILURE'
+      ...
+    1..3
+not ok 1 - outer
+  ---
+  duration_ms: 2.779528
+  type: 'suite'
+  location: '/tmp/a.test.mjs:3:1'
+  failureType: 'subtestsFailed'
+  error: '2 subtests failed'
+  code: 'ERR_TEST_FAILURE'
+  ...
+# Subtest: /tmp/b.test.mjs
+not ok 2 - /tmp/b.test.mjs
+  ---
+  duration_ms: 40.1
+  location: '/tmp/b.test.mjs:1:1'
+  failureType: 'testCodeFailure'
+  error: 'test failed'
+  ...
+1..2
+# tests 4
+# pass 1
+# fail 3
 `;
 
 function feed(parser: SummaryParser, output: string): SummaryParser {
@@ -102,6 +177,44 @@ describe("test summary", () => {
       ].join("\n"),
     );
     assert.deepEqual(parser.counts(), { passed: 3, failed: 2, skipped: 3 });
+  });
+
+  it("names Node's failed tests with location and first error line, not the suites around them", () => {
+    assert.deepEqual(feed(nodeTapParser(), NODE_TAP_FAILURES).failures(), [
+      "bad one (/tmp/a.test.mjs:5:3): one is not two",
+      "bad two (/tmp/a.test.mjs:6:29): boom",
+      "/tmp/b.test.mjs (/tmp/b.test.mjs:1:1): test failed",
+    ]);
+    assert.deepEqual(feed(nodeTapParser(), "ok 1 - fine\n").failures(), []);
+  });
+
+  it("names Bun's failed tests", () => {
+    const parser = feed(
+      bunParser(),
+      "(pass) outer > passes [0.10ms]\n(fail) outer > fails [1.20ms]\n(fail) lone\n 1 pass\n 2 fail\n",
+    );
+    assert.deepEqual(parser.failures(), ["outer > fails", "lone"]);
+  });
+
+  it("names Deno's failed leaves with their messages", () => {
+    assert.deepEqual(denoJunitFailures(DENO_JUNIT), [
+      "hook fails: Uncaught Error: hook",
+      "outer > fails: Uncaught AssertionError",
+    ]);
+    assert.deepEqual(denoJunitFailures(""), []);
+  });
+
+  it("prints at most the first failures by name, then how many more", () => {
+    assert.deepEqual(failureLines([]), []);
+    assert.deepEqual(failureLines(["a", "b"]), ["failed: a", "failed: b"]);
+    const many = Array.from(
+      { length: MAX_NAMED_FAILURES + 3 },
+      (_, i) => `t${i}`,
+    );
+    const lines = failureLines(many);
+    assert.equal(lines.length, MAX_NAMED_FAILURES + 1);
+    assert.equal(lines[0], "failed: t0");
+    assert.equal(lines.at(-1), "failed: ... and 3 more");
   });
 
   it("reads Bun's closing lines", () => {
