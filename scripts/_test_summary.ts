@@ -181,10 +181,15 @@ export function nodeTapParser(): SummaryParser {
         text.trimEnd(),
       );
       if (match !== null) figures[match[1]] = Number(match[2]);
-      const notOk = /^not ok \d+ - (.*?)(?: # .*)?$/.exec(trimmed);
+      const notOk = /^not ok \d+ - (.*?)(?: # (TODO|SKIP)\b.*)?$/i.exec(
+        trimmed,
+      );
       if (notOk !== null) {
         close();
-        open = { name: notOk[1], location: "", error: "" };
+        // A todo that fails is not a failure (Node counts it under todo).
+        if (notOk[2] === undefined) {
+          open = { name: notOk[1], location: "", error: "" };
+        }
         return;
       }
       if (open === undefined) return;

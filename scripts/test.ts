@@ -2,8 +2,8 @@
  * Runs the test suite on one runtime, streams its output through, and
  * prints as its last line `<runtime>: N passed, N failed` (plus
  * `, N skipped` when some were), after a `failed: <test>` line for each
- * failed test (so that the end of the log names them). Exits non-zero on any failure, a failing
- * runner, or a run with no passing test.
+ * failed test (so that the end of the log names them). Exits non-zero on
+ * any failure, a failing runner, or a run with no passing test.
  *
  * Usage: `deno run -A scripts/test.ts <deno|node|bun> [args]`
  *

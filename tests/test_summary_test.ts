@@ -186,6 +186,14 @@ describe("test summary", () => {
       "/tmp/b.test.mjs (/tmp/b.test.mjs:1:1): test failed",
     ]);
     assert.deepEqual(feed(nodeTapParser(), "ok 1 - fine\n").failures(), []);
+    // A failing todo is counted under todo, not named as a failure.
+    assert.deepEqual(
+      feed(
+        nodeTapParser(),
+        "not ok 1 - later # TODO\n  ---\n  error: 'x'\n  ...\n",
+      ).failures(),
+      [],
+    );
   });
 
   it("names Bun's failed tests", () => {
