@@ -318,6 +318,44 @@ function classifyError(
   return "other";
 }
 
+/**
+ * What must hold once a pool closed and its connector went idle: every
+ * connection it made closed exactly once, none leaked, never more than
+ * `maxSize` open at once, and nobody left active or waiting.
+ */
+function checkClosed(
+  s: PoolStats,
+  connector: ConnectorCounts,
+  inner: SoakInner,
+  maxSize: number,
+  violate: (what: string) => void,
+): void {
+  if (s.connectionsCreated !== s.connectionsClosed) {
+    violate(
+      `after close(): created ${s.connectionsCreated} but closed ${s.connectionsClosed}`,
+    );
+  }
+  if (s.size !== 0 || s.activeCallers !== 0 || s.waitingCallers !== 0) {
+    violate(`after close(): ${JSON.stringify(s)}`);
+  }
+  if (connector.created !== connector.closed || connector.open !== 0) {
+    violate(
+      `connector: ${connector.created} created, ${connector.closed} closed, ${connector.open} open`,
+    );
+  }
+  if (connector.unexpectedCloses !== 0 || inner.doubleCloses !== 0) {
+    violate(
+      `${
+        connector.unexpectedCloses + inner.doubleCloses
+      } connections closed twice`,
+    );
+  }
+  if (inner.open !== 0) violate(`${inner.open} connections leaked`);
+  if (inner.maxOpen > maxSize) {
+    violate(`${inner.maxOpen} connections open at once (maxSize ${maxSize})`);
+  }
+}
+
 function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
@@ -637,34 +675,11 @@ async function soak(
   const statsAfterClose = pool.stats();
   const connector = faulty.counts;
   const s = statsAfterClose;
-  if (s.connectionsCreated !== s.connectionsClosed) {
-    violate(
-      `after close(): created ${s.connectionsCreated} but closed ${s.connectionsClosed}`,
-    );
-  }
-  if (s.size !== 0 || s.activeCallers !== 0 || s.waitingCallers !== 0) {
-    violate(`after close(): ${JSON.stringify(s)}`);
-  }
-  if (connector.created !== connector.closed || connector.open !== 0) {
-    violate(
-      `connector: ${connector.created} created, ${connector.closed} closed, ${connector.open} open`,
-    );
-  }
+  checkClosed(s, connector, inner, maxSize, violate);
   if (s.connectionsCreated !== connector.created) {
     violate(
       `stats.connectionsCreated ${s.connectionsCreated} but the connector handed out ${connector.created}`,
     );
-  }
-  if (connector.unexpectedCloses !== 0 || inner.doubleCloses !== 0) {
-    violate(
-      `${
-        connector.unexpectedCloses + inner.doubleCloses
-      } connections closed twice`,
-    );
-  }
-  if (inner.open !== 0) violate(`${inner.open} connections leaked`);
-  if (inner.maxOpen > maxSize) {
-    violate(`${inner.maxOpen} connections open at once (maxSize ${maxSize})`);
   }
   if (connector.maxCreatesInFlight > maxConcurrentCreates) {
     violate(
@@ -1090,31 +1105,7 @@ export async function runProfile(
   await delay(0);
   const statsAfterClose = pool.stats();
   const counts = faulty.counts;
-  const s = statsAfterClose;
-  if (s.connectionsCreated !== s.connectionsClosed) {
-    violate(
-      `after close(): created ${s.connectionsCreated} but closed ${s.connectionsClosed}`,
-    );
-  }
-  if (s.size !== 0 || s.activeCallers !== 0 || s.waitingCallers !== 0) {
-    violate(`after close(): ${JSON.stringify(s)}`);
-  }
-  if (counts.created !== counts.closed || counts.open !== 0) {
-    violate(
-      `connector: ${counts.created} created, ${counts.closed} closed, ${counts.open} open`,
-    );
-  }
-  if (counts.unexpectedCloses !== 0 || inner.doubleCloses !== 0) {
-    violate(
-      `${
-        counts.unexpectedCloses + inner.doubleCloses
-      } connections closed twice`,
-    );
-  }
-  if (inner.open !== 0) violate(`${inner.open} connections leaked`);
-  if (inner.maxOpen > maxSize) {
-    violate(`${inner.maxOpen} connections open at once (maxSize ${maxSize})`);
-  }
+  checkClosed(statsAfterClose, counts, inner, maxSize, violate);
   const settled = Object.values(outcomes).reduce((a, b) => a + b, 0);
   if (settled !== config.callers) {
     violate(`${config.callers - settled} callers never settled`);
