@@ -56,8 +56,13 @@ export type { Clock } from "./src/pool/clock.ts";
 
 // Errors callers catch
 export {
+  AuthenticationFailed,
   ConnectionFailed,
   ConnectionsExhausted,
+  EntityNotFound,
+  OperationTimeout,
   PoolClosed,
   PoolError,
+  RequestFailed,
 } from "./src/pool/errors.ts";
+export type { RequestFailedOptions } from "./src/pool/errors.ts";

@@ -1,10 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  AuthenticationFailed,
   ConnectionFailed,
   ConnectionsExhausted,
+  EntityNotFound,
+  OperationTimeout,
   PoolClosed,
   PoolError,
+  RequestFailed,
 } from "../src/pool/errors.ts";
 
 describe("pool errors", () => {
@@ -41,6 +45,42 @@ describe("pool errors", () => {
     });
     assert.ok(foreign instanceof PoolError);
     assert.ok(foreign instanceof PoolClosed);
+    assert.ok(!(foreign instanceof ConnectionFailed));
+  });
+
+  it("give each service refusal its own code, with the status, the service's code and the entity", () => {
+    const cause = new Error("404 not found");
+    const missing = new EntityNotFound("Cannot send to queue 'q'", "q", {
+      statusCode: 404,
+      serviceCode: "MessagingEntityNotFound",
+      cause,
+    });
+    assert.equal(missing.name, "EntityNotFound");
+    assert.equal(missing.code, "ENTITY_NOT_FOUND");
+    assert.equal(missing.entity, "q");
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.serviceCode, "MessagingEntityNotFound");
+    assert.equal(missing.cause, cause);
+    assert.ok(missing instanceof RequestFailed);
+    assert.ok(!(missing instanceof AuthenticationFailed));
+    assert.equal(new AuthenticationFailed("401").code, "AUTHENTICATION_FAILED");
+    assert.equal(new RequestFailed("412").code, "REQUEST_FAILED");
+    assert.equal(new OperationTimeout("late").code, "OPERATION_TIMEOUT");
+    assert.ok(!(new OperationTimeout("late") instanceof RequestFailed));
+  });
+
+  it("recognise a subclass from another copy as an instance of its parents", () => {
+    const brand = Symbol.for("azure-clients-toolbox.PoolError");
+    const kinds = Symbol.for("azure-clients-toolbox.PoolError.kinds");
+    const foreign = Object.assign(new Error("Cannot open"), {
+      name: "AuthenticationFailed",
+      [brand]: true,
+      [kinds]: ["AuthenticationFailed", "RequestFailed", "PoolError"],
+    });
+    assert.ok(foreign instanceof AuthenticationFailed);
+    assert.ok(foreign instanceof RequestFailed);
+    assert.ok(foreign instanceof PoolError);
+    assert.ok(!(foreign instanceof EntityNotFound));
     assert.ok(!(foreign instanceof ConnectionFailed));
   });
 });

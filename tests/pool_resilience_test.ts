@@ -11,7 +11,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ConnectionPool } from "../src/pool/connection_pool.ts";
 import type { Connector } from "../src/pool/connector.ts";
-import { ConnectionFailed } from "../src/pool/errors.ts";
+import { AuthenticationFailed, ConnectionFailed } from "../src/pool/errors.ts";
 import type { Lease } from "../src/pool/lease.ts";
 import type { ConnectionPoolOptions } from "../src/pool/options.ts";
 import { FakeClock, flushMicrotasks } from "../src/testing/fake_clock.ts";
@@ -279,6 +279,54 @@ describe("ConnectionPool with a service that is down", () => {
     for (const caller of callers) {
       if (caller.value !== undefined) caller.value.release();
     }
+    await pool.close();
+  });
+});
+
+describe("ConnectionPool with a connector that classifies a refusal", () => {
+  it("gives a RequestFailed from ready to every waiting caller at once, and again until the next probe succeeds", async () => {
+    const clock = new FakeClock();
+    const connector = new ManualConnector();
+    const refused = new AuthenticationFailed("the key was refused", {
+      statusCode: 401,
+    });
+    connector.readyAnswer = refused;
+    const pool = new ConnectionPool(connector, {
+      clock,
+      acquireTimeoutSeconds: 60,
+      breakerProbeSeconds: 1,
+    });
+    const first = track(pool.get());
+    const second = track(pool.get());
+    await flushMicrotasks();
+    assert.equal(clock.now(), 0, "no time passed");
+    assert.equal(first.error, refused, "the connector's error, unwrapped");
+    assert.equal(second.error, refused);
+    assert.equal(connector.createCalls, 1, "one open answered both");
+    assert.equal(pool.stats().breakerState, "open");
+    // Until the probe is due, callers get the same answer without an open.
+    await assert.rejects(pool.get(), (error) => error === refused);
+    assert.equal(connector.createCalls, 1);
+    // The key is fixed: the next probe serves.
+    connector.readyAnswer = true;
+    await clock.tickAsync(1000);
+    const lease = await pool.get();
+    assert.equal(connector.createCalls, 2);
+    assert.equal(pool.stats().breakerState, "closed");
+    lease.release();
+    await pool.close();
+  });
+
+  it("still wraps a plain connector error in ConnectionFailed", async () => {
+    const clock = new FakeClock();
+    const connector = new ManualConnector();
+    const cause = new Error("ECONNREFUSED");
+    connector.createError = cause;
+    const pool = new ConnectionPool(connector, { clock });
+    const caller = track(pool.get({ acquireTimeoutSeconds: 5 }));
+    await clock.tickAsync(1000);
+    assert.ok(caller.error instanceof ConnectionFailed);
+    assert.equal((caller.error as ConnectionFailed).cause, cause);
     await pool.close();
   });
 });

@@ -57,3 +57,17 @@ export type {
   ManagedPoolDefaults,
   ManagedPoolOptions,
 } from "../managed/pool_options.ts";
+
+// Errors callers catch: the package's, and the SDK's that pass through
+export {
+  AuthenticationFailed,
+  ConnectionFailed,
+  ConnectionsExhausted,
+  EntityNotFound,
+  OperationTimeout,
+  PoolClosed,
+  PoolError,
+  RequestFailed,
+} from "../pool/errors.ts";
+export type { RequestFailedOptions } from "../pool/errors.ts";
+export { ErrorResponse } from "@azure/cosmos";

@@ -51,3 +51,17 @@ export type {
   AmqpConnectionOptions,
   AmqpCredential,
 } from "../managed/amqp_options.ts";
+
+// Errors callers catch: the package's, and the SDK's that pass through
+export {
+  AuthenticationFailed,
+  ConnectionFailed,
+  ConnectionsExhausted,
+  EntityNotFound,
+  OperationTimeout,
+  PoolClosed,
+  PoolError,
+  RequestFailed,
+} from "../pool/errors.ts";
+export type { RequestFailedOptions } from "../pool/errors.ts";
+export { MessagingError } from "@azure/event-hubs";

@@ -29,7 +29,7 @@
  * @module
  */
 
-import { ConnectionFailed } from "./errors.ts";
+import { ConnectionFailed, RequestFailed } from "./errors.ts";
 import type { PoolStats } from "./stats.ts";
 import { errorName } from "./_logger.ts";
 
@@ -61,8 +61,16 @@ export interface OpenPolicy {
    * that no connection is ready or opening.
    */
   failFast(now: number): boolean;
-  /** The error for a caller that fails fast; its message says why. */
-  failure(poolId: string, what: string, now: number): ConnectionFailed;
+  /**
+   * The error for a caller that fails fast; its message says why. A
+   * `RequestFailed` from the connector (the service refused, rather than
+   * failed) is given as is.
+   */
+  failure(
+    poolId: string,
+    what: string,
+    now: number,
+  ): ConnectionFailed | RequestFailed;
 }
 
 /** The breaker's settings, in milliseconds. */
@@ -169,7 +177,11 @@ export class CircuitBreaker implements OpenPolicy {
     this.#remember(false);
     const { initialBackoffMs, maxBackoffMs, openAfterMs, minimumFailures } =
       this.#settings;
-    if (this.#state === "half-open") {
+    if (error instanceof RequestFailed && this.#state !== "open") {
+      // The service answered (a refused key, a missing entity): no streak
+      // is needed, and retrying before the next probe would only repeat it.
+      this.#trip(now);
+    } else if (this.#state === "half-open") {
       this.#trip(now);
     } else if (this.#state === "closed") {
       const ceiling = Math.min(
@@ -193,8 +205,14 @@ export class CircuitBreaker implements OpenPolicy {
     return this.#state === "open" && now < this.#nextOpenAt;
   }
 
-  failure(poolId: string, what: string, now: number): ConnectionFailed {
+  failure(
+    poolId: string,
+    what: string,
+    now: number,
+  ): ConnectionFailed | RequestFailed {
     const cause = this.#lastError ?? this.#lastFailure;
+    // The service's own answer says more than the breaker's statistics.
+    if (cause instanceof RequestFailed) return cause;
     const recent = this.#recent.slice(-RECENT);
     const failed = recent.filter((ok) => !ok).length;
     const evidence = `${failed} of the last ${recent.length} opens failed, ${

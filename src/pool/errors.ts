@@ -12,6 +12,22 @@ const BRAND: unique symbol = Symbol.for(
   "azure-clients-toolbox.PoolError",
 ) as never;
 
+/** The class names of an error's chain, for `instanceof` across copies. */
+const KINDS: unique symbol = Symbol.for(
+  "azure-clients-toolbox.PoolError.kinds",
+) as never;
+
+/** The names of `ctor` and its ancestors up to (not including) `Error`. */
+function kindsOf(ctor: unknown): string[] {
+  const kinds: string[] = [];
+  for (
+    let c = ctor as { name?: string } | null;
+    typeof c === "function" && c !== Error;
+    c = Object.getPrototypeOf(c)
+  ) kinds.push(c.name!);
+  return kinds;
+}
+
 /**
  * Base class of every error the pool raises on purpose.
  *
@@ -40,7 +56,8 @@ export class PoolError extends Error {
     super(message, options);
     this.name = "PoolError";
     this.code = code;
-    (this as unknown as Record<symbol, boolean>)[BRAND] = true;
+    (this as unknown as Record<symbol, unknown>)[BRAND] = true;
+    (this as unknown as Record<symbol, unknown>)[KINDS] = kindsOf(new.target);
   }
 
   /**
@@ -49,10 +66,15 @@ export class PoolError extends Error {
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this !== PoolError) {
-      return Function.prototype[Symbol.hasInstance].call(this, value) ||
-        (typeof value === "object" && value !== null &&
-          (value as Record<symbol, unknown>)[BRAND] === true &&
-          (value as Error).name === this.name);
+      if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+      if (
+        typeof value !== "object" || value === null ||
+        (value as Record<symbol, unknown>)[BRAND] !== true
+      ) return false;
+      const kinds = (value as Record<symbol, unknown>)[KINDS];
+      return Array.isArray(kinds)
+        ? kinds.includes(this.name)
+        : (value as Error).name === this.name;
     }
     return typeof value === "object" && value !== null &&
       (value as Record<symbol, unknown>)[BRAND] === true;
@@ -139,5 +161,162 @@ export class PoolClosed extends PoolError {
       options,
     );
     this.name = "PoolClosed";
+  }
+}
+
+/**
+ * Thrown when an operation ran past its own deadline
+ * (`operationTimeoutSeconds` of a managed client). The connection it ran on
+ * was replaced: an operation that hangs usually means a connection that died
+ * without a word. The operation may still have reached the service.
+ *
+ * @example Catching a timed-out send
+ * ```ts
+ * import { OperationTimeout } from "@azure-clients/toolbox";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new OperationTimeout("Cannot send a message to orders: no answer within 10 s");
+ * assert.equal(error.code, "OPERATION_TIMEOUT");
+ * ```
+ */
+export class OperationTimeout extends PoolError {
+  /**
+   * Constructs the error.
+   *
+   * @param message The operation, where it went, and how long it ran.
+   * @param options `cause`, passed to `Error`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "OPERATION_TIMEOUT", options);
+    this.name = "OperationTimeout";
+  }
+}
+
+/** What a service's refusal carries besides its message. */
+export interface RequestFailedOptions extends ErrorOptions {
+  /** The HTTP status, or the status an AMQP condition stands for (401, 404). */
+  statusCode?: number;
+  /** The service's own error code (`"BlobNotFound"`, `"MessagingEntityNotFound"`). */
+  serviceCode?: string;
+}
+
+/**
+ * Thrown when the service answered an operation (or the proof of a new
+ * connection) with a refusal that retrying will not change: the service is
+ * up, the request is wrong. `statusCode` and `serviceCode` say what it
+ * answered; `cause` is the SDK's error, unchanged. Its subclasses name the
+ * configuration mistakes: {@linkcode AuthenticationFailed} and
+ * {@linkcode EntityNotFound}.
+ *
+ * A connector whose `create` or `ready` throws a `RequestFailed` has
+ * classified the failure itself: the pool gives it to its callers as is, at
+ * once, instead of retrying opens until their deadline.
+ *
+ * @example A refusal with the service's status and code
+ * ```ts
+ * import { RequestFailed } from "@azure-clients/toolbox";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new RequestFailed("Cannot download blob 'a.csv': 412 ConditionNotMet", {
+ *   statusCode: 412,
+ *   serviceCode: "ConditionNotMet",
+ * });
+ * assert.equal(error.code, "REQUEST_FAILED");
+ * assert.equal(error.statusCode, 412);
+ * ```
+ */
+export class RequestFailed extends PoolError {
+  /** The HTTP status (or the one an AMQP condition stands for), if known. */
+  readonly statusCode: number | undefined;
+  /** The service's own error code, if it gave one. */
+  readonly serviceCode: string | undefined;
+
+  /**
+   * Constructs the error.
+   *
+   * @param message What was attempted, where (entity, host) and the answer.
+   * @param options The status, the service's code and `cause`.
+   * @param code The stable code of a subclass.
+   */
+  constructor(
+    message: string,
+    options?: RequestFailedOptions,
+    code = "REQUEST_FAILED",
+  ) {
+    super(message, code, options);
+    this.name = "RequestFailed";
+    this.statusCode = options?.statusCode;
+    this.serviceCode = options?.serviceCode;
+  }
+}
+
+/**
+ * Thrown when the service refused the credential: a wrong key or connection
+ * string, an expired SAS token, or an identity without the role it needs
+ * (HTTP 401 or 403, AMQP `unauthorized-access`). A configuration mistake, not
+ * an outage: retrying with the same credential fails the same way.
+ *
+ * @example Telling a wrong key from an outage
+ * ```ts
+ * import { AuthenticationFailed, RequestFailed } from "@azure-clients/toolbox";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new AuthenticationFailed("Cannot open Service Bus myns/orders: the credential was refused (401)", {
+ *   statusCode: 401,
+ * });
+ * assert.ok(error instanceof RequestFailed);
+ * assert.equal(error.code, "AUTHENTICATION_FAILED");
+ * ```
+ */
+export class AuthenticationFailed extends RequestFailed {
+  /**
+   * Constructs the error.
+   *
+   * @param message What was attempted, where, and the status.
+   * @param options The status, the service's code and `cause`.
+   */
+  constructor(message: string, options?: RequestFailedOptions) {
+    super(message, options, "AUTHENTICATION_FAILED");
+    this.name = "AuthenticationFailed";
+  }
+}
+
+/**
+ * Thrown when the entity an operation names does not exist: a queue, topic,
+ * subscription, event hub, database, container, blob container or Event Grid
+ * topic (HTTP 404 or AMQP `not-found`). `entity` names it. A configuration
+ * mistake, not an outage.
+ *
+ * @example The entity is named
+ * ```ts
+ * import { EntityNotFound } from "@azure-clients/toolbox";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new EntityNotFound("Cannot send to queue 'ordres' on myns: it does not exist", "ordres", {
+ *   statusCode: 404,
+ * });
+ * assert.equal(error.code, "ENTITY_NOT_FOUND");
+ * assert.equal(error.entity, "ordres");
+ * ```
+ */
+export class EntityNotFound extends RequestFailed {
+  /** The entity's name, as the caller gave it. */
+  readonly entity: string;
+
+  /**
+   * Constructs the error.
+   *
+   * @param message What was attempted and where.
+   * @param entity The entity's name.
+   * @param options The status, the service's code and `cause`.
+   */
+  constructor(
+    message: string,
+    entity: string,
+    options?: RequestFailedOptions,
+  ) {
+    super(message, options, "ENTITY_NOT_FOUND");
+    this.name = "EntityNotFound";
+    this.entity = entity;
   }
 }
