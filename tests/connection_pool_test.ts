@@ -572,6 +572,51 @@ describe("ConnectionPool rule 6: invalidate", () => {
   });
 });
 
+describe("ConnectionPool with a connector that watches its connections", () => {
+  /** A ManualConnector whose connections can die on their own. */
+  class WatchingConnector extends ManualConnector {
+    readonly breakers = new Map<TestConnection, (reason: string) => void>();
+    watch(connection: TestConnection, broken: (reason: string) => void) {
+      this.breakers.set(connection, broken);
+    }
+  }
+
+  it("retires a connection the connector saw die: newcomers get another, its callers keep it until they leave", async () => {
+    const connector = new WatchingConnector();
+    const { pool } = newPool(connector, { clientLimit: 10 });
+    const held = await pool.get();
+    const dead = held.connection;
+    assert.equal(connector.breakers.size, 1, "watched once ready");
+    connector.breakers.get(dead)!("disconnected");
+    assert.equal(held.shared.state, "draining");
+    assert.equal(pool.readyConnectionCount, 0);
+    const next = await pool.get();
+    assert.notEqual(next.connection, dead);
+    assert.equal(dead.closeCount, 0, "its caller is not cut off");
+    held.release();
+    await flushMicrotasks();
+    assert.equal(dead.closeCount, 1);
+    // A second report, after the close, changes nothing.
+    connector.breakers.get(dead)!("disconnected");
+    assert.equal(pool.readyConnectionCount, 1);
+    next.release();
+    await pool.close();
+    assert.equal(next.connection.closeCount, 1);
+  });
+
+  it("keeps serving when watch throws", async () => {
+    const connector = new ManualConnector();
+    Object.assign(connector, {
+      watch() {
+        throw new Error("watch bug");
+      },
+    });
+    const { pool } = newPool(connector);
+    assert.equal(await pool.use(() => "served"), "served");
+    await pool.close();
+  });
+});
+
 describe("ConnectionPool rule 7: failed opens are retried while callers wait; callers fail fast only once the breaker opens", () => {
   it("keeps waiting callers queued through failed opens, then fails them with the connector's error once the breaker opens", async () => {
     const connector = new ManualConnector();

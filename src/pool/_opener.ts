@@ -163,6 +163,28 @@ export class Opener<C> {
     return this.#open(slot);
   }
 
+  /**
+   * Asks the connector to watch `slot`'s ready connection, if it can;
+   * `broken` hears of its death. A connector that throws here is left
+   * unwatched: the pool still learns of a dead connection from its callers.
+   */
+  watch(
+    slot: ConnectionRecord<C>,
+    broken: (slot: ConnectionRecord<C>, reason: string) => void,
+  ): void {
+    const watch = this.#connector.watch;
+    if (watch === undefined) return;
+    try {
+      watch.call(
+        this.#connector,
+        slot.connection as C,
+        (reason) => broken(slot, String(reason)),
+      );
+    } catch {
+      // Unwatched; see above.
+    }
+  }
+
   /** Closes a connection, turning a synchronous throw into a rejection. */
   close(connection: C): Promise<void> {
     return call(() => this.#connector.close(connection));

@@ -54,8 +54,8 @@ export type PoolConnectionEventName =
  * One message of the `azure-clients-toolbox:pool:connection` channel.
  *
  * `reason` says why: for `open-failed` the error's name (`TimeoutError`,
- * `Error`), for `retired` `idle`, `lifespan`, `invalidated`, `recycle` or
- * `pool closing`, for `closed` the error's name when the connector's `close`
+ * `Error`), for `retired` `idle`, `lifespan`, `invalidated`, `broken` (the
+ * connector saw it die), `recycle` or `pool closing`, for `closed` the error's name when the connector's `close`
  * failed.
  *
  * @example A retired connection's message

@@ -861,6 +861,13 @@ export class ConnectionPool<C> implements AsyncDisposable {
 
   // ---- lifecycle ---------------------------------------------------------
 
+  /** The connector saw `slot`'s connection die (`Connector.watch`). */
+  readonly #brokenBound = (slot: Slot<C>, reason: string): void => {
+    if (slot.state !== "ready") return;
+    this.#logger?.info(`${this.#id} conn#${slot.id} broken (${reason})`);
+    this.#retire(slot, "broken");
+  };
+
   /**
    * Stops new callers from getting `slot` (invalidated, idle or too old); it
    * closes when its last caller leaves, and its other callers are not cut off.
@@ -1070,6 +1077,7 @@ export class ConnectionPool<C> implements AsyncDisposable {
     this.#metrics?.opened(slot, this.#lastNow);
     this.#announce(slot, "opened");
     this.#logger?.info(`${this.#id} conn#${slot.id} ready`);
+    this.#opener.watch(slot, this.#brokenBound);
     if (this.#recycling !== undefined) this.#recycleOnReady(slot);
     this.#scheduleMaintenance(now + this.#options.maxIdleMs);
     const { maxLifespanMs, lifespanJitter } = this.#options;

@@ -74,6 +74,20 @@ export interface Connector<C> {
    * @param connection The connection to close.
    */
   close(connection: C): Promise<void>;
+  /**
+   * Optional: watches a ready connection for its death on its own (its
+   * socket closed or reset, the server closed it) and calls `broken` when
+   * that happens, so that the pool stops handing it out at once instead of
+   * learning it from callers' errors. The pool calls it once per connection,
+   * after `ready` succeeded; calls to `broken` after the first, or after the
+   * connection was retired, do nothing. Stop watching in `close`.
+   *
+   * @param connection A ready connection.
+   * @param broken Retires the connection (it closes once its callers leave);
+   * `reason` is a short word for logs and channels (`"disconnected"`), never
+   * a secret.
+   */
+  watch?(connection: C, broken: (reason: string) => void): void;
 }
 
 /**
