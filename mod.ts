@@ -58,6 +58,7 @@ export type { Clock } from "./src/pool/clock.ts";
 export {
   AuthenticationFailed,
   ConnectionFailed,
+  ConnectionLost,
   ConnectionsExhausted,
   EntityNotFound,
   OperationTimeout,

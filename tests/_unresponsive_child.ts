@@ -132,7 +132,7 @@ async function makeClient(spec: ChildSpec): Promise<Client> {
       });
       return {
         pooled: true,
-        call: (options) => client.sendMessage("x", options),
+        call: (options) => client.sendBody("x", options),
         close: () => client.close(),
       };
     }
@@ -141,7 +141,7 @@ async function makeClient(spec: ChildSpec): Promise<Client> {
       const client = new ServiceBus({ connectionString: amqp, queueName: "q" });
       return {
         pooled: false,
-        call: (options) => client.sendMessage("x", options),
+        call: (options) => client.sendBody("x", options),
         close: () => client.close(),
       };
     }
@@ -156,7 +156,7 @@ async function makeClient(spec: ChildSpec): Promise<Client> {
       });
       return {
         pooled: true,
-        call: (options) => client.sendEvent("x", options),
+        call: (options) => client.sendBody("x", options),
         close: () => client.close(),
       };
     }
@@ -168,7 +168,7 @@ async function makeClient(spec: ChildSpec): Promise<Client> {
       });
       return {
         pooled: false,
-        call: (options) => client.sendEvent("x", options),
+        call: (options) => client.sendBody("x", options),
         close: () => client.close(),
       };
     }

@@ -400,7 +400,7 @@ describe("backend soak: ManagedServiceBusSender while the broker is killed and r
     await soakAmqp(broker, {
       name: "Service Bus",
       send: (messageId, abortSignal, timeoutSeconds) =>
-        sender.sendMessage({ messageId }, {
+        sender.sendBody({ messageId }, {
           messageId,
           abortSignal,
           acquireTimeoutSeconds: timeoutSeconds,
@@ -446,7 +446,7 @@ describe("backend soak: ManagedEventHubProducer while the broker is killed and r
     await soakAmqp(broker, {
       name: "Event Hubs",
       send: (id, abortSignal, timeoutSeconds) =>
-        producer.sendEvent({ id }, {
+        producer.sendBody({ id }, {
           properties: { id },
           partitionKey: id,
           abortSignal,

@@ -390,18 +390,18 @@ describe("managed clients' strictness", () => {
   it("rejects an unknown per-call option of every send method before sending", async () => {
     await using sender = new ManagedServiceBusSender(SERVICE_BUS);
     assert.match(
-      await rejectionOf(sender.sendMessage("x", { delay: 30000 } as never)),
+      await rejectionOf(sender.sendBody("x", { delay: 30000 } as never)),
       /^Cannot send a message as 'delay' is not an option \(did you mean 'delaySeconds'\?\): known options are delaySeconds, messageId, /,
     );
     assert.match(
       await rejectionOf(
-        sender.sendMessages(["x"], { messageId: "m" } as never),
+        sender.sendBodies(["x"], { messageId: "m" } as never),
       ),
       /^Cannot send messages as 'messageId' is not an option/,
     );
     await using bus = new ServiceBus(SERVICE_BUS);
     assert.match(
-      await rejectionOf(bus.sendMessage("x", { delay: 1 } as never)),
+      await rejectionOf(bus.sendBody("x", { delay: 1 } as never)),
       /^Cannot send a message as 'delay' is not an option/,
     );
     assert.match(
@@ -410,20 +410,26 @@ describe("managed clients' strictness", () => {
     );
     await using hub = new ManagedEventHubProducer(EVENT_HUBS);
     assert.match(
-      await rejectionOf(hub.sendEvent("x", { partition: "1" } as never)),
+      await rejectionOf(hub.sendBody("x", { partition: "1" } as never)),
       /^Cannot send an event as 'partition' is not an option \(did you mean 'partitionKey'\?\)/,
     );
     assert.match(
-      await rejectionOf(hub.sendEvents(["x"], { properties: {} } as never)),
+      await rejectionOf(hub.sendBodies(["x"], { properties: {} } as never)),
       /^Cannot send events as 'properties' is not an option/,
     );
     assert.match(
-      await rejectionOf(hub.sendEventData({ body: 1 }, { key: "k" } as never)),
-      /^Cannot send event data as 'key' is not an option/,
+      await rejectionOf(hub.sendBatch([{ body: 1 }], { key: "k" } as never)),
+      /^Cannot send a batch as 'key' is not an option/,
+    );
+    assert.match(
+      await rejectionOf(
+        sender.sendMessages({ body: "x" }, { messageId: "m" } as never),
+      ),
+      /^Cannot send messages as 'messageId' is not an option/,
     );
     await using producer = new EventHubProducer(EVENT_HUBS);
     assert.match(
-      await rejectionOf(producer.sendEvent("x", { partition: "1" } as never)),
+      await rejectionOf(producer.sendBody("x", { partition: "1" } as never)),
       /^Cannot send an event as 'partition' is not an option/,
     );
     await using cosmos = new Cosmos(COSMOS);

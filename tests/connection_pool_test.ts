@@ -902,7 +902,7 @@ describe("ConnectionPool rule 9: options checked at construction", () => {
       ["maxIdleSeconds", 0, RangeError],
       ["maxIdleSeconds", -1, RangeError],
       ["maxIdleSeconds", NaN, RangeError],
-      ["maxIdleSeconds", Infinity, RangeError],
+      ["maxIdleSeconds", -Infinity, RangeError],
       ["maxLifespanSeconds", 0, RangeError],
       ["acquireTimeoutSeconds", -5, RangeError],
       ["acquireTimeoutSeconds", "60", TypeError],

@@ -100,13 +100,13 @@ describe("ManagedEventHubProducer", () => {
       const producer = managed(broker);
       try {
         for (let i = 0; i < 6; i++) {
-          await producer.sendEvent({ i }, {
+          await producer.sendBody({ i }, {
             partitionKey: "device-7",
             properties: { seq: i },
             contentType: "application/json",
           });
         }
-        await producer.sendEvent("pinned", { partitionId: "3" });
+        await producer.sendBody("pinned", { partitionId: "3" });
         const keyed = broker.events("hub").filter((e) =>
           e.partitionKey === "device-7"
         );
@@ -130,7 +130,7 @@ describe("ManagedEventHubProducer", () => {
           ["pinned"],
         );
         await assert.rejects(
-          producer.sendEvent("x", { partitionKey: "a", partitionId: "1" }),
+          producer.sendBody("x", { partitionKey: "a", partitionId: "1" }),
           TypeError,
         );
         assert.equal(broker.counters.connections, 1);
@@ -150,33 +150,31 @@ describe("ManagedEventHubProducer", () => {
             { length: 20 },
             (_, i) => `${i}`.padEnd(600, "."),
           );
-          const batches = await producer.sendEvents(bodies, {
-            partitionKey: "k",
-          });
-          assert.equal(batches, broker.counters.transfers);
+          const transfersBefore = broker.counters.transfers;
+          await producer.sendBodies(bodies, { partitionKey: "k" });
+          const batches = broker.counters.transfers - transfersBefore;
           assert.ok(batches >= 3 && batches < 20, `${batches} batches`);
           assert.deepEqual(broker.events("hub").map((e) => e.body), bodies);
-          assert.equal(
-            await producer.sendEventData([
-              { body: "a", properties: { kind: "x" } },
-              { body: "b", messageId: "b-1" },
-            ], { partitionId: "1" }),
-            1,
-          );
+          await producer.sendBatch([
+            { body: "a", properties: { kind: "x" } },
+            { body: "b", messageId: "b-1" },
+          ], { partitionId: "1" });
           const last = broker.events("hub", "1").slice(-2);
           assert.deepEqual(last.map((e) => e.body), ["a", "b"]);
           assert.deepEqual(last[0].applicationProperties, { kind: "x" });
           assert.equal(last[1].message.message_id, "b-1");
           // An event that fits no batch: a message-level error, the producer stays.
           await assert.rejects(
-            producer.sendEvents(["x".repeat(5000)]),
+            producer.sendBodies(["x".repeat(5000)]),
             (error: MessagingError) => error.code === "MessageTooLargeError",
           );
           await assert.rejects(
-            producer.sendEventData("nope" as never),
+            producer.sendBatch("nope" as never),
             TypeError,
           );
-          assert.equal(await producer.sendEvents([]), 0);
+          const transfers = broker.counters.transfers;
+          await producer.sendBodies([]);
+          assert.equal(broker.counters.transfers, transfers, "nothing sent");
           assert.equal(producer.pool.stats().connectionsCreated, 1);
           assert.equal(producer.pool.stats().connectionsClosed, 0);
         } finally {
@@ -191,7 +189,7 @@ describe("ManagedEventHubProducer", () => {
       const producer = managed(broker, { maxSize: 2, clientLimit: 100 });
       try {
         await Promise.all(
-          Array.from({ length: 1000 }, (_, i) => producer.sendEvent({ i })),
+          Array.from({ length: 1000 }, (_, i) => producer.sendBody({ i })),
         );
         assert.ok(broker.counters.connections <= 2);
         assert.ok(producer.pool.stats().connectionsCreated <= 2);
@@ -217,7 +215,7 @@ describe("ManagedEventHubProducer", () => {
         const results = await Promise.allSettled(
           Array.from(
             { length: 300 },
-            (_, i) => producer.sendEvent({ i }),
+            (_, i) => producer.sendBody({ i }),
           ),
         );
         assert.ok(broker.counters.dropped > 0);
@@ -246,7 +244,7 @@ describe("ManagedEventHubProducer", () => {
         await Promise.all(
           Array.from(
             { length: 50 },
-            (_, i) => producer.sendEvent({ after: i }),
+            (_, i) => producer.sendBody({ after: i }),
           ),
         );
         if (failed > 0) assert.ok(producer.pool.stats().connectionsClosed > 0);
@@ -265,7 +263,7 @@ describe("ManagedEventHubProducer", () => {
       const unknown = managed(broker, { eventHubName: "nohub" });
       try {
         const results = await Promise.allSettled(
-          Array.from({ length: 10 }, () => refused.sendEvent("x")),
+          Array.from({ length: 10 }, () => refused.sendBody("x")),
         );
         for (const result of results) {
           const error = (result as PromiseRejectedResult).reason;
@@ -282,7 +280,7 @@ describe("ManagedEventHubProducer", () => {
         );
         broker.refuseTokens = false;
         await assert.rejects(
-          unknown.sendEvent("x"),
+          unknown.sendBody("x"),
           (error: ConnectionFailed) =>
             error instanceof ConnectionFailed &&
             (error.cause as MessagingError).code ===
@@ -299,16 +297,16 @@ describe("ManagedEventHubProducer", () => {
   it("recycles a producer idle for maxIdleSeconds and closes everything on close()", async () => {
     await withBroker({ eventHubs: { hub: 1 } }, async (broker) => {
       const producer = managed(broker, { maxIdleSeconds: 0.2 });
-      await producer.sendEvent("first");
+      await producer.sendBody("first");
       await broker.idle();
       assert.equal(producer.pool.stats().connectionsClosed, 1);
-      await producer.sendEvent("second");
+      await producer.sendBody("second");
       assert.equal(broker.counters.connections, 2);
       await producer.close();
       await broker.idle();
       const stats = producer.pool.stats();
       assert.equal(stats.connectionsClosed, stats.connectionsCreated);
-      await assert.rejects(producer.sendEvent("late"), PoolClosed);
+      await assert.rejects(producer.sendBody("late"), PoolClosed);
     });
   });
 
@@ -318,7 +316,7 @@ describe("ManagedEventHubProducer", () => {
       try {
         const reason = new Error("stop");
         await assert.rejects(
-          producer.sendEvents(["x"], {
+          producer.sendBodies(["x"], {
             abortSignal: AbortSignal.abort(reason),
           }),
           (error) => error === reason,
@@ -351,7 +349,7 @@ describe("ManagedEventHubProducer", () => {
           clientOptions,
         });
         try {
-          await producer.sendEvent("over tls");
+          await producer.sendBody("over tls");
         } finally {
           await producer.close();
         }
@@ -411,15 +409,9 @@ describe("EventHubProducer", () => {
       });
       try {
         assert.equal(hub.eventHubName, "hub");
-        await hub.sendEvent("one", { partitionKey: "k" });
-        assert.equal(
-          await hub.sendEvents(["two", "three"], { partitionKey: "k" }),
-          1,
-        );
-        assert.equal(
-          await hub.sendEventData({ body: "four" }, { partitionKey: "k" }),
-          1,
-        );
+        await hub.sendBody("one", { partitionKey: "k" });
+        await hub.sendBodies(["two", "three"], { partitionKey: "k" });
+        await hub.sendBatch([{ body: "four" }], { partitionKey: "k" });
         const events = broker.events("hub");
         assert.deepEqual(events.map((e) => e.body), [
           "one",
@@ -433,7 +425,7 @@ describe("EventHubProducer", () => {
         await hub.close();
       }
       await broker.idle();
-      await assert.rejects(hub.sendEvent("late"), /closed/);
+      await assert.rejects(hub.sendBody("late"), /closed/);
     });
   });
 });

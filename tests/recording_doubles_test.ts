@@ -25,26 +25,46 @@ const CONNECTION_STRING =
   "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true";
 
 describe("RecordingServiceBusSender", () => {
-  it("records every message with its options, in call order", async () => {
+  it("records every message in the SDK's shape, in call order", async () => {
     const sender = new RecordingServiceBusSender();
     const options = { messageId: "m-1", subject: "s" };
-    await sender.sendMessage({ n: 1 }, options);
+    await sender.sendBody({ n: 1 }, options);
     options.subject = "changed later";
-    assert.equal(await sender.sendMessages([2, 3], { contentType: "x" }), 1);
-    assert.equal(await sender.sendMessages([]), 0);
-    await sender.sendMessage(4);
+    await sender.sendBodies([2, 3], { contentType: "x" });
+    await sender.sendBodies([]);
+    await sender.sendMessages([{ body: 4, messageId: "m-4" }, { body: 5 }]);
+    await sender.sendMessages({ body: 6, sessionId: "s-6" });
     assert.deepEqual(sender.messages, [
-      { body: { n: 1 }, options: { messageId: "m-1", subject: "s" } },
-      { body: 2, options: { contentType: "x" } },
-      { body: 3, options: { contentType: "x" } },
-      { body: 4, options: undefined },
+      { body: { n: 1 }, messageId: "m-1", subject: "s" },
+      { body: 2, contentType: "x" },
+      { body: 3, contentType: "x" },
+      { body: 4, messageId: "m-4" },
+      { body: 5 },
+      { body: 6, sessionId: "s-6" },
     ]);
-    assert.deepEqual(sender.calls.map((c) => [c.method, c.bodies]), [
-      ["sendMessage", [{ n: 1 }]],
-      ["sendMessages", [2, 3]],
-      ["sendMessages", []],
-      ["sendMessage", [4]],
-    ]);
+    assert.deepEqual(
+      sender.calls.map((c) => [c.method, c.messages.map((m) => m.body)]),
+      [
+        ["sendBody", [{ n: 1 }]],
+        ["sendBodies", [2, 3]],
+        ["sendBodies", []],
+        ["sendMessages", [4, 5]],
+        ["sendMessages", [6]],
+      ],
+    );
+  });
+
+  it("refuses a body given where a ServiceBusMessage belongs, as the managed sender does", async () => {
+    const sender = new RecordingServiceBusSender();
+    await assert.rejects(
+      sender.sendMessages("hello" as never),
+      /is not a ServiceBusMessage .*use sendBody/,
+    );
+    await assert.rejects(
+      sender.sendMessages([{ body: 1 }, { id: 2 }] as never),
+      /message #1 is not a ServiceBusMessage/,
+    );
+    assert.deepEqual(sender.messages, []);
   });
 
   it("fails the next N calls with the scripted errors, in order, then records again", async () => {
@@ -52,10 +72,10 @@ describe("RecordingServiceBusSender", () => {
     const busy = new Error("busy");
     const lost = new Error("lost");
     assert.equal(sender.failNext(2, busy).failNext(1, lost), sender);
-    await assert.rejects(sender.sendMessage("a"), (e) => e === busy);
-    await assert.rejects(sender.sendMessages(["b"]), (e) => e === busy);
-    await assert.rejects(sender.sendMessage("c"), (e) => e === lost);
-    await sender.sendMessage("d");
+    await assert.rejects(sender.sendBody("a"), (e) => e === busy);
+    await assert.rejects(sender.sendBodies(["b"]), (e) => e === busy);
+    await assert.rejects(sender.sendBody("c"), (e) => e === lost);
+    await sender.sendBody("d");
     assert.deepEqual(sender.messages.map((m) => m.body), ["d"]);
     assert.deepEqual(sender.calls.map((c) => c.error), [
       busy,
@@ -79,25 +99,25 @@ describe("RecordingServiceBusSender", () => {
     const controller = new AbortController();
     controller.abort(new Error("caller gave up"));
     await assert.rejects(
-      sender.sendMessage("x", { abortSignal: controller.signal }),
+      sender.sendBody("x", { abortSignal: controller.signal }),
       /caller gave up/,
     );
-    await assert.rejects(sender.sendMessages("x" as never), TypeError);
+    await assert.rejects(sender.sendBodies("x" as never), TypeError);
     assert.equal(sender.closed, false);
     await sender.close();
     assert.equal(sender.closed, true);
-    await assert.rejects(sender.sendMessage("x"), PoolClosed);
-    await assert.rejects(sender.sendMessages(["x"]), PoolClosed);
+    await assert.rejects(sender.sendBody("x"), PoolClosed);
+    await assert.rejects(sender.sendBodies(["x"]), PoolClosed);
     assert.deepEqual(sender.messages, []);
   });
 
   it("stands in wherever code takes a ServiceBusMessageSender, as the managed sender does", async () => {
     // Type-checked: both must satisfy the interface.
     const notify = (sender: ServiceBusMessageSender, id: string) =>
-      sender.sendMessage({ id }, { messageId: id });
+      sender.sendBody({ id }, { messageId: id });
     const double = new RecordingServiceBusSender();
     await notify(double, "u-1");
-    assert.equal(double.messages[0].options?.messageId, "u-1");
+    assert.equal(double.messages[0].messageId, "u-1");
     const managed: ServiceBusMessageSender = new ManagedServiceBusSender({
       connectionString: CONNECTION_STRING,
       queueName: "q",
@@ -109,12 +129,12 @@ describe("RecordingServiceBusSender", () => {
 describe("RecordingEventHubProducer", () => {
   it("records events from all three send methods, with their options, in call order", async () => {
     const producer = new RecordingEventHubProducer();
-    await producer.sendEvent({ n: 1 }, { partitionKey: "k", messageId: "e" });
-    assert.equal(await producer.sendEvents([2, 3], { partitionId: "1" }), 1);
+    await producer.sendBody({ n: 1 }, { partitionKey: "k", messageId: "e" });
+    await producer.sendBodies([2, 3], { partitionId: "1" });
     const data = { body: 4, properties: { source: "edge" } };
-    assert.equal(await producer.sendEventData(data), 1);
-    assert.equal(await producer.sendEventData([{ body: 5 }, { body: 6 }]), 1);
-    assert.equal(await producer.sendEvents([]), 0);
+    await producer.sendBatch([data]);
+    await producer.sendBatch([{ body: 5 }, { body: 6 }]);
+    await producer.sendBodies([]);
     assert.deepEqual(producer.events.map((e) => [e.body, e.options]), [
       [{ n: 1 }, { partitionKey: "k", messageId: "e" }],
       [2, { partitionId: "1" }],
@@ -123,14 +143,17 @@ describe("RecordingEventHubProducer", () => {
       [5, undefined],
       [6, undefined],
     ]);
-    assert.equal(producer.events[3].eventData, data);
-    assert.equal(producer.events[0].eventData, undefined);
+    assert.deepEqual(producer.events[3].event, data);
+    assert.deepEqual(producer.events[0].event, {
+      body: { n: 1 },
+      messageId: "e",
+    });
     assert.deepEqual(producer.calls.map((c) => c.method), [
-      "sendEvent",
-      "sendEvents",
-      "sendEventData",
-      "sendEventData",
-      "sendEvents",
+      "sendBody",
+      "sendBodies",
+      "sendBatch",
+      "sendBatch",
+      "sendBodies",
     ]);
   });
 
@@ -138,38 +161,38 @@ describe("RecordingEventHubProducer", () => {
     const producer = new RecordingEventHubProducer();
     const throttled = new Error("throttled");
     producer.failNext(2, throttled);
-    await assert.rejects(producer.sendEvent(1), (e) => e === throttled);
+    await assert.rejects(producer.sendBody(1), (e) => e === throttled);
     await assert.rejects(
-      producer.sendEventData({ body: 2 }),
+      producer.sendBatch([{ body: 2 }]),
       (e) => e === throttled,
     );
-    await producer.sendEvent(3);
+    await producer.sendBody(3);
     assert.deepEqual(producer.events.map((e) => e.body), [3]);
     assert.equal(producer.calls[1].error, throttled);
 
     await assert.rejects(
-      producer.sendEvent(4, { partitionKey: "k", partitionId: "0" }),
+      producer.sendBody(4, { partitionKey: "k", partitionId: "0" }),
       (error: Error) =>
         error instanceof TypeError && /'partitionKey' and 'partitionId'/.test(
           error.message,
         ),
     );
-    await assert.rejects(producer.sendEvents("x" as never), TypeError);
-    await assert.rejects(producer.sendEventData([4] as never), TypeError);
+    await assert.rejects(producer.sendBodies("x" as never), TypeError);
+    await assert.rejects(producer.sendBatch([4] as never), TypeError);
     const controller = new AbortController();
     controller.abort(new Error("gave up"));
     await assert.rejects(
-      producer.sendEvents([4], { abortSignal: controller.signal }),
+      producer.sendBodies([4], { abortSignal: controller.signal }),
       /gave up/,
     );
     await producer.close();
-    await assert.rejects(producer.sendEvent(4), PoolClosed);
+    await assert.rejects(producer.sendBody(4), PoolClosed);
     assert.deepEqual(producer.events.map((e) => e.body), [3]);
   });
 
   it("stands in wherever code takes an EventHubEventProducer, as the managed producer does", async () => {
     const report = (producer: EventHubEventProducer, celsius: number) =>
-      producer.sendEvent({ celsius }, { partitionKey: "device-7" });
+      producer.sendBody({ celsius }, { partitionKey: "device-7" });
     const double = new RecordingEventHubProducer();
     await report(double, 21.5);
     assert.deepEqual(double.events[0].body, { celsius: 21.5 });

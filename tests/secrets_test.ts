@@ -510,7 +510,7 @@ const AMQP_KINDS: AmqpClientKind[] = [
     managed: (options) => {
       const sender = new ManagedServiceBusSender(options as never);
       return {
-        send: (body, o) => sender.sendMessage(body, o),
+        send: (body, o) => sender.sendBody(body, o),
         hold: () => sender.getSender(),
         close: () => sender.close(),
       };
@@ -518,7 +518,7 @@ const AMQP_KINDS: AmqpClientKind[] = [
     unpooled: (options) => {
       const bus = new ServiceBus(connectionOnly(options));
       return {
-        send: (body, o) => bus.sendMessage(body, o),
+        send: (body, o) => bus.sendBody(body, o),
         close: () => bus.close(),
       };
     },
@@ -541,7 +541,7 @@ const AMQP_KINDS: AmqpClientKind[] = [
     managed: (options) => {
       const producer = new ManagedEventHubProducer(options as never);
       return {
-        send: (body, o) => producer.sendEvent(body, o),
+        send: (body, o) => producer.sendBody(body, o),
         hold: () => producer.getProducer(),
         close: () => producer.close(),
       };
@@ -549,7 +549,7 @@ const AMQP_KINDS: AmqpClientKind[] = [
     unpooled: (options) => {
       const hub = new EventHubProducer(connectionOnly(options));
       return {
-        send: (body, o) => hub.sendEvent(body, o),
+        send: (body, o) => hub.sendBody(body, o),
         close: () => hub.close(),
       };
     },

@@ -50,7 +50,7 @@ describe("ManagedServiceBus", () => {
             Array.from(
               { length: 500 },
               (_, i) =>
-                bus.sender(entity).sendMessage({ entity, i }, {
+                bus.sender(entity).sendBody({ entity, i }, {
                   messageId: `${entity}-${i}`,
                 }),
             )
@@ -85,8 +85,8 @@ describe("ManagedServiceBus", () => {
       const bus = managed(broker, { maxSize: 1 });
       try {
         for (let round = 0; round < 5; round++) {
-          await bus.sender("a").sendMessage(round);
-          await bus.sender("b").sendMessages([round, round]);
+          await bus.sender("a").sendBody(round);
+          await bus.sender("b").sendBodies([round, round]);
         }
         assert.equal(broker.counters.connections, 1);
         assert.equal(broker.entityCounters("a").senderLinks, 1);
@@ -108,14 +108,14 @@ describe("ManagedServiceBus", () => {
         // Two callers on different entities cannot share a connection
         // with clientLimit 1: the second opens the second connection.
         const leaseA = await bus.getClient();
-        await bus.sender("b").sendMessage("b");
+        await bus.sender("b").sendBody("b");
         assert.equal(bus.stats().connectionsCreated, 2);
         assert.equal(bus.stats().size, 2);
         leaseA.release();
         await Promise.all(
           Array.from(
             { length: 20 },
-            (_, i) => bus.sender(i % 2 ? "a" : "b").sendMessage(i),
+            (_, i) => bus.sender(i % 2 ? "a" : "b").sendBody(i),
           ),
         );
         assert.equal(broker.counters.connections, 2);
@@ -129,15 +129,15 @@ describe("ManagedServiceBus", () => {
     await withBroker({ queues: ["a"] }, async (broker) => {
       const bus = managed(broker, { maxSize: 1 });
       try {
-        await bus.sender("a").sendMessage("first");
+        await bus.sender("a").sendBody("first");
         for (let i = 0; i < 3; i++) {
           await assert.rejects(
-            bus.sender("missing").sendMessage("x"),
+            bus.sender("missing").sendBody("x"),
             (error: ServiceBusError) =>
               error.code === "MessagingEntityNotFound",
           );
         }
-        await bus.sender("a").sendMessage("second");
+        await bus.sender("a").sendBody("second");
         assert.equal(broker.counters.connections, 1);
         assert.equal(bus.stats().connectionsClosed, 0);
         assert.equal(broker.entityCounters("a").senderLinks, 1);
@@ -157,11 +157,11 @@ describe("ManagedServiceBus", () => {
     await withBroker({ queues: ["a", "b"] }, async (broker) => {
       const bus = managed(broker, { maxSize: 1 });
       try {
-        await bus.sender("a").sendMessage(1);
-        await bus.sender("b").sendMessage(1);
+        await bus.sender("a").sendBody(1);
+        await bus.sender("b").sendBody(1);
         assert.equal(await broker.disconnect(), 1);
-        await bus.sender("a").sendMessage(2);
-        await bus.sender("b").sendMessage(2);
+        await bus.sender("a").sendBody(2);
+        await bus.sender("b").sendBody(2);
         assert.equal(broker.counters.connections, 2);
         assert.equal(broker.entityCounters("a").connections, 2);
         assert.equal(broker.entityCounters("b").connections, 2);
@@ -180,7 +180,7 @@ describe("ManagedServiceBus", () => {
         // Before any entity is used, a new connection has nothing to prove.
         assert.equal(await bus.pool.warm(1), 1);
         assert.equal(broker.counters.senderAttaches, 0);
-        await bus.sender("b").sendMessage("x");
+        await bus.sender("b").sendBody("x");
         assert.equal(await bus.pool.warm(2), 2);
         assert.equal(broker.entityCounters("b").senderLinks, 2);
         assert.equal(broker.entityCounters("a").senderLinks, 0);
@@ -196,7 +196,7 @@ describe("ManagedServiceBus", () => {
     await withBroker({ queues: ["a"] }, async (broker) => {
       const bus = managed(broker, { maxSize: 3, acquireTimeoutSeconds: 30 });
       try {
-        await bus.sender("a").sendMessage("ok");
+        await bus.sender("a").sendBody("ok");
         await bus.close();
       } finally {
         await bus.close();
@@ -208,7 +208,7 @@ describe("ManagedServiceBus", () => {
         // Every connection is proven by the link of the entity its callers
         // named, so the refusal is an open failure, not each caller's.
         const results = await Promise.allSettled(
-          Array.from({ length: 20 }, () => second.sender("a").sendMessage("x")),
+          Array.from({ length: 20 }, () => second.sender("a").sendBody("x")),
         );
         for (const result of results) {
           assert.equal(result.status, "rejected");

@@ -80,7 +80,7 @@ describe("ManagedServiceBus.processMessages", () => {
       { queues: ["q"], lockDurationMs: 2000 },
       async (bus, broker) => {
         const total = 400;
-        await bus.sender("q").sendMessages(
+        await bus.sender("q").sendBodies(
           Array.from({ length: total }, (_, i) => i),
         );
         // Two drops at seeded points: a FIN first, then a reset.
@@ -128,7 +128,7 @@ describe("ManagedServiceBus.processMessages", () => {
 
   it("stopping mid-flight waits for running handlers and completes each of their messages once", async () => {
     await withBus({ queues: ["q"] }, async (bus, broker) => {
-      await bus.sender("q").sendMessages(
+      await bus.sender("q").sendBodies(
         Array.from({ length: 20 }, (_, i) => i),
       );
       const gate = signal();
@@ -155,7 +155,7 @@ describe("ManagedServiceBus.processMessages", () => {
 
   it("stopping abandons, once each, the messages of handlers that outlast timeoutSeconds", async () => {
     await withBus({ queues: ["q"] }, async (bus, broker) => {
-      await bus.sender("q").sendMessages(
+      await bus.sender("q").sendBodies(
         Array.from({ length: 10 }, (_, i) => i),
       );
       const running = signal();
@@ -194,7 +194,7 @@ describe("ManagedServiceBus.processMessages", () => {
     await withBus(
       { queues: ["q"], lockDurationMs: 400 },
       async (bus, broker) => {
-        await bus.sender("q").sendMessage("slow");
+        await bus.sender("q").sendBody("slow");
         const handled = signal();
         const processor = bus.processMessages({ queueName: "q" }, async () => {
           // Runs until the lock was renewed three times (over three lock
@@ -219,7 +219,7 @@ describe("ManagedServiceBus.processMessages", () => {
 
   it("a handler that throws abandons its message and reports the error; one that settles itself is not settled again", async () => {
     await withBus({ queues: ["q"] }, async (bus, broker) => {
-      await bus.sender("q").sendMessages(["fail-once", "dead", "defer"]);
+      await bus.sender("q").sendBodies(["fail-once", "dead", "defer"]);
       const errors: ProcessErrorInfo[] = [];
       const failure = new Error("handler failed");
       let failed = false;

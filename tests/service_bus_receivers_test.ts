@@ -42,8 +42,8 @@ describe("ManagedServiceBus receivers", () => {
       queues: ["q"],
       topics: { t: ["s"] },
     }, async (bus, broker) => {
-      await bus.sender("q").sendMessages(["a", "b", "c"]);
-      await bus.sender("t").sendMessage("d");
+      await bus.sender("q").sendBodies(["a", "b", "c"]);
+      await bus.sender("t").sendBody("d");
       {
         await using receiver = await bus.receiver({ queueName: "q" }, {
           maxWaitTimeSeconds: 1,
@@ -101,7 +101,7 @@ describe("ManagedServiceBus receivers", () => {
 
   it("a deferred message is received again by its sequence number, locked, and completed once", async () => {
     await withBus({ queues: ["q"] }, async (bus, broker) => {
-      await bus.sender("q").sendMessages(["later", "now"]);
+      await bus.sender("q").sendBodies(["later", "now"]);
       await using receiver = await bus.receiver({ queueName: "q" }, {
         maxWaitTimeSeconds: 1,
       });
@@ -159,7 +159,7 @@ describe("ManagedServiceBus receivers", () => {
       }
       for (const entity of ["q", "t"]) {
         for (const [sessionId, i] of bodies) {
-          await bus.sender(entity).sendMessage(i, { sessionId });
+          await bus.sender(entity).sendBody(i, { sessionId });
         }
       }
       for (
@@ -200,7 +200,7 @@ describe("ManagedServiceBus receivers", () => {
 
   it("a session is held by one receiver at a time; its state and lock are kept through $management", async () => {
     await withBus({ queues: ["q"] }, async (bus, broker) => {
-      await bus.sender("q").sendMessage("x", { sessionId: "cart" });
+      await bus.sender("q").sendBody("x", { sessionId: "cart" });
       const first = await bus.acceptSession({ queueName: "q" }, "cart", {
         maxWaitTimeSeconds: 0.5,
       });
@@ -250,7 +250,7 @@ describe("ManagedServiceBus receivers", () => {
         connectionString: broker.connectionString(),
         clientOptions,
       });
-      await bus.sender("q").sendMessage("s", { sessionId: "a" });
+      await bus.sender("q").sendBody("s", { sessionId: "a" });
       const receiver = await bus.receiver({ queueName: "q" });
       // Its link (and connection) opens with the first receive.
       assert.deepEqual(

@@ -151,7 +151,7 @@ describe("ManagedServiceBusSender", () => {
         clientOptions,
       });
       try {
-        await sender.sendMessage({ order: 17 }, {
+        await sender.sendBody({ order: 17 }, {
           messageId: "order-17",
           contentType: "application/json",
           correlationId: "corr-1",
@@ -185,14 +185,14 @@ describe("ManagedServiceBusSender", () => {
       const sender = managed(broker);
       try {
         const before = Date.now();
-        await sender.sendMessage("later", { delaySeconds: 30 });
+        await sender.sendBody("later", { delaySeconds: 30 });
         const after = Date.now();
         const [stored] = broker.messages("q");
         assert.equal(stored.state, "scheduled");
         const at = stored.scheduledEnqueueTimeUtc!.getTime();
         assert.ok(at >= before + 30_000 - 1 && at <= after + 30_000 + 1);
         await assert.rejects(
-          sender.sendMessage("x", { delaySeconds: -1 }),
+          sender.sendBody("x", { delaySeconds: -1 }),
           RangeError,
         );
       } finally {
@@ -211,16 +211,19 @@ describe("ManagedServiceBusSender", () => {
             { length: 20 },
             (_, i) => `${i}`.padEnd(600, "."),
           );
-          const batches = await sender.sendMessages(bodies);
-          assert.equal(batches, broker.counters.transfers);
+          const transfersBefore = broker.counters.transfers;
+          await sender.sendBodies(bodies);
+          const batches = broker.counters.transfers - transfersBefore;
           assert.ok(batches >= 3 && batches < 20, `${batches} batches`);
           assert.deepEqual(broker.messages("q").map((m) => m.body), bodies);
           // A message that fits no batch: a message-level error, the client stays.
           await assert.rejects(
-            sender.sendMessages(["x".repeat(5000)]),
+            sender.sendBodies(["x".repeat(5000)]),
             (error: ServiceBusError) => error.code === "MessageSizeExceeded",
           );
-          assert.equal(await sender.sendMessages([]), 0);
+          const transfers = broker.counters.transfers;
+          await sender.sendBodies([]);
+          assert.equal(broker.counters.transfers, transfers, "nothing sent");
           const stats = sender.pool.stats();
           assert.equal(stats.connectionsCreated, 1);
           assert.equal(stats.connectionsClosed, 0);
@@ -242,7 +245,7 @@ describe("ManagedServiceBusSender", () => {
       try {
         await Promise.all(
           Array.from({ length: 2000 }, (_, i) =>
-            sender.sendMessage({ i }, {
+            sender.sendBody({ i }, {
               messageId: `m-${i}`,
               applicationProperties: { i },
             })),
@@ -280,13 +283,13 @@ describe("ManagedServiceBusSender", () => {
       const sender = managed(broker);
       try {
         broker.maxQueueLength = 1;
-        await sender.sendMessage("fits");
+        await sender.sendBody("fits");
         await assert.rejects(
-          sender.sendMessage("full"),
+          sender.sendBody("full"),
           (error: ServiceBusError) => error.code === "QuotaExceeded",
         );
         broker.maxQueueLength = Infinity;
-        await sender.sendMessage("fits again");
+        await sender.sendBody("fits again");
         assert.equal(broker.counters.connections, 1);
         assert.equal(sender.pool.stats().connectionsClosed, 0);
       } finally {
@@ -306,7 +309,7 @@ describe("ManagedServiceBusSender", () => {
         const results = await Promise.allSettled(
           Array.from(
             { length: 400 },
-            (_, i) => sender.sendMessage(i, { messageId: `m-${i}` }),
+            (_, i) => sender.sendBody(i, { messageId: `m-${i}` }),
           ),
         );
         assert.equal(broker.counters.dropped > 0, true);
@@ -334,7 +337,7 @@ describe("ManagedServiceBusSender", () => {
         await Promise.all(
           Array.from(
             { length: 50 },
-            (_, i) => sender.sendMessage(`after-${i}`),
+            (_, i) => sender.sendBody(`after-${i}`),
           ),
         );
         const stats = sender.pool.stats();
@@ -356,7 +359,7 @@ describe("ManagedServiceBusSender", () => {
       try {
         const started = Date.now();
         const results = await Promise.allSettled(
-          Array.from({ length: 20 }, () => sender.sendMessage("x")),
+          Array.from({ length: 20 }, () => sender.sendBody("x")),
         );
         for (const result of results) {
           assert.equal(result.status, "rejected");
@@ -386,11 +389,11 @@ describe("ManagedServiceBusSender", () => {
     await withBroker({ queues: ["q"] }, async (broker) => {
       const sender = managed(broker, { maxIdleSeconds: 0.2 });
       try {
-        await sender.sendMessage("first");
+        await sender.sendBody("first");
         // The pool's idle timer closes the connection: the broker sees it go.
         await broker.idle();
         assert.equal(sender.pool.stats().connectionsClosed, 1);
-        await sender.sendMessage("second");
+        await sender.sendBody("second");
         assert.equal(broker.counters.connections, 2);
         assert.deepEqual(broker.messages("q").map((m) => m.body), [
           "first",
@@ -406,14 +409,14 @@ describe("ManagedServiceBusSender", () => {
     await withBroker({ queues: ["q"] }, async (broker) => {
       const sender = managed(broker, { maxSize: 3, clientLimit: 2 });
       await Promise.all(
-        Array.from({ length: 30 }, (_, i) => sender.sendMessage(i)),
+        Array.from({ length: 30 }, (_, i) => sender.sendBody(i)),
       );
       assert.ok(broker.counters.openConnections >= 1);
       await sender.close();
       await broker.idle();
       const stats = sender.pool.stats();
       assert.equal(stats.connectionsClosed, stats.connectionsCreated);
-      await assert.rejects(sender.sendMessage("late"), PoolClosed);
+      await assert.rejects(sender.sendBody("late"), PoolClosed);
     });
   });
 
@@ -423,11 +426,11 @@ describe("ManagedServiceBusSender", () => {
       try {
         const reason = new Error("stop");
         await assert.rejects(
-          sender.sendMessage("x", { abortSignal: AbortSignal.abort(reason) }),
+          sender.sendBody("x", { abortSignal: AbortSignal.abort(reason) }),
           (error) => error === reason,
         );
         await assert.rejects(
-          sender.sendMessages(["x"], {
+          sender.sendBodies(["x"], {
             abortSignal: AbortSignal.abort(reason),
           }),
           (error) => error === reason,
@@ -460,8 +463,8 @@ describe("ManagedServiceBusSender", () => {
           clientOptions,
         });
         try {
-          await withCredential.sendMessage("shared");
-          await withFactory.sendMessage("made");
+          await withCredential.sendBody("shared");
+          await withFactory.sendBody("made");
         } finally {
           await withCredential.close();
           await withFactory.close();
@@ -533,8 +536,8 @@ describe("ServiceBus", () => {
       });
       try {
         assert.equal(bus.queueName, "q");
-        assert.equal(await bus.sendMessages(["a", "b", "c"]), 1);
-        await bus.sendMessage("d", { subject: "last" });
+        await bus.sendBodies(["a", "b", "c"]);
+        await bus.sendBody("d", { subject: "last" });
         const receiver = await bus.receiver({
           maxMessages: 2,
           maxWaitTimeSeconds: 1,
@@ -565,7 +568,7 @@ describe("ServiceBus", () => {
         await bus.close();
       }
       await broker.idle();
-      await assert.rejects(bus.sendMessage("late"), /closed/);
+      await assert.rejects(bus.sendBody("late"), /closed/);
     });
   });
 });

@@ -74,13 +74,13 @@ describe("Topics", () => {
       const { cases, close } = topicSenders(broker);
       try {
         for (const [name, sender] of cases) {
-          await sender.sendMessage({ from: name }, {
+          await sender.sendBody({ from: name }, {
             messageId: `${name}-1`,
             subject: "created",
             correlationId: "c-1",
             applicationProperties: { tenant: "t1" },
           });
-          await sender.sendMessages([`${name}-a`, `${name}-b`]);
+          await sender.sendBodies([`${name}-a`, `${name}-b`]);
         }
         for (const subscription of ["billing", "audit"]) {
           const path = `events/Subscriptions/${subscription}`;
@@ -143,7 +143,7 @@ describe("Topics", () => {
       try {
         const before = Date.now();
         for (const [name, sender] of cases) {
-          await sender.sendMessage(name, { delaySeconds: 60 });
+          await sender.sendBody(name, { delaySeconds: 60 });
         }
         const after = Date.now();
         for (const subscription of ["billing", "audit"]) {
@@ -173,9 +173,9 @@ describe("Topics", () => {
         );
         for (const [name, sender] of cases) {
           const transfersBefore = broker.counters.transfers;
-          const batches = await sender.sendMessages(bodies);
+          await sender.sendBodies(bodies);
+          const batches = broker.counters.transfers - transfersBefore;
           assert.ok(batches >= 3 && batches < 20, `${name}: ${batches}`);
-          assert.equal(broker.counters.transfers - transfersBefore, batches);
         }
         for (const subscription of ["billing", "audit"]) {
           assert.deepEqual(
@@ -200,7 +200,7 @@ describe("Topics", () => {
       });
       try {
         assert.equal(bus.entityName, "events");
-        await bus.sendMessage("hello");
+        await bus.sendBody("hello");
         await assert.rejects(bus.receiver(), /'subscriptionName' is missing/);
         await using receiver = await bus.receiver({
           subscriptionName: "audit",

@@ -69,7 +69,7 @@ describe("startLocalServiceBus", () => {
       try {
         const ids = Array.from({ length: 1000 }, (_, i) => `order-${i}`);
         await Promise.all(
-          ids.map((id, i) => sender.sendMessage({ i }, { messageId: id })),
+          ids.map((id, i) => sender.sendBody({ i }, { messageId: id })),
         );
         const stored = bus.messages("orders");
         assert.equal(stored.length, 1000);
@@ -120,8 +120,8 @@ describe("startLocalServiceBus", () => {
           clientOptions,
         );
         try {
-          await sender.sendMessage("one", { subject: "placed" });
-          await sender.sendMessages(["two", "three"]);
+          await sender.sendBody("one", { subject: "placed" });
+          await sender.sendBodies(["two", "three"]);
           for (const name of ["billing", "audit"]) {
             const entity = `events/Subscriptions/${name}`;
             assert.deepEqual(bus.messages(entity).map((m) => m.body), [
@@ -192,12 +192,12 @@ describe("startLocalServiceBus", () => {
       });
       try {
         assert.equal(await sender.pool.warm(3), 3);
-        await Promise.all([1, 2, 3].map((i) => sender.sendMessage(i)));
+        await Promise.all([1, 2, 3].map((i) => sender.sendBody(i)));
         const opened = bus.stats().connections;
         assert.equal(opened, 3);
         assert.equal(await bus.dropConnections(), 3);
         assert.equal(bus.stats().openConnections, 0);
-        await Promise.all([4, 5, 6].map((i) => sender.sendMessage(i)));
+        await Promise.all([4, 5, 6].map((i) => sender.sendBody(i)));
         const stats = bus.stats();
         assert.equal(stats.droppedConnections, 3);
         assert.equal(stats.connections, opened + 3);
@@ -224,7 +224,7 @@ describe("startLocalServiceBus", () => {
         bus.refuseTokens();
         for (let i = 0; i < 2; i++) {
           await assert.rejects(
-            sender.sendMessage("refused"),
+            sender.sendBody("refused"),
             (error: unknown) => {
               assert.ok(error instanceof ConnectionFailed, String(error));
               assert.equal(codeOf(error.cause), "UnauthorizedAccess");
@@ -236,7 +236,7 @@ describe("startLocalServiceBus", () => {
         bus.acceptTokens();
         // Resolves once a client opened (after the pool's backoff).
         assert.equal(await sender.pool.warm(1), 1);
-        await sender.sendMessage("accepted");
+        await sender.sendBody("accepted");
         assert.deepEqual(bus.messages("orders").map((m) => m.body), [
           "accepted",
         ]);
@@ -259,10 +259,10 @@ describe("startLocalServiceBus", () => {
       try {
         bus.refuseTokens({ count: 1 });
         // The pool's first open is refused; the caller waits for its next one.
-        await sender.sendMessage("accepted");
+        await sender.sendBody("accepted");
         assert.equal(bus.stats().refusedTokens, 1);
         assert.equal(sender.pool.stats().opensFailed, 1);
-        await sender.sendMessage("again");
+        await sender.sendBody("again");
         assert.equal(bus.stats().refusedTokens, 1);
         assert.deepEqual(bus.messages("orders").map((m) => m.body), [
           "accepted",
@@ -283,13 +283,13 @@ describe("startLocalServiceBus", () => {
         clientOptions,
       });
       try {
-        await sender.sendMessage("first");
+        await sender.sendBody("first");
         bus.refuseTokens();
         await bus.dropConnections();
         // The SDK reconnects inside the same client; its new link is refused,
         // an auth failure the pool treats as a broken connection.
         await assert.rejects(
-          sender.sendMessage("refused"),
+          sender.sendBody("refused"),
           (error: unknown) => codeOf(error) === "UnauthorizedAccess",
         );
         const { connectionsClosed, closingConnections } = sender.pool.stats();
@@ -299,7 +299,7 @@ describe("startLocalServiceBus", () => {
           "the client was not invalidated",
         );
         bus.acceptTokens();
-        await sender.sendMessage("second");
+        await sender.sendBody("second");
         assert.equal(sender.pool.stats().connectionsCreated, 2);
         assert.deepEqual(bus.messages("orders").map((m) => m.body), [
           "first",
@@ -323,10 +323,10 @@ describe("startLocalServiceBus", () => {
       });
       try {
         bus.delayHandshakes(3);
-        await assert.rejects(sender.sendMessage("late"), ConnectionFailed);
+        await assert.rejects(sender.sendBody("late"), ConnectionFailed);
         bus.delayHandshakes(0);
         assert.equal(await sender.pool.warm(1), 1);
-        await sender.sendMessage("on time");
+        await sender.sendBody("on time");
         assert.deepEqual(bus.messages("orders").map((m) => m.body), [
           "on time",
         ]);
@@ -365,10 +365,10 @@ describe("startLocalEventHubs", () => {
             ["0", "1", "2"],
           );
           assert.deepEqual(hubs.partitionIds, ["0", "1", "2"]);
-          await producer.sendEvents([{ n: 1 }, { n: 2 }], {
+          await producer.sendBodies([{ n: 1 }, { n: 2 }], {
             partitionKey: "device-7",
           });
-          await producer.sendEvent({ n: 3 }, {
+          await producer.sendBody({ n: 3 }, {
             partitionId: "2",
             properties: { unit: "celsius" },
             messageId: "e-3",
@@ -408,14 +408,14 @@ describe("startLocalEventHubs", () => {
         clientOptions,
       });
       try {
-        await producer.sendEvent("before");
+        await producer.sendBody("before");
         assert.equal(await hubs.dropConnections(), 1);
-        await producer.sendEvent("after the drop");
+        await producer.sendBody("after the drop");
         assert.equal(hubs.stats().connections, 2);
 
         hubs.refuseTokens();
         await assert.rejects(
-          fresh.sendEvent("refused"),
+          fresh.sendBody("refused"),
           (error: unknown) => {
             assert.ok(error instanceof ConnectionFailed, String(error));
             assert.equal(codeOf(error.cause), "UnauthorizedError");
@@ -424,7 +424,7 @@ describe("startLocalEventHubs", () => {
         );
         hubs.acceptTokens();
         assert.equal(await fresh.pool.warm(1), 1);
-        await fresh.sendEvent("accepted");
+        await fresh.sendBody("accepted");
         assert.deepEqual(
           hubs.events("telemetry").map((e) => e.body).sort(),
           ["accepted", "after the drop", "before"],

@@ -56,7 +56,7 @@ for (const delayMs of [0, slowDelayMs]) {
     name: `ManagedServiceBusSender.sendMessage, handshake ${delayMs} ms`,
     group: `servicebus-${delayMs}`,
     async fn() {
-      await sender.sendMessage("bench");
+      await sender.sendBody("bench");
     },
   });
   Deno.bench({
@@ -80,7 +80,7 @@ for (const delayMs of [0, slowDelayMs]) {
     name: `ManagedEventHubProducer.sendEvent, handshake ${delayMs} ms`,
     group: `eventhubs-${delayMs}`,
     async fn() {
-      await producer.sendEvent("bench");
+      await producer.sendBody("bench");
     },
   });
   Deno.bench({

@@ -18,6 +18,7 @@ import type { Connector } from "../pool/connector.ts";
 import type { CosmosConnectionOptions } from "./options.ts";
 import { resolveConnection, type ResolvedConnection } from "./_settings.ts";
 import { ClosableHttpClient } from "./_http_client.ts";
+import { cosmosRefusal } from "./_refusals.ts";
 
 /** What a client owns and must release with it. */
 interface Owned {
@@ -138,8 +139,11 @@ export class CosmosConnector implements Connector<Container> {
    * account read too, which takes no signal) and the client sends no more;
    * `close` releases the rest.
    * @returns `true` once a read succeeded.
-   * @throws {unknown} The SDK's error from the second failed read (for a
-   * wrong database or container name, an error with `code` 404), or the
+   * @throws {EntityNotFound} When the database or the container does not
+   * exist (404; no retry).
+   * @throws {AuthenticationFailed} When the service refused the credential
+   * (401 or 403; no retry).
+   * @throws {unknown} The SDK's error from the second failed read, or the
    * signal's reason.
    */
   async ready(container: Container, signal: AbortSignal): Promise<boolean> {
@@ -163,6 +167,13 @@ export class CosmosConnector implements Connector<Container> {
         return true;
       } catch (error) {
         if (signal.aborted) throw signal.reason;
+        // The service answered: a wrong key or name will not heal on retry.
+        const refusal = await cosmosRefusal(
+          error,
+          container,
+          this.#settings.host,
+        );
+        if (refusal !== undefined) throw refusal;
         failure = error;
         logger.info(
           `Cosmos ${this.#settings.host} readiness read #${attempt} of ${container.database.id}/${container.id} failed: ${

@@ -1,6 +1,6 @@
 /**
- * One Cosmos DB client shared by every caller and replaced after a lifespan
- * (no pool).
+ * One Cosmos DB client shared by every caller for the app's life, or
+ * replaced after a lifespan when asked (no pool).
  *
  * @module
  */
@@ -32,12 +32,13 @@ interface Generation {
 }
 
 /**
- * One Cosmos container client kept open and shared by every caller, replaced
- * after `maxLifespanSeconds` (no pool). The client is made on first use and
+ * One Cosmos container client kept open and shared by every caller for the
+ * app's life, or replaced after `maxLifespanSeconds` when set (no pool). The client is made on first use and
  * proven like a pooled one (it reads the container, retried once), so a
- * refused endpoint or a wrong container name fails `getContainerClient()`
- * with `ConnectionFailed` (`cause`: the SDK's error) and the next call opens
- * anew; `close()` also tears down an open still in flight.
+ * refused endpoint fails `getContainerClient()` with `ConnectionFailed`
+ * (`cause`: the SDK's error), a missing database or container with
+ * `EntityNotFound`, a refused key with `AuthenticationFailed`, and the next
+ * call opens anew; `close()` also tears down an open still in flight.
  *
  * @example Constructing and closing (no request is sent)
  * ```ts
@@ -107,7 +108,7 @@ export class Cosmos implements AsyncDisposable {
     this.connector = new CosmosConnector(
       pick(options, COSMOS_CONNECTION_KEYS) as CosmosConnectionOptions,
     );
-    const lifespan = options.maxLifespanSeconds ?? 60;
+    const lifespan = options.maxLifespanSeconds ?? Infinity;
     if (typeof lifespan !== "number" || !(lifespan > 0)) {
       const message =
         `Cannot create Cosmos as 'maxLifespanSeconds' must be a positive number of seconds or Infinity: received ${

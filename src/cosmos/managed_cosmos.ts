@@ -20,10 +20,13 @@ import { COSMOS_CONNECTION_KEYS, resolveConnection } from "./_settings.ts";
 
 /**
  * A pool of Cosmos container clients: callers share up to `maxSize` clients,
- * at most `clientLimit` at a time each; clients are recycled after
- * `maxIdleSeconds` idle or `maxLifespanSeconds` of age, and one whose
- * operation fails with a connection error ({@linkcode isCosmosConnectionError})
- * is replaced. Nothing is opened until first use.
+ * at most `clientLimit` at a time each; a client lives as long as the app
+ * (Microsoft's advice for `CosmosClient`), unless `maxIdleSeconds` or
+ * `maxLifespanSeconds` ask for recycling, and one whose operation fails with
+ * a connection error ({@linkcode isCosmosConnectionError}) is replaced.
+ * Nothing is opened until first use. A new client is proven by reading its
+ * container: a missing database or container fails with `EntityNotFound`, a
+ * refused key with `AuthenticationFailed`, at once.
  *
  * @example Constructing and closing (no request is sent)
  * ```ts
@@ -101,8 +104,11 @@ export class ManagedCosmos extends ManagedClient<Container, CosmosConnector> {
       ),
       options,
       {
-        maxIdleSeconds: 30,
-        maxLifespanSeconds: 60,
+        // One CosmosClient for the app's life, as Microsoft advises: an HTTP
+        // client has no AMQP idle rule to beat, and idle sockets are its
+        // agent's business. Recycling only when asked.
+        maxIdleSeconds: Infinity,
+        maxLifespanSeconds: Infinity,
         createTimeoutSeconds: 10,
         name:
           `cosmos:${settings.host}/${settings.databaseName}/${settings.containerName}`,

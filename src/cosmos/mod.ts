@@ -57,11 +57,13 @@ export type {
   ManagedPoolDefaults,
   ManagedPoolOptions,
 } from "../managed/pool_options.ts";
+export type { OperationPlan } from "../managed/managed_client.ts";
 
 // Errors callers catch: the package's, and the SDK's that pass through
 export {
   AuthenticationFailed,
   ConnectionFailed,
+  ConnectionLost,
   ConnectionsExhausted,
   EntityNotFound,
   OperationTimeout,

@@ -102,9 +102,13 @@ export interface CosmosConnectionOptions {
 
 /**
  * Options of `ManagedCosmos`: the connection, then the pool
- * ({@linkcode ManagedPoolOptions}). Defaults follow the Python original's
- * `ManagedCosmos`: `maxIdleSeconds` 30, `maxLifespanSeconds` 60,
- * `createTimeoutSeconds` 10, `name` `"cosmos:<host>/<databaseName>/<containerName>"`.
+ * ({@linkcode ManagedPoolOptions}). Defaults: `maxIdleSeconds` and
+ * `maxLifespanSeconds` Infinity (one `CosmosClient` for the app's lifetime,
+ * as Microsoft advises: an HTTP client has no AMQP idle rule to beat, and
+ * idle sockets are its HTTP agent's business; the Python original recycled
+ * after 30 s idle or 60 s of age, and every new client reads the account
+ * and the container again), `createTimeoutSeconds` 10, `name`
+ * `"cosmos:<host>/<databaseName>/<containerName>"`.
  *
  * @example Tuning the pool
  * ```ts
@@ -126,7 +130,8 @@ export interface ManagedCosmosOptions
   extends CosmosConnectionOptions, ManagedPoolOptions {}
 
 /**
- * Options of `Cosmos` (one client, replaced after a lifespan).
+ * Options of `Cosmos` (one client for the app's life, or replaced after a
+ * lifespan when asked).
  *
  * @example A ten-minute client lifespan
  * ```ts
@@ -146,8 +151,10 @@ export interface ManagedCosmosOptions
 export interface CosmosOptions extends CosmosConnectionOptions {
   /**
    * After this long, new callers get a new client; the old one closes when
-   * its last caller leaves. `Infinity` keeps one client until `close()`.
-   * @default {60}
+   * its last caller leaves. `Infinity` keeps one client until `close()`,
+   * as Microsoft advises for `CosmosClient` (every new client reads the
+   * account and the container again).
+   * @default {Infinity}
    */
   maxLifespanSeconds?: number;
   /**

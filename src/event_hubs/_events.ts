@@ -1,6 +1,7 @@
 /**
- * How the Event Hubs clients turn bodies and options into events and send
- * them (internal; never re-exported).
+ * How the Event Hubs producers check what they are given to send and send
+ * it (internal; never re-exported): the SDK's `EventData` for `sendBatch`,
+ * bodies for the conveniences (`sendBody`, `sendBodies`).
  *
  * @module
  */
@@ -12,15 +13,15 @@ import {
 } from "@azure/event-hubs";
 import { checkOperationOptions } from "../managed/_pool_options.ts";
 import { describeValue, keysOf } from "../managed/_checks.ts";
-import type { SendEventOptions, SendEventsOptions } from "./options.ts";
+import type { SendBatchOptions, SendBodyOptions } from "./options.ts";
 
-/** Every key of {@linkcode SendEventsOptions}. */
-export const SEND_EVENTS_KEYS: readonly string[] = keysOf<
-  SendEventsOptions
+/** Every key of {@linkcode SendBatchOptions} (and of `SendBodiesOptions`). */
+export const SEND_BATCH_KEYS: readonly string[] = keysOf<
+  SendBatchOptions
 >()(["partitionKey", "partitionId", "abortSignal", "acquireTimeoutSeconds"]);
 
-/** Every key of {@linkcode SendEventOptions}. */
-export const SEND_EVENT_KEYS: readonly string[] = keysOf<SendEventOptions>()([
+/** Every key of {@linkcode SendBodyOptions}. */
+export const SEND_BODY_KEYS: readonly string[] = keysOf<SendBodyOptions>()([
   "partitionKey",
   "partitionId",
   "abortSignal",
@@ -32,26 +33,26 @@ export const SEND_EVENT_KEYS: readonly string[] = keysOf<SendEventOptions>()([
 ]);
 
 /**
- * Checks a send's options before anything is sent: no unknown key, a real
- * signal, one of `partitionKey` and `partitionId`, not aborted yet.
+ * Checks a send's options: known keys, a signal, not both a partition key
+ * and a partition id.
  *
- * @param what The action, for messages ("send an event").
+ * @param what The operation, for messages.
  * @param options The caller's options.
- * @param known Every key the options may set.
- * @throws {TypeError} For an unknown key, a bad signal, or both partition options.
+ * @param known The keys it may have.
+ * @throws {TypeError} For an unknown key, or both `partitionKey` and
+ * `partitionId`.
  * @throws {unknown} The signal's reason when it is aborted already.
  */
 export function checkEventOptions(
   what: string,
-  options: SendEventsOptions | undefined,
+  options: SendBatchOptions | undefined,
   known: readonly string[],
 ): void {
+  if (options === undefined) return;
   checkOperationOptions(what, options, known);
-  if (
-    options?.partitionKey !== undefined && options.partitionId !== undefined
-  ) {
+  if (options.partitionKey !== undefined && options.partitionId !== undefined) {
     throw new TypeError(
-      "Cannot send events as 'partitionKey' and 'partitionId' were both given: pass one",
+      `Cannot ${what} as 'partitionKey' and 'partitionId' were both given: pass one`,
     );
   }
 }
@@ -65,7 +66,7 @@ export function checkEventOptions(
  */
 export function toEvent(
   body: unknown,
-  options: SendEventOptions | undefined,
+  options: SendBodyOptions | undefined,
 ): EventData {
   const event: EventData = { body };
   if (options === undefined) return event;
@@ -83,26 +84,62 @@ export function toEvent(
 }
 
 /**
- * Sends `events` in as few batches as the link's size limit allows.
+ * Checks what `sendBatch` was given: a list of `EventData`, as the SDK's
+ * `sendBatch` takes.
+ *
+ * @param events What the caller gave.
+ * @returns The events.
+ * @throws {TypeError} When it is not a list, or an element is not an
+ * `EventData` (a bare body: use `sendBody`), naming its position; or for an
+ * `EventDataBatch`, which belongs to the SDK producer that made it.
+ */
+export function sdkEvents(events: unknown): readonly EventData[] {
+  if (!Array.isArray(events)) {
+    const batch = typeof events === "object" && events !== null &&
+      typeof (events as { tryAdd?: unknown }).tryAdd === "function";
+    throw new TypeError(
+      batch
+        ? "Cannot send a batch as an EventDataBatch belongs to the SDK producer that made it: send it through getProducer() (lease.client.sendBatch(batch)), or pass the events as a list"
+        : `Cannot send a batch as it takes a list of EventData ({ body, properties?, ... }), as the SDK's sendBatch does: received ${
+          describeValue(events)
+        }; to send one value as the body, use sendBody`,
+    );
+  }
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    if (typeof event !== "object" || event === null || !("body" in event)) {
+      throw new TypeError(
+        `Cannot send a batch as event #${i} is not an EventData ({ body, properties?, ... }): received ${
+          describeValue(event)
+        }; to send values as bodies, use sendBodies`,
+      );
+    }
+  }
+  return events as EventData[];
+}
+
+/**
+ * Sends `events` in as few batches as the link's size limit allows (the
+ * SDK sends a list as one batch and refuses a list too large for it).
  *
  * @param producer The SDK producer.
- * @param events The events.
+ * @param events The events (at least one).
  * @param options Where they go, and cancellation.
- * @returns How many batches were sent.
- * @throws {MessagingError} `MessageTooLargeError` when one event does not fit
- * in an empty batch, or what the SDK threw.
+ * @returns When the service accepted them.
+ * @throws {MessagingError} `MessageTooLargeError` when one event does not
+ * fit in an empty batch, or what the SDK threw. If a later batch fails, the
+ * batches before it were sent.
  */
 export async function sendBatched(
   producer: EventHubProducerClient,
   events: readonly EventData[],
-  options: SendEventsOptions | undefined,
-): Promise<number> {
+  options: SendBatchOptions | undefined,
+): Promise<void> {
   const batchOptions = {
     partitionKey: options?.partitionKey,
     partitionId: options?.partitionId,
     abortSignal: options?.abortSignal,
   };
-  let batches = 0;
   let batch = await producer.createBatch(batchOptions);
   for (let i = 0; i < events.length; i++) {
     if (batch.tryAdd(events[i])) continue;
@@ -115,34 +152,10 @@ export async function sendBatched(
       );
     }
     await producer.sendBatch(batch, { abortSignal: options?.abortSignal });
-    batches++;
     batch = await producer.createBatch(batchOptions);
-    i--; // retry this event in the new batch
+    i--; // this event goes in the new batch
   }
   if (batch.count > 0) {
     await producer.sendBatch(batch, { abortSignal: options?.abortSignal });
-    batches++;
   }
-  return batches;
-}
-
-/**
- * Reads `sendEventData`'s argument as a list.
- *
- * @param data One event or a list.
- * @returns The list.
- * @throws {TypeError} When `data` is not an `EventData` or a list.
- */
-export function eventList(
-  data: EventData | readonly EventData[],
-): readonly EventData[] {
-  if (Array.isArray(data)) return data;
-  if (typeof data !== "object" || data === null || !("body" in data)) {
-    throw new TypeError(
-      `Cannot send event data as it must be an EventData (an object with a body) or an array of them: received ${
-        describeValue(data)
-      }`,
-    );
-  }
-  return [data as EventData];
 }

@@ -19,6 +19,11 @@ import {
   withOwnRetryOptions,
 } from "../managed/_amqp.ts";
 import type { AmqpCredential } from "../managed/amqp_options.ts";
+import {
+  preferNoDelay,
+  watchAmqpConnection,
+} from "../managed/_amqp_connection.ts";
+import { logger } from "../managed/log.ts";
 
 /** The resolved options of the Event Hubs clients. */
 export type ResolvedEventHub = ResolvedAmqpClient<EventHubClientOptions>;
@@ -47,6 +52,8 @@ export interface OwnedProducer {
   credential: AmqpCredential | undefined;
   /** The producer's own retry options, lowered for readiness probes. */
   retries: OwnRetryOptions;
+  /** Stops watching its connection, once watched. */
+  unwatch?: () => void;
 }
 
 /**
@@ -75,7 +82,27 @@ export async function openProducer(
       credential!,
       options,
     );
+  if (!preferNoDelay(contextOf(producer))) {
+    logger.info(
+      "Event Hubs: the producer's AMQP connection was not found; Nagle's algorithm stays on",
+    );
+  }
   return { producer, credential: owned ? credential : undefined, retries };
+}
+
+/**
+ * Watches a producer's AMQP connection (see `watchAmqpConnection`) until it
+ * is closed; `broken` hears once of its death.
+ *
+ * @param owned The producer.
+ * @param broken Told once, with a short reason.
+ */
+export function watchProducer(
+  owned: OwnedProducer,
+  broken: (reason: string) => void,
+): void {
+  owned.unwatch?.();
+  owned.unwatch = watchAmqpConnection(contextOf(owned.producer), broken);
 }
 
 /**
@@ -92,10 +119,12 @@ export async function proveProducer(
   owned: OwnedProducer,
   signal: AbortSignal,
 ): Promise<void> {
-  await withoutRetries(
-    owned.retries,
-    () => owned.producer.getEventHubProperties({ abortSignal: signal }),
-  );
+  await withoutRetries(owned.retries, async () => {
+    await owned.producer.getEventHubProperties({ abortSignal: signal });
+    // Opens the round-robin send link (the one partition keys use too), so
+    // that the first send finds it open; a batch writes nothing.
+    await owned.producer.createBatch({ abortSignal: signal });
+  });
 }
 
 /**
@@ -106,8 +135,13 @@ export async function proveProducer(
  * @returns Its rhea-promise connection, or `undefined`.
  */
 function connectionOf(producer: EventHubProducerClient): unknown {
-  return (producer as unknown as { _context?: { connection?: unknown } })
-    ._context?.connection;
+  return (contextOf(producer) as { connection?: unknown } | undefined)
+    ?.connection;
+}
+
+/** The producer's (private) connection context. */
+function contextOf(producer: EventHubProducerClient): unknown {
+  return (producer as unknown as { _context?: unknown })._context;
 }
 
 /**

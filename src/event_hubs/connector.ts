@@ -15,7 +15,9 @@ import {
   proveProducer,
   type ResolvedEventHub,
   resolveEventHub,
+  watchProducer,
 } from "./_producer.ts";
+import { amqpOutcome } from "../managed/_amqp_errors.ts";
 
 /**
  * Opens, proves and closes `EventHubProducerClient`s for a
@@ -99,8 +101,9 @@ export class EventHubProducerConnector
   }
 
   /**
-   * Reads the hub's properties: opens the connection, authenticates and
-   * proves the hub exists, writing no event. The SDK's own retries are off
+   * Reads the hub's properties, then opens the send link: opens the
+   * connection, authenticates, proves the hub exists and leaves the link the
+   * first send needs open, writing no event. The SDK's own retries are off
    * for this one call (the user's `retryOptions` apply to every later
    * operation), so a refused connection fails at once with its real error
    * and the pool's bounds hold.
@@ -109,19 +112,44 @@ export class EventHubProducerConnector
    * @param signal Aborts the read; an abandoned open is torn down by `close`,
    * which destroys the socket even if the connection never opened.
    * @returns `true` once the hub answered.
-   * @throws {unknown} The SDK's error (for a wrong hub name a
-   * `MessagingError` with code `MessagingEntityNotFoundError`; for a refused
-   * token `UnauthorizedError`), or the signal's reason.
+   * @throws {EntityNotFound} When the event hub does not exist.
+   * @throws {AuthenticationFailed} When the service refused the credential.
+   * @throws {unknown} The SDK's error (a refused or silent endpoint), or the
+   * signal's reason.
    */
   async ready(
     producer: EventHubProducerClient,
     signal: AbortSignal,
   ): Promise<boolean> {
     const owned = this.#owned.get(producer);
-    if (owned === undefined) {
-      await producer.getEventHubProperties({ abortSignal: signal });
-    } else await proveProducer(owned, signal);
+    try {
+      if (owned === undefined) {
+        await producer.getEventHubProperties({ abortSignal: signal });
+      } else await proveProducer(owned, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw amqpOutcome(
+        error,
+        `open a producer for event hub '${this.#settings.entity}' on ${this.#settings.host}`,
+        this.#settings.entity,
+      );
+    }
     return true;
+  }
+
+  /**
+   * Watches the producer's AMQP connection: `broken` is told once when it
+   * dies on its own (socket closed or reset, closed by the service).
+   *
+   * @param producer A ready producer from `create`.
+   * @param broken Retires it in the pool.
+   */
+  watch(
+    producer: EventHubProducerClient,
+    broken: (reason: string) => void,
+  ): void {
+    const owned = this.#owned.get(producer);
+    if (owned !== undefined) watchProducer(owned, broken);
   }
 
   /**
@@ -135,6 +163,7 @@ export class EventHubProducerConnector
     const owned = this.#owned.get(producer);
     if (owned === undefined) return;
     this.#owned.delete(producer);
+    owned.unwatch?.(); // our own close is not a death to report
     await closeProducer(
       `Event Hubs ${this.#settings.host}/${this.#settings.entity}`,
       producer,

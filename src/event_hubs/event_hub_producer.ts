@@ -4,20 +4,16 @@
  * @module
  */
 
-import type { EventData, EventHubProducerClient } from "@azure/event-hubs";
+import type { EventHubProducerClient } from "@azure/event-hubs";
 import type {
+  EventDataInput,
   EventHubProducerOptions,
-  SendEventOptions,
-  SendEventsOptions,
+  SendBatchOptions,
+  SendBodiesOptions,
+  SendBodyOptions,
 } from "./options.ts";
-import {
-  checkEventOptions,
-  eventList,
-  SEND_EVENT_KEYS,
-  SEND_EVENTS_KEYS,
-  sendBatched,
-  toEvent,
-} from "./_events.ts";
+import { Producing } from "./_sending.ts";
+import { amqpOutcome } from "../managed/_amqp_errors.ts";
 import {
   closeProducer,
   openProducer,
@@ -52,6 +48,7 @@ import { SharedOpen } from "../managed/_open.ts";
 export class EventHubProducer implements AsyncDisposable {
   readonly #settings: ResolvedEventHub;
   readonly #opener: SharedOpen<OwnedProducer>;
+  readonly #producing: Producing;
   #opened: OwnedProducer | undefined;
   #closed = false;
 
@@ -70,7 +67,14 @@ export class EventHubProducer implements AsyncDisposable {
     const what = `Event Hubs ${settings.host}/${settings.entity}`;
     this.#opener = new SharedOpen(`EventHubProducer for ${what}`, {
       create: () => openProducer("EventHubProducer", settings),
-      ready: (owned, signal) => proveProducer(owned, signal),
+      ready: (owned, signal) =>
+        proveProducer(owned, signal).catch((error) => {
+          throw signal.aborted ? error : amqpOutcome(
+            error,
+            `open a producer for event hub '${settings.entity}' on ${settings.host}`,
+            settings.entity,
+          );
+        }),
       close: (owned) =>
         closeProducer(
           what,
@@ -79,6 +83,18 @@ export class EventHubProducer implements AsyncDisposable {
           settings.closeTimeoutMs,
         ),
     }, (owned) => (this.#opened = owned));
+    const producing: Producing = this.#producing = new Producing(
+      async (fn, options, what) => {
+        const producer = await this.producer(options);
+        try {
+          return await fn(producer);
+        } catch (error) {
+          throw producing.outcome(error, what);
+        }
+      },
+      `event hub '${settings.entity}' on ${settings.host}`,
+      settings.entity,
+    );
   }
 
   /** The event hub name. */
@@ -116,69 +132,71 @@ export class EventHubProducer implements AsyncDisposable {
   }
 
   /**
-   * Sends one event.
+   * Sends a list of `EventData`, as the SDK's `sendBatch` does (a list too
+   * large for one batch is split; if a later batch fails, the ones before it
+   * were sent).
+   *
+   * @param events The events (`{ body, properties?, ... }`).
+   * @param options Where they go, and cancellation
+   * (`acquireTimeoutSeconds` is accepted and ignored: there is no pool).
+   * @returns When the service accepted every event.
+   * @throws {TypeError} When `events` is not a list of `EventData`, or for an
+   * unknown option.
+   * @throws {EntityNotFound} When the event hub does not exist.
+   * @throws {AuthenticationFailed} When the service refused the credential.
+   * @throws {ConnectionFailed} When opening the producer failed.
+   * @throws {MessagingError} Any other answer of the SDK.
+   *
+   * @example The SDK's event shape (needs an Event Hubs namespace)
+   * ```ts ignore
+   * await hub.sendBatch([{ body: { n: 1 }, properties: { source: "edge" } }]);
+   * ```
+   */
+  sendBatch(events: EventDataInput, options?: SendBatchOptions): Promise<void> {
+    return this.#producing.sendBatch(events, options);
+  }
+
+  /**
+   * Sends one value as an event's body.
    *
    * @param body The body.
    * @param options Where it goes, its properties, and cancellation.
    * @returns When the service accepted the event.
-   * @throws {TypeError} For an unknown option, or when both `partitionKey`
-   * and `partitionId` are given.
-   * @throws {ConnectionFailed} When opening the producer failed (`cause`:
-   * the SDK's error).
-   * @throws {MessagingError} What the SDK threw.
+   * @throws {TypeError} For an unknown option.
+   * @throws {EntityNotFound} When the event hub does not exist.
+   * @throws {ConnectionFailed} When opening the producer failed.
+   * @throws {MessagingError} Any other answer of the SDK.
+   *
+   * @example With a partition key (needs an Event Hubs namespace)
+   * ```ts ignore
+   * await hub.sendBody({ n: 1 }, { partitionKey: "device-7" });
+   * ```
    */
-  async sendEvent(body: unknown, options?: SendEventOptions): Promise<void> {
-    checkEventOptions("send an event", options, SEND_EVENT_KEYS);
-    await sendBatched(
-      await this.producer(options),
-      [toEvent(body, options)],
-      options,
-    );
+  sendBody(body: unknown, options?: SendBodyOptions): Promise<void> {
+    return this.#producing.sendBody(body, options);
   }
 
   /**
-   * Sends events in as few batches as the link's size limit allows.
+   * Sends each value as an event's body, in as few batches as the link's
+   * size limit allows.
    *
    * @param bodies The bodies.
    * @param options Where they go, and cancellation.
-   * @returns How many batches were sent.
+   * @returns When the service accepted every event.
    * @throws {TypeError} For an unknown option.
-   * @throws {ConnectionFailed} When opening the producer failed (`cause`:
-   * the SDK's error).
+   * @throws {ConnectionFailed} When opening the producer failed.
    * @throws {MessagingError} What the SDK threw.
-   */
-  async sendEvents(
-    bodies: readonly unknown[],
-    options?: SendEventsOptions,
-  ): Promise<number> {
-    checkEventOptions("send events", options, SEND_EVENTS_KEYS);
-    if (bodies.length === 0) return 0;
-    return await sendBatched(
-      await this.producer(options),
-      bodies.map((body) => ({ body })),
-      options,
-    );
-  }
-
-  /**
-   * Sends `EventData` as given, batched like `sendEvents`.
    *
-   * @param data One event or a list.
-   * @param options Where they go, and cancellation.
-   * @returns How many batches were sent.
-   * @throws {TypeError} When `data` is not an `EventData` or a list of them.
-   * @throws {ConnectionFailed} When opening the producer failed (`cause`:
-   * the SDK's error).
-   * @throws {MessagingError} What the SDK threw.
+   * @example A list (needs an Event Hubs namespace)
+   * ```ts ignore
+   * await hub.sendBodies([{ n: 1 }, { n: 2 }]);
+   * ```
    */
-  async sendEventData(
-    data: EventData | readonly EventData[],
-    options?: SendEventsOptions,
-  ): Promise<number> {
-    checkEventOptions("send event data", options, SEND_EVENTS_KEYS);
-    const events = eventList(data);
-    if (events.length === 0) return 0;
-    return await sendBatched(await this.producer(options), events, options);
+  sendBodies(
+    bodies: readonly unknown[],
+    options?: SendBodiesOptions,
+  ): Promise<void> {
+    return this.#producing.sendBodies(bodies, options);
   }
 
   /**

@@ -5,9 +5,10 @@
  * (and no other Azure SDK).
  *
  * An `EventHubProducerClient` is one AMQP connection; it opens one sender link
- * per partition (or one for the gateway) on first send. Event Hubs closes
- * connections idle for 240 s, so the managed producer recycles a connection
- * idle for 220 s (`maxIdleSeconds`) before the service does.
+ * per partition (or one for the gateway). The managed producer opens the
+ * gateway's link when it opens a connection, and recycles a connection idle
+ * for 220 s (`maxIdleSeconds`), under the 4-minute idle timeout of Azure's
+ * load balancers and NAT gateways, which drop an idle flow silently.
  *
  * @example A pool of producers (nothing is opened)
  * ```ts
@@ -32,11 +33,14 @@ export { isEventHubConnectionError } from "./connection_error.ts";
 
 // Options
 export type {
+  EventDataInput,
   EventHubConnectionOptions,
   EventHubProducerOptions,
+  EventHubSendingOptions,
   ManagedEventHubProducerOptions,
-  SendEventOptions,
-  SendEventsOptions,
+  SendBatchOptions,
+  SendBodiesOptions,
+  SendBodyOptions,
 } from "./options.ts";
 
 // What every managed client shares
@@ -47,6 +51,7 @@ export type {
   ManagedPoolDefaults,
   ManagedPoolOptions,
 } from "../managed/pool_options.ts";
+export type { OperationPlan } from "../managed/managed_client.ts";
 export type {
   AmqpConnectionOptions,
   AmqpCredential,
@@ -56,6 +61,7 @@ export type {
 export {
   AuthenticationFailed,
   ConnectionFailed,
+  ConnectionLost,
   ConnectionsExhausted,
   EntityNotFound,
   OperationTimeout,

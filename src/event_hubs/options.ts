@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { EventHubClientOptions } from "@azure/event-hubs";
+import type { EventData, EventHubClientOptions } from "@azure/event-hubs";
 import type { AmqpConnectionOptions } from "../managed/amqp_options.ts";
 import type {
   ManagedOperationOptions,
@@ -39,10 +39,11 @@ export interface EventHubConnectionOptions
 
 /**
  * Options of `ManagedEventHubProducer`: the connection, then the pool
- * ({@linkcode ManagedPoolOptions}). Defaults follow the Python original:
- * `maxIdleSeconds` 220 (under Event Hubs' 240 s AMQP idle limit),
- * `maxLifespanSeconds` Infinity, `createTimeoutSeconds` 30, `name`
- * `"eventhubs:<host>/<eventHubName>"`.
+ * ({@linkcode ManagedPoolOptions}) and how sends are bounded
+ * ({@linkcode EventHubSendingOptions}). Defaults: `maxIdleSeconds` 220
+ * (under the 4-minute idle timeout of Azure's load balancers and NAT, which
+ * drop an idle flow silently), `maxLifespanSeconds` Infinity,
+ * `createTimeoutSeconds` 30, `name` `"eventhubs:<host>/<eventHubName>"`.
  *
  * @example Tuning the pool
  * ```ts
@@ -58,7 +59,47 @@ export interface EventHubConnectionOptions
  * ```
  */
 export interface ManagedEventHubProducerOptions
-  extends EventHubConnectionOptions, ManagedPoolOptions {}
+  extends
+    EventHubConnectionOptions,
+    ManagedPoolOptions,
+    EventHubSendingOptions {}
+
+/**
+ * How `ManagedEventHubProducer` bounds a send and recovers from a connection
+ * that dies under it.
+ *
+ * @example Resending after a lost connection (duplicates possible)
+ * ```ts
+ * import type { EventHubSendingOptions } from "@azure-clients/toolbox/event-hubs";
+ * import assert from "node:assert/strict";
+ *
+ * const options: EventHubSendingOptions = { resendOnConnectionLoss: true };
+ * assert.equal(options.resendOnConnectionLoss, true);
+ * ```
+ */
+export interface EventHubSendingOptions {
+  /**
+   * How long one send may go without the service's answer before the
+   * caller gets `OperationTimeout` and its connection is replaced. A send on
+   * a healthy connection answers in milliseconds; half a minute of silence
+   * means a connection that is dead in all but name, which the SDK alone
+   * would wait out for its 60 s operation timeout plus its 30 s retry delay.
+   * A connection that dies visibly (reset, closed) fails its sends at once,
+   * whatever this says.
+   * @default {30}
+   */
+  operationTimeoutSeconds?: number;
+  /**
+   * Whether a send whose connection died while it was in flight is sent
+   * once more on a healthy connection. Event Hubs has no duplicate
+   * detection: if the first attempt was stored, the events are stored
+   * twice. Off by default, so the caller gets `ConnectionLost` and decides;
+   * turn it on when consumers tolerate duplicates (at-least-once delivery,
+   * which is what the SDK's own retries give).
+   * @default {false}
+   */
+  resendOnConnectionLoss?: boolean;
+}
 
 /**
  * Options of `EventHubProducer`.
@@ -78,18 +119,19 @@ export type EventHubProducerOptions = EventHubConnectionOptions;
 
 /**
  * Where events go and cancellation ({@linkcode ManagedOperationOptions}):
- * options of `sendEvents` and `sendEventData`.
+ * options of `sendBatch`, as the SDK's `SendBatchOptions` (plus a bound on
+ * the wait for a pooled producer).
  *
  * @example Keeping a device's events in order
  * ```ts
- * import type { SendEventsOptions } from "@azure-clients/toolbox/event-hubs";
+ * import type { SendBatchOptions } from "@azure-clients/toolbox/event-hubs";
  * import assert from "node:assert/strict";
  *
- * const options: SendEventsOptions = { partitionKey: "device-7" };
+ * const options: SendBatchOptions = { partitionKey: "device-7" };
  * assert.equal(options.partitionKey, "device-7");
  * ```
  */
-export interface SendEventsOptions extends ManagedOperationOptions {
+export interface SendBatchOptions extends ManagedOperationOptions {
   /**
    * Events with the same key land on the same partition (in order). Not
    * with `partitionId`.
@@ -104,22 +146,22 @@ export interface SendEventsOptions extends ManagedOperationOptions {
 }
 
 /**
- * Options of `sendEvent`: where the event goes, its properties, and
+ * Options of `sendBody`: where the event goes, its properties, and
  * cancellation.
  *
  * @example An event with properties
  * ```ts
- * import type { SendEventOptions } from "@azure-clients/toolbox/event-hubs";
+ * import type { SendBodyOptions } from "@azure-clients/toolbox/event-hubs";
  * import assert from "node:assert/strict";
  *
- * const options: SendEventOptions = {
+ * const options: SendBodyOptions = {
  *   partitionKey: "device-7",
  *   properties: { unit: "celsius" },
  * };
  * assert.equal(options.properties?.unit, "celsius");
  * ```
  */
-export interface SendEventOptions extends SendEventsOptions {
+export interface SendBodyOptions extends SendBatchOptions {
   /**
    * Application properties of the event.
    * @default {undefined}
@@ -141,3 +183,32 @@ export interface SendEventOptions extends SendEventsOptions {
    */
   correlationId?: string;
 }
+
+/**
+ * Options of `sendBodies`: where the events go, and cancellation.
+ *
+ * @example Bodies for one partition key
+ * ```ts
+ * import type { SendBodiesOptions } from "@azure-clients/toolbox/event-hubs";
+ * import assert from "node:assert/strict";
+ *
+ * const options: SendBodiesOptions = { partitionKey: "device-7" };
+ * assert.equal(options.partitionKey, "device-7");
+ * ```
+ */
+export type SendBodiesOptions = SendBatchOptions;
+
+/**
+ * What `sendBatch` takes, as the SDK's method of that name does: a list of
+ * `EventData` (`{ body, properties?, ... }`).
+ *
+ * @example Events in the SDK's shape
+ * ```ts
+ * import type { EventDataInput } from "@azure-clients/toolbox/event-hubs";
+ * import assert from "node:assert/strict";
+ *
+ * const events: EventDataInput = [{ body: { celsius: 21 }, properties: { unit: "C" } }];
+ * assert.equal(events.length, 1);
+ * ```
+ */
+export type EventDataInput = readonly EventData[];

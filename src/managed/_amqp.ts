@@ -153,14 +153,30 @@ export function resolveAmqpClient<O extends object>(
       options.connectionString,
       ["Endpoint"],
     );
-    const signed = fields.get("sharedaccesssignature") ||
-      (fields.get("sharedaccesskeyname") && fields.get("sharedaccesskey"));
-    if (!signed) {
+    if (!fields.get("sharedaccesssignature")) {
+      const missing = ["SharedAccessKeyName", "SharedAccessKey"].filter((
+        name,
+      ) => !fields.get(name.toLowerCase()));
+      if (missing.length > 0) {
+        throw new TypeError(
+          `Cannot create ${owner} as 'connectionString' lacks ${
+            missing.join(" and ")
+          } (give SharedAccessKeyName and SharedAccessKey, or SharedAccessSignature)`,
+        );
+      }
+    }
+    const endpoint = fields.get("endpoint")!.trim();
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(endpoint)?.[1];
+    if (scheme?.toLowerCase() !== "sb") {
       throw new TypeError(
-        `Cannot create ${owner} as 'connectionString' lacks SharedAccessKeyName and SharedAccessKey (or SharedAccessSignature)`,
+        `Cannot create ${owner} as the connection string's Endpoint must be an sb:// address (the AMQP namespace, for example sb://myns.servicebus.windows.net/): received ${
+          scheme === undefined ? "no scheme" : `${scheme}://`
+        } for host ${
+          hostOf(endpoint.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "sb://"))
+        }`,
       );
     }
-    const host = hostOf(fields.get("endpoint")!);
+    const host = hostOf(endpoint);
     const entityPath = fields.get("entitypath");
     if (entity !== undefined && entityPath && entityPath !== entity) {
       throw new TypeError(
@@ -412,4 +428,47 @@ export async function closeAmqpClient(
     destroyAmqpSocket(connection());
     await closeCredential(what, credential);
   }
+}
+
+/** The keys of the options that bound a managed AMQP client's operations. */
+export const FOLLOWED_OPERATION_KEYS: readonly string[] = [
+  "operationTimeoutSeconds",
+  "resendOnConnectionLoss",
+];
+
+/**
+ * Checks `operationTimeoutSeconds` and `resendOnConnectionLoss`.
+ *
+ * @param owner The class, for messages.
+ * @param options The caller's options.
+ * @param resendByDefault The service's default for `resendOnConnectionLoss`.
+ * @returns The deadline in ms and whether to resend.
+ * @throws {RangeError} When `operationTimeoutSeconds` is not positive.
+ * @throws {TypeError} When either has the wrong type.
+ */
+export function followedOperations(
+  owner: string,
+  options: {
+    operationTimeoutSeconds?: unknown;
+    resendOnConnectionLoss?: unknown;
+  },
+  resendByDefault: boolean,
+): { timeoutMs: number; resend: boolean } {
+  const timeoutMs = options.operationTimeoutSeconds === Infinity
+    ? Infinity
+    : positiveSecondsMs(
+      owner,
+      "operationTimeoutSeconds",
+      options.operationTimeoutSeconds,
+      30,
+    );
+  const resend = options.resendOnConnectionLoss ?? resendByDefault;
+  if (typeof resend !== "boolean") {
+    throw new TypeError(
+      `Cannot create ${owner} as 'resendOnConnectionLoss' must be a boolean: received ${
+        describeValue(resend)
+      }`,
+    );
+  }
+  return { timeoutMs, resend };
 }

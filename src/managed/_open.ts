@@ -3,7 +3,8 @@
  * `EventHubProducer`) open a client the way the pool does (internal; never
  * re-exported): `create`, then `ready`, once, shared by every caller waiting
  * for it. A failed open closes what it made and becomes `ConnectionFailed`
- * whose `cause` is the SDK's error; each caller's signal ends only its own
+ * whose `cause` is the SDK's error (a `RequestFailed` the connector made of
+ * the service's refusal passes as is); each caller's signal ends only its own
  * wait; `abort` (the twin's `close`) stops the open in flight and tears it
  * down.
  *
@@ -12,7 +13,7 @@
 
 import { bound } from "../pool/_bound.ts";
 import type { Connector } from "../pool/connector.ts";
-import { ConnectionFailed } from "../pool/errors.ts";
+import { ConnectionFailed, RequestFailed } from "../pool/errors.ts";
 import { errorLabel } from "./_checks.ts";
 import { logger } from "./log.ts";
 
@@ -101,6 +102,8 @@ export class SharedOpen<C> {
       if (client !== undefined) await this.#closeQuietly(client);
       if (signal.aborted) throw signal.reason;
       logger.info(`${this.#what}: open failed: ${errorLabel(error)}`);
+      // The service's answer (a refused key, a missing entity), named already.
+      if (error instanceof RequestFailed) throw error;
       throw new ConnectionFailed(
         `Cannot open ${this.#what}: ${errorLabel(error)}`,
         { cause: error },

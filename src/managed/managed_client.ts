@@ -7,6 +7,7 @@
  */
 
 import { ConnectionPool } from "../pool/connection_pool.ts";
+import { ConnectionLost, OperationTimeout } from "../pool/errors.ts";
 // The service entry points reach the pool through here, not through the root:
 // bind the pool's diagnostics channels for them too.
 import "../runtime/diagnostics_channel.ts";
@@ -15,6 +16,7 @@ import type { CloseOptions } from "../pool/options.ts";
 import type { PoolStats } from "../pool/stats.ts";
 import type { ManagedLease } from "./lease.ts";
 import { managedLease } from "./_lease.ts";
+import { GaveUp, InFlight } from "./_in_flight.ts";
 import { rejectUnknownKeys } from "./_checks.ts";
 import {
   acquireOptionsOf,
@@ -58,6 +60,9 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
   /** The connector the pool opens clients with. */
   readonly connector: K;
   readonly #owner: string;
+  /** Operations followed for their deadline and their connection's death. */
+  #inFlight: InFlight<C> | undefined = undefined;
+  readonly #isConnectionError: (error: unknown) => boolean;
 
   /**
    * Checks the pool options under the subclass's name and makes the pool;
@@ -79,10 +84,46 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
   ) {
     this.#owner = owner;
     this.connector = connector;
+    this.#isConnectionError = defaults.isConnectionError;
     this.pool = new ConnectionPool(
-      connector,
-      poolOptionsOf(owner, options, defaults),
+      this.#watched(connector),
+      poolOptionsOf(owner, options, {
+        ...defaults,
+        // A followed operation given up at its deadline leaves its client suspect.
+        isConnectionError: (error) =>
+          error instanceof GaveUp || defaults.isConnectionError(error),
+      }),
     );
+  }
+
+  /**
+   * The connector as the pool sees it: when the connector reports a client
+   * whose connection died, the operations in flight on it are given up too.
+   */
+  #watched(connector: K): Connector<C> {
+    const watch = connector.watch;
+    if (watch === undefined) return connector;
+    return {
+      create: (signal) => connector.create(signal),
+      ready: (client, signal) => connector.ready(client, signal),
+      close: (client) => connector.close(client),
+      watch: (client, broken) =>
+        watch.call(connector, client, (reason) => {
+          broken(reason);
+          this.#inFlight?.abandon(client, reason);
+        }),
+    };
+  }
+
+  /**
+   * Follows every operation run through {@linkcode followed}: each is given
+   * up after `timeoutMs`, or at once when its client's connection dies.
+   * Called once, by a subclass's constructor.
+   *
+   * @param timeoutMs Each operation's deadline (`operationTimeoutSeconds`).
+   */
+  protected followOperations(timeoutMs: number): void {
+    this.#inFlight = new InFlight(timeoutMs);
   }
 
   /** The number of ready clients that take new callers. */
@@ -163,6 +204,79 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
   }
 
   /**
+   * Runs one operation on a pooled client, followed (see
+   * {@linkcode followOperations}): it ends by its deadline, and when its
+   * connection dies while it is in flight it is sent once more on a healthy
+   * connection if `plan.resend` says that is safe. An error the service
+   * answered with goes through `plan.translate`.
+   *
+   * @typeParam T What `fn` resolves to.
+   * @param fn The operation; it may run twice.
+   * @param options The caller's options (their signal and acquire bound).
+   * @param plan What the operation is, for messages, and whether it may be
+   * sent again.
+   * @returns What `fn` returned.
+   * @throws {OperationTimeout} When its deadline passed (its client is
+   * replaced).
+   * @throws {ConnectionLost} When its connection died mid-flight and it was
+   * not, or could not be, sent again.
+   */
+  protected async followed<T>(
+    fn: (client: C) => Promise<T>,
+    options: ManagedOperationOptions | undefined,
+    plan: OperationPlan,
+  ): Promise<T> {
+    const inFlight = this.#inFlight;
+    if (inFlight === undefined) {
+      try {
+        return await this.pool.use(fn, acquireOptionsOf(options));
+      } catch (error) {
+        throw plan.translate(error);
+      }
+    }
+    const acquire = acquireOptionsOf(options);
+    const deadline = inFlight.deadline();
+    const run = (client: C) => inFlight.track(client, fn(client), deadline);
+    let first: unknown;
+    try {
+      return await this.pool.use(run, acquire);
+    } catch (error) {
+      if (!plan.resend || !this.#lostMidFlight(error)) {
+        throw this.#outcome(error, plan);
+      }
+      first = error;
+    }
+    try {
+      return await this.pool.use(run, acquire);
+    } catch (error) {
+      throw this.#outcome(this.#lostMidFlight(error) ? first : error, plan);
+    }
+  }
+
+  /** Whether an operation's connection failed under it (it may have been delivered). */
+  #lostMidFlight(error: unknown): boolean {
+    if (error instanceof GaveUp) return error.reason === "lost";
+    return this.#isConnectionError(error);
+  }
+
+  /** What the caller of a followed operation gets for `error`. */
+  #outcome(error: unknown, plan: OperationPlan): unknown {
+    if (!(error instanceof GaveUp)) return plan.translate(error);
+    if (error.reason === "timeout") {
+      return new OperationTimeout(
+        `Cannot ${plan.what}: no answer within ${
+          this.#inFlight!.timeoutMs / 1000
+        } s (operationTimeoutSeconds); its connection is replaced, and the operation may have reached the service`,
+      );
+    }
+    return new ConnectionLost(
+      `Cannot ${plan.what}: the connection was ${error.detail} while it was in flight${
+        plan.resend ? ", and again when sent once more" : ""
+      }; it may have reached the service`,
+    );
+  }
+
+  /**
    * Closes the pool: refuses new callers, waits for leases (or
    * `timeoutSeconds`), then closes every client.
    *
@@ -170,7 +284,7 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
    * @returns When every client is closed.
    */
   close(options?: CloseOptions): Promise<void> {
-    return this.pool.close(options);
+    return this.pool.close(options).finally(() => this.#inFlight?.close());
   }
 
   /**
@@ -208,4 +322,14 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** What a followed operation is, for {@linkcode ManagedClient.followed}. */
+export interface OperationPlan {
+  /** What it does and where, for messages: `send a message to queue 'q' on ns`. */
+  readonly what: string;
+  /** Whether it is sent once more after its connection died mid-flight. */
+  readonly resend: boolean;
+  /** Turns an error the service answered with into the package's. */
+  readonly translate: (error: unknown) => unknown;
 }

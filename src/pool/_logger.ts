@@ -7,12 +7,34 @@
 
 import type { PoolLogger } from "./options.ts";
 
-/** `name: message` of an error, or its type; never throws. */
-export function errorName(error: unknown): string {
+/**
+ * `name: message` of an error, or its type; never blank (an error without a
+ * message is described by its code and status, an AggregateError by its
+ * first error); never throws.
+ */
+export function errorName(error: unknown, depth = 0): string {
   // A connector's error is not trusted: its getters may throw.
   try {
-    if (error instanceof Error) return `${error.name}: ${error.message}`;
-    return typeof error;
+    if (!(error instanceof Error)) return typeof error;
+    if (typeof error.message === "string" && error.message.trim() !== "") {
+      return `${error.name}: ${error.message}`;
+    }
+    if (
+      error instanceof AggregateError && error.errors.length > 0 && depth < 3
+    ) {
+      return `${error.name} of ${error.errors.length}, the first ${
+        errorName(error.errors[0], depth + 1)
+      }`;
+    }
+    const { code, statusCode } = error as {
+      code?: unknown;
+      statusCode?: unknown;
+    };
+    const details = [
+      code === undefined ? "" : `code ${String(code)}`,
+      statusCode === undefined ? "" : `status ${String(statusCode)}`,
+    ].filter((detail) => detail !== "");
+    return `${error.name} (${[...details, "no message"].join(", ")})`;
   } catch {
     return "an error that could not be described";
   }

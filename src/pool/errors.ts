@@ -192,6 +192,36 @@ export class OperationTimeout extends PoolError {
   }
 }
 
+/**
+ * Thrown when the connection an operation was in flight on died before the
+ * service answered, and the operation was not sent again (resending was off,
+ * or the resend failed the same way). The operation may or may not have
+ * reached the service: that is the difference from {@linkcode ConnectionFailed},
+ * where nothing was sent.
+ *
+ * @example Telling "maybe sent" from "not sent"
+ * ```ts
+ * import { ConnectionFailed, ConnectionLost } from "@azure-clients/toolbox";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ConnectionLost("Cannot send events to hub 'telemetry': the connection was lost mid-send");
+ * assert.equal(error.code, "CONNECTION_LOST");
+ * assert.ok(!(error instanceof ConnectionFailed));
+ * ```
+ */
+export class ConnectionLost extends PoolError {
+  /**
+   * Constructs the error.
+   *
+   * @param message The operation, where it went, and what happened.
+   * @param options `cause`, passed to `Error`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "CONNECTION_LOST", options);
+    this.name = "ConnectionLost";
+  }
+}
+
 /** What a service's refusal carries besides its message. */
 export interface RequestFailedOptions extends ErrorOptions {
   /** The HTTP status, or the status an AMQP condition stands for (401, 404). */

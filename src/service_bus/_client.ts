@@ -22,6 +22,10 @@ import {
 } from "../managed/_amqp.ts";
 import type { AmqpCredential } from "../managed/amqp_options.ts";
 import {
+  preferNoDelay,
+  watchAmqpConnection,
+} from "../managed/_amqp_connection.ts";
+import {
   errorLabel,
   parseConnectionString,
   requireOptions,
@@ -161,6 +165,8 @@ export interface OwnedClient {
   credential: AmqpCredential | undefined;
   /** The client's own retry options, lowered for readiness probes. */
   retries: OwnRetryOptions;
+  /** Stops watching its connection, once watched. */
+  unwatch?: () => void;
 }
 
 /**
@@ -179,7 +185,27 @@ export async function openClient(
   const client = settings.connectionString !== undefined
     ? new ServiceBusClient(settings.connectionString, options)
     : new ServiceBusClient(settings.namespace!, credential!, options);
+  if (!preferNoDelay(contextOf(client))) {
+    logger.info(
+      "Service Bus: the client's AMQP connection was not found; Nagle's algorithm stays on",
+    );
+  }
   return { client, credential: owned ? credential : undefined, retries };
+}
+
+/**
+ * Watches a client's AMQP connection (see `watchAmqpConnection`) until
+ * {@linkcode closeClient}; `broken` hears once of its death.
+ *
+ * @param owned The client.
+ * @param broken Told once, with a short reason.
+ */
+export function watchClient(
+  owned: OwnedClient,
+  broken: (reason: string) => void,
+): void {
+  owned.unwatch?.();
+  owned.unwatch = watchAmqpConnection(contextOf(owned.client), broken);
 }
 
 /**
@@ -211,9 +237,20 @@ export async function proveSender(
  * @returns Its rhea-promise connection, or `undefined`.
  */
 function connectionOf(client: ServiceBusClient): unknown {
-  return (client as unknown as {
-    _connectionContext?: { connection?: unknown };
-  })._connectionContext?.connection;
+  return (contextOf(client) as { connection?: unknown } | undefined)
+    ?.connection;
+}
+
+/**
+ * The client's (private) connection context, for `preferNoDelay` and
+ * `watchAmqpConnection`.
+ *
+ * @param client The SDK client.
+ * @returns Its connection context, or `undefined`.
+ */
+function contextOf(client: ServiceBusClient): unknown {
+  return (client as unknown as { _connectionContext?: unknown })
+    ._connectionContext;
 }
 
 /**
@@ -233,6 +270,8 @@ export async function closeClient(
   closables: { close(): Promise<void> }[],
   closeTimeoutMs: number,
 ): Promise<void> {
+  // Our own close is not a death to report.
+  owned.unwatch?.();
   await closeAmqpClient(
     what,
     async () => {
@@ -249,4 +288,21 @@ export async function closeClient(
     closeTimeoutMs,
     () => connectionOf(owned.client),
   );
+}
+
+/**
+ * How messages name the entity of a Service Bus client bound to one:
+ * `queue 'orders'`, `topic 'events'`, or `entity 'x'` when it came from a
+ * connection string's EntityPath.
+ *
+ * @param settings The resolved options.
+ * @returns The label.
+ */
+export function entityLabel(settings: ResolvedServiceBus): string {
+  const kind = settings.entityOption === "topicName"
+    ? "topic"
+    : settings.entityOption === "queueName"
+    ? "queue"
+    : "entity";
+  return `${kind} '${settings.entity}'`;
 }

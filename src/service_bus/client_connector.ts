@@ -17,7 +17,11 @@ import {
   type OwnedClient,
   type ResolvedServiceBus,
   resolveNamespace,
+  watchClient,
 } from "./_client.ts";
+import { withoutRetries } from "../managed/_amqp.ts";
+import { amqpRefusal } from "../managed/_amqp_errors.ts";
+import { AuthenticationFailed } from "../pool/errors.ts";
 import {
   isNamespaceConnectionError,
   isServiceBusLinkError,
@@ -128,14 +132,27 @@ export class ServiceBusClientConnector implements Connector<ServiceBusClient> {
   async ready(client: ServiceBusClient, signal: AbortSignal): Promise<boolean> {
     const entity = this.#probe;
     if (entity === undefined) return true;
+    const owned = this.#clients.get(client)?.owned;
     try {
-      await this.withSender(
-        client,
-        entity,
-        (sender) => sender.createMessageBatch({ abortSignal: signal }),
-      );
+      // The SDK's retries off: a refused token fails now, not after 90 s.
+      const probe = () =>
+        this.withSender(
+          client,
+          entity,
+          (sender) => sender.createMessageBatch({ abortSignal: signal }),
+        );
+      await (owned === undefined
+        ? probe()
+        : withoutRetries(owned.retries, probe));
     } catch (error) {
-      if (signal.aborted || isNamespaceConnectionError(error)) throw error;
+      if (signal.aborted) throw error;
+      const refusal = amqpRefusal(
+        error,
+        `open a connection to ${this.#settings.host} (probing entity '${entity}')`,
+        entity,
+      );
+      if (refusal instanceof AuthenticationFailed) throw refusal;
+      if (isNamespaceConnectionError(error)) throw error;
       logger.info(
         `Service Bus ${this.#settings.host}/${entity}: readiness probe answered ${
           errorLabel(error)
@@ -143,6 +160,18 @@ export class ServiceBusClientConnector implements Connector<ServiceBusClient> {
       );
     }
     return true;
+  }
+
+  /**
+   * Watches the client's AMQP connection: `broken` is told once when it dies
+   * on its own (socket closed or reset, closed by the service).
+   *
+   * @param client A ready client from `create`.
+   * @param broken Retires it in the pool.
+   */
+  watch(client: ServiceBusClient, broken: (reason: string) => void): void {
+    const entry = this.#clients.get(client);
+    if (entry !== undefined) watchClient(entry.owned, broken);
   }
 
   /**

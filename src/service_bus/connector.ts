@@ -11,12 +11,15 @@ import type { Connector } from "../pool/connector.ts";
 import type { ServiceBusConnectionOptions } from "./options.ts";
 import {
   closeClient,
+  entityLabel,
   openClient,
   type OwnedClient,
   proveSender,
   type ResolvedServiceBus,
   resolveServiceBus,
+  watchClient,
 } from "./_client.ts";
+import { amqpOutcome } from "../managed/_amqp_errors.ts";
 
 /**
  * Opens, proves and closes queue senders for a `ConnectionPool`:
@@ -113,16 +116,40 @@ export class ServiceBusSenderConnector implements Connector<ServiceBusSender> {
    * @param signal Aborts the open; an abandoned open is torn down by
    * `close`, which destroys the socket even if the connection never opened.
    * @returns `true` once the link is open.
-   * @throws {unknown} The SDK's error (for a wrong queue name a
-   * `ServiceBusError` with code `MessagingEntityNotFound`; for a refused
-   * token `UnauthorizedAccess`), or the signal's reason.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {AuthenticationFailed} When the service refused the credential.
+   * @throws {unknown} The SDK's error (a refused or silent endpoint), or the
+   * signal's reason.
    */
   async ready(sender: ServiceBusSender, signal: AbortSignal): Promise<boolean> {
     const owned = this.#owned.get(sender);
-    if (owned === undefined) {
-      await sender.createMessageBatch({ abortSignal: signal });
-    } else await proveSender(owned, sender, signal);
+    try {
+      if (owned === undefined) {
+        await sender.createMessageBatch({ abortSignal: signal });
+      } else await proveSender(owned, sender, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw amqpOutcome(
+        error,
+        `open a sender for ${
+          entityLabel(this.#settings)
+        } on ${this.#settings.host}`,
+        this.#settings.entity,
+      );
+    }
     return true;
+  }
+
+  /**
+   * Watches the sender's AMQP connection: `broken` is told once when it
+   * dies on its own (socket closed or reset, closed by the service).
+   *
+   * @param sender A ready sender from `create`.
+   * @param broken Retires it in the pool.
+   */
+  watch(sender: ServiceBusSender, broken: (reason: string) => void): void {
+    const owned = this.#owned.get(sender);
+    if (owned !== undefined) watchClient(owned, broken);
   }
 
   /**

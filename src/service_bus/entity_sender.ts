@@ -6,14 +6,25 @@
 
 import type { ServiceBusClient, ServiceBusSender } from "@azure/service-bus";
 import type { ManagedOperationOptions } from "../managed/pool_options.ts";
-import type { SendMessageOptions, SendMessagesOptions } from "./options.ts";
-import { prepareMany, prepareOne, sendBatched, sendOne } from "./_messages.ts";
+import type {
+  SendBodiesOptions,
+  SendBodyOptions,
+  SendMessagesOptions,
+  ServiceBusMessageInput,
+} from "./options.ts";
+import { Sending, type SequenceNumbers } from "./_sending.ts";
 
-/** What a handle needs from its bus: a pooled client and its link for one entity. */
+/**
+ * What a handle needs from its bus: a pooled client and its link for one
+ * entity, and how to follow the operation (`what` names it for messages;
+ * `outcome` turns what the SDK threw into the caller's error).
+ */
 export type EntitySendRunner = <T>(
   entityName: string,
   fn: (sender: ServiceBusSender, client: ServiceBusClient) => Promise<T>,
   options: ManagedOperationOptions | undefined,
+  what: string,
+  outcome: (error: unknown) => unknown,
 ) => Promise<T>;
 
 /**
@@ -35,8 +46,8 @@ export type EntitySendRunner = <T>(
  * });
  * const bus = new ManagedServiceBus({ connectionString: local.connectionString, maxSize: 1 });
  * try {
- *   await bus.sender("orders").sendMessage({ id: 1 }, { messageId: "o-1" });
- *   await bus.sender("events").sendMessages(["placed", "paid"]);
+ *   await bus.sender("orders").sendMessages({ body: { id: 1 }, messageId: "o-1" });
+ *   await bus.sender("events").sendBodies(["placed", "paid"]);
  *   assert.deepEqual(local.messages("orders").map((m) => m.messageId), ["o-1"]);
  *   assert.equal(local.messages("events/Subscriptions/audit").length, 2);
  *   assert.equal(local.stats().connections, 1);
@@ -49,21 +60,126 @@ export type EntitySendRunner = <T>(
 export class ServiceBusEntitySender {
   /** The queue or topic. */
   readonly entityName: string;
-  readonly #run: EntitySendRunner;
+  readonly #sending: Sending;
 
   /**
    * Binds a handle to an entity; use `ManagedServiceBus.sender` instead.
    *
    * @param entityName The queue or topic.
    * @param run Runs a send on a pooled client's link for the entity.
+   * @param host The namespace host, for messages.
+   * @param withIds Whether messages without an id get one (the bus resends
+   * after a lost connection).
    */
-  constructor(entityName: string, run: EntitySendRunner) {
+  constructor(
+    entityName: string,
+    run: EntitySendRunner,
+    host = "the namespace",
+    withIds = true,
+  ) {
     this.entityName = entityName;
-    this.#run = run;
+    const sending: Sending = this.#sending = new Sending(
+      (fn, options, what) =>
+        run(
+          entityName,
+          (sender) => fn(sender),
+          options,
+          what,
+          (error) => sending.outcome(error, what),
+        ),
+      `entity '${entityName}' on ${host}`,
+      entityName,
+      withIds,
+    );
   }
 
   /**
-   * Sends one message, or schedules it when `delaySeconds` is set.
+   * Sends one `ServiceBusMessage` or a list of them, as the SDK's
+   * `ServiceBusSender.sendMessages` does (a list too large for one batch is
+   * split; if a later batch fails, the ones before it were sent).
+   *
+   * @param messages A message (`{ body, ... }`) or a list of them.
+   * @param options Cancellation, and a bound on the wait for a connection.
+   * @returns When the service accepted every message.
+   * @throws {TypeError} When something is not a message (a bare body: use
+   * `sendBody`), or for an unknown option.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {AuthenticationFailed} When the service refused the credential.
+   * @throws {OperationTimeout} When the service did not answer within
+   * `operationTimeoutSeconds`.
+   * @throws {ConnectionLost} When the connection died mid-send and the
+   * message was not sent again.
+   * @throws {ConnectionsExhausted} When no connection had capacity in time.
+   * @throws {ConnectionFailed} When the namespace could not be reached.
+   * @throws {PoolClosed} After the bus closed.
+   * @throws {ServiceBusError} Any other answer of the SDK.
+   *
+   * @example The SDK's message shape (needs a Service Bus namespace)
+   * ```ts ignore
+   * await bus.sender("orders").sendMessages({ body: { id: 1 }, sessionId: "cart-7" });
+   * ```
+   */
+  sendMessages(
+    messages: ServiceBusMessageInput,
+    options?: SendMessagesOptions,
+  ): Promise<void> {
+    return this.#sending.sendMessages(messages, options);
+  }
+
+  /**
+   * Schedules messages for `scheduledEnqueueTimeUtc`, as the SDK's method
+   * of that name does.
+   *
+   * @param messages A message or a list of them.
+   * @param scheduledEnqueueTimeUtc When they are enqueued.
+   * @param options Cancellation, and a bound on the wait for a connection.
+   * @returns Their sequence numbers, for `cancelScheduledMessages`.
+   * @throws {TypeError} When something is not a message, the time is not a
+   * valid `Date`, or for an unknown option.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {ServiceBusError} Any other answer of the SDK.
+   *
+   * @example Scheduling (needs a Service Bus namespace)
+   * ```ts ignore
+   * await bus.sender("reminders").scheduleMessages({ body: "call back" }, new Date(Date.now() + 3600_000));
+   * ```
+   */
+  scheduleMessages(
+    messages: ServiceBusMessageInput,
+    scheduledEnqueueTimeUtc: Date,
+    options?: SendMessagesOptions,
+  ): Promise<SequenceNumbers> {
+    return this.#sending.scheduleMessages(
+      messages,
+      scheduledEnqueueTimeUtc,
+      options,
+    );
+  }
+
+  /**
+   * Cancels scheduled messages by their sequence numbers.
+   *
+   * @param sequenceNumbers What `scheduleMessages` returned.
+   * @param options Cancellation, and a bound on the wait for a connection.
+   * @returns When they are cancelled.
+   * @throws {TypeError} For an unknown option.
+   * @throws {ServiceBusError} What the SDK threw.
+   *
+   * @example Cancelling (needs a Service Bus namespace)
+   * ```ts ignore
+   * await bus.sender("reminders").cancelScheduledMessages(sequenceNumbers);
+   * ```
+   */
+  cancelScheduledMessages(
+    sequenceNumbers: SequenceNumbers[number] | SequenceNumbers,
+    options?: SendMessagesOptions,
+  ): Promise<void> {
+    return this.#sending.cancelScheduledMessages(sequenceNumbers, options);
+  }
+
+  /**
+   * Sends one value as a message's body, or schedules it when
+   * `delaySeconds` is set.
    *
    * @param body The body (the SDK encodes it; JSON values as JSON).
    * @param options The message's properties, a delay, and cancellation
@@ -72,59 +188,48 @@ export class ServiceBusEntitySender {
    * @throws {TypeError} For an unknown option.
    * @throws {RangeError} When `delaySeconds` or `timeToLiveSeconds` is out of
    * range.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {OperationTimeout} When the service did not answer in time.
    * @throws {ConnectionsExhausted} When no connection had capacity in time.
-   * @throws {ConnectionFailed} When opening a connection failed.
+   * @throws {ConnectionFailed} When the namespace could not be reached.
    * @throws {PoolClosed} After the bus closed.
-   * @throws {ServiceBusError} What the SDK threw (a connection error also
-   * replaces the connection; a link error only the link).
+   * @throws {ServiceBusError} Any other answer of the SDK.
    *
    * @example Scheduling (needs a Service Bus namespace)
    * ```ts ignore
-   * await bus.sender("reminders").sendMessage("call back", { delaySeconds: 3600 });
+   * await bus.sender("reminders").sendBody("call back", { delaySeconds: 3600 });
    * ```
    */
-  async sendMessage(
-    body: unknown,
-    options?: SendMessageOptions,
-  ): Promise<void> {
-    const { message, delay } = prepareOne(body, options);
-    await this.#run(
-      this.entityName,
-      (sender) => sendOne(sender, message, delay, options?.abortSignal),
-      options,
-    );
+  sendBody(body: unknown, options?: SendBodyOptions): Promise<void> {
+    return this.#sending.sendBody(body, options);
   }
 
   /**
-   * Sends messages in as few batches as the link's size limit allows, on one
-   * pooled connection. If a batch fails, the batches before it were sent.
+   * Sends each value as a message's body, in as few batches as the link's
+   * size limit allows, on one pooled connection. If a batch fails, the
+   * batches before it were sent.
    *
    * @param bodies The bodies.
    * @param options Properties every message gets, and cancellation.
-   * @returns How many batches were sent.
+   * @returns When the service accepted every message.
    * @throws {TypeError} For an unknown option, or when `bodies` is not an
    * array.
    * @throws {ServiceBusError} With code `MessageSizeExceeded` when one message
-   * does not fit in an empty batch, or what the SDK threw.
+   * does not fit in an empty batch, or any other answer of the SDK.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
    * @throws {ConnectionsExhausted} When no connection had capacity in time.
-   * @throws {ConnectionFailed} When opening a connection failed.
+   * @throws {ConnectionFailed} When the namespace could not be reached.
    * @throws {PoolClosed} After the bus closed.
    *
    * @example A list in batches (needs a Service Bus namespace)
    * ```ts ignore
-   * const batches = await bus.sender("orders").sendMessages([{ id: 1 }, { id: 2 }]);
+   * await bus.sender("orders").sendBodies([{ id: 1 }, { id: 2 }]);
    * ```
    */
-  async sendMessages(
+  sendBodies(
     bodies: readonly unknown[],
-    options?: SendMessagesOptions,
-  ): Promise<number> {
-    const messages = prepareMany(bodies, options);
-    if (messages.length === 0) return 0;
-    return await this.#run(
-      this.entityName,
-      (sender) => sendBatched(sender, messages, options?.abortSignal),
-      options,
-    );
+    options?: SendBodiesOptions,
+  ): Promise<void> {
+    return this.#sending.sendBodies(bodies, options);
   }
 }

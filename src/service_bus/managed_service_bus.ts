@@ -11,15 +11,19 @@ import type {
   ServiceBusSender,
 } from "@azure/service-bus";
 import { pick, requireName } from "../managed/_checks.ts";
-import { amqpConnectionKeys } from "../managed/_amqp.ts";
+import {
+  amqpConnectionKeys,
+  FOLLOWED_OPERATION_KEYS,
+  followedOperations,
+  withoutRetries,
+} from "../managed/_amqp.ts";
+import { amqpOutcome } from "../managed/_amqp_errors.ts";
+import { proveReceiver } from "./_receiver_proof.ts";
 import type { ManagedLease } from "../managed/lease.ts";
 import { ManagedClient } from "../managed/managed_client.ts";
 import type { CloseOptions } from "../pool/options.ts";
 import type { ManagedOperationOptions } from "../managed/pool_options.ts";
-import {
-  acquireOptionsOf,
-  MANAGED_POOL_OPTION_KEYS,
-} from "../managed/_pool_options.ts";
+import { MANAGED_POOL_OPTION_KEYS } from "../managed/_pool_options.ts";
 import { rejectUnknownKeys } from "../managed/_checks.ts";
 import { ServiceBusClientConnector } from "./client_connector.ts";
 import { ServiceBusEntitySender } from "./entity_sender.ts";
@@ -126,6 +130,7 @@ export class ManagedServiceBus
   readonly #receivers = new Set<{ close(): Promise<void> }>();
   readonly #processors = new Set<MessageProcessor>();
   readonly #backoff: { initial?: number; max?: number };
+  readonly #resend: boolean;
   #closing = false;
 
   /**
@@ -137,7 +142,11 @@ export class ManagedServiceBus
    * @throws {RangeError} When a pool option is out of range.
    */
   constructor(options: ManagedServiceBusOptions) {
-    const settings = resolveNamespace(OWNER, options, MANAGED_POOL_OPTION_KEYS);
+    const settings = resolveNamespace(OWNER, options, [
+      ...MANAGED_POOL_OPTION_KEYS,
+      ...FOLLOWED_OPERATION_KEYS,
+    ]);
+    const { timeoutMs, resend } = followedOperations(OWNER, options, true);
     super(
       OWNER,
       new ServiceBusClientConnector(
@@ -156,6 +165,8 @@ export class ManagedServiceBus
       },
     );
     this.#settings = settings;
+    this.#resend = resend;
+    this.followOperations(timeoutMs);
     this.#backoff = {
       initial: options.initialBackoffSeconds,
       max: options.maxBackoffSeconds,
@@ -179,7 +190,12 @@ export class ManagedServiceBus
     let handle = this.#senders.get(entityName);
     if (handle === undefined) {
       requireName(`${OWNER}.sender`, "entityName", entityName);
-      handle = new ServiceBusEntitySender(entityName, this.#send);
+      handle = new ServiceBusEntitySender(
+        entityName,
+        this.#send,
+        this.host,
+        this.#resend,
+      );
       this.#senders.set(entityName, handle);
     }
     return handle;
@@ -189,16 +205,19 @@ export class ManagedServiceBus
     entityName: string,
     fn: (sender: ServiceBusSender, client: ServiceBusClient) => Promise<T>,
     options: ManagedOperationOptions | undefined,
+    what: string,
+    outcome: (error: unknown) => unknown,
   ): Promise<T> => {
     this.connector.noteEntity(entityName);
-    return this.pool.use(
+    return this.followed(
       (client) =>
         this.connector.withSender(
           client,
           entityName,
           (sender) => fn(sender, client),
         ),
-      acquireOptionsOf(options),
+      options,
+      { what, resend: this.#resend, translate: outcome },
     );
   };
 
@@ -311,14 +330,20 @@ export class ManagedServiceBus
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#ownClient(what, (owned) =>
-      Promise.resolve(
-        new MessageReceiver(
-          createReceiverFor(owned.client, resolved, sdkOptions),
-          options,
-          (closed) => this.#forget(closed, owned),
-        ),
-      ));
+    return this.#ownClient(what, async (owned) => {
+      const receiver = createReceiverFor(owned.client, resolved, sdkOptions);
+      await proveReceiver(
+        owned,
+        receiver,
+        `open a receiver for '${resolved.entityPath}' on ${this.host}`,
+        resolved.entityPath,
+      );
+      return new MessageReceiver(
+        receiver,
+        options,
+        (closed) => this.#forget(closed, owned),
+      );
+    });
   }
 
   /**
@@ -379,12 +404,28 @@ export class ManagedServiceBus
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#ownClient(what, async (owned) =>
-      new SessionReceiver(
-        await acceptSessionFor(owned.client, resolved, sessionId, sdkOptions),
+    return this.#ownClient(what, async (owned) => {
+      let receiver;
+      try {
+        // Accepting proves the session link; the SDK's retries off, so a
+        // refused key fails now, not after 90 s.
+        receiver = await withoutRetries(
+          owned.retries,
+          () => acceptSessionFor(owned.client, resolved, sessionId, sdkOptions),
+        );
+      } catch (error) {
+        throw amqpOutcome(
+          error,
+          `${what} on '${resolved.entityPath}' at ${this.host}`,
+          resolved.entityPath,
+        );
+      }
+      return new SessionReceiver(
+        receiver,
         options,
         (closed) => this.#forget(closed, owned),
-      ));
+      );
+    });
   }
 
   #forget(

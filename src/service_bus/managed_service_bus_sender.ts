@@ -6,6 +6,10 @@
 
 import type { ServiceBusSender } from "@azure/service-bus";
 import { pick } from "../managed/_checks.ts";
+import {
+  FOLLOWED_OPERATION_KEYS,
+  followedOperations,
+} from "../managed/_amqp.ts";
 import type { ManagedLease } from "../managed/lease.ts";
 import { ManagedClient } from "../managed/managed_client.ts";
 import type { ManagedOperationOptions } from "../managed/pool_options.ts";
@@ -14,12 +18,18 @@ import { isServiceBusConnectionError } from "./connection_error.ts";
 import { ServiceBusSenderConnector } from "./connector.ts";
 import type {
   ManagedServiceBusSenderOptions,
-  SendMessageOptions,
+  SendBodiesOptions,
+  SendBodyOptions,
   SendMessagesOptions,
   ServiceBusConnectionOptions,
+  ServiceBusMessageInput,
 } from "./options.ts";
-import { resolveServiceBus, SERVICE_BUS_CONNECTION_KEYS } from "./_client.ts";
-import { prepareMany, prepareOne, sendBatched, sendOne } from "./_messages.ts";
+import {
+  entityLabel,
+  resolveServiceBus,
+  SERVICE_BUS_CONNECTION_KEYS,
+} from "./_client.ts";
+import { Sending, type SequenceNumbers } from "./_sending.ts";
 
 /**
  * A pool of Service Bus senders for one queue or topic (`queueName` or
@@ -27,9 +37,17 @@ import { prepareMany, prepareOne, sendBatched, sendOne } from "./_messages.ts";
  * most `clientLimit` at a time each. A client is opened ahead of demand,
  * proven by opening its sender link (nothing is written to the entity),
  * recycled after `maxIdleSeconds` idle, and replaced when an operation fails
- * with a connection error ({@linkcode isServiceBusConnectionError}); other
- * errors reach the caller and leave the client in the pool. To send to
- * several entities over the same connections, use `ManagedServiceBus`.
+ * with a connection error ({@linkcode isServiceBusConnectionError}) or dies on
+ * its own (a reset or closed socket is noticed at once); other errors reach
+ * the caller and leave the client in the pool. Each send is bounded by
+ * `operationTimeoutSeconds`, and one whose connection died while it was in
+ * flight is sent once more on a healthy connection (`resendOnConnectionLoss`).
+ * To send to several entities over the same connections, use
+ * `ManagedServiceBus`.
+ *
+ * `sendMessages` and `scheduleMessages` take the SDK's `ServiceBusMessage`s,
+ * as the SDK's methods of those names do; `sendBody` and `sendBodies` take
+ * bodies.
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts
@@ -56,7 +74,7 @@ import { prepareMany, prepareOne, sendBatched, sendOne } from "./_messages.ts";
  *   queueName: "orders",
  * });
  * await assert.rejects(
- *   sender.sendMessage("hi", { delay: 30 } as never),
+ *   sender.sendBody("hi", { delay: 30 } as never),
  *   /Cannot send a message as 'delay' is not an option \(did you mean 'delaySeconds'\?\)/,
  * );
  * ```
@@ -71,31 +89,35 @@ import { prepareMany, prepareOne, sendBatched, sendOne } from "./_messages.ts";
  *   queueName: "orders",
  *   credential: new DefaultAzureCredential(),
  * });
- * await sender.sendMessage({ id: 17 }, { messageId: "order-17" });
- * await sender.sendMessage("reminder", { delaySeconds: 60 });
- * await sender.sendMessages([{ id: 18 }, { id: 19 }]);
+ * await sender.sendMessages({ body: { id: 17 }, messageId: "order-17" });
+ * await sender.sendBody("reminder", { delaySeconds: 60 });
+ * await sender.sendBodies([{ id: 18 }, { id: 19 }]);
  * await sender.close();
  * ```
  */
 export class ManagedServiceBusSender
   extends ManagedClient<ServiceBusSender, ServiceBusSenderConnector> {
+  readonly #sending: Sending;
+
   /**
    * Checks the options and makes the pool; opens nothing.
    *
-   * @param options The connection and the pool's options.
+   * @param options The connection, the pool's options and how sends are
+   * bounded.
    * @throws {TypeError} When an option is unknown, missing or invalid, or two
    * credentials are given (the message names the options, never a key).
-   * @throws {RangeError} When a pool option is out of range (the message
-   * names the option and the value).
+   * @throws {RangeError} When a pool option or `operationTimeoutSeconds` is
+   * out of range (the message names the option and the value).
    */
   constructor(options: ManagedServiceBusSenderOptions) {
-    const settings = resolveServiceBus(
-      "ManagedServiceBusSender",
-      options,
-      MANAGED_POOL_OPTION_KEYS,
-    );
+    const owner = "ManagedServiceBusSender";
+    const settings = resolveServiceBus(owner, options, [
+      ...MANAGED_POOL_OPTION_KEYS,
+      ...FOLLOWED_OPERATION_KEYS,
+    ]);
+    const { timeoutMs, resend } = followedOperations(owner, options, true);
     super(
-      "ManagedServiceBusSender",
+      owner,
       new ServiceBusSenderConnector(
         pick(
           options,
@@ -111,6 +133,18 @@ export class ManagedServiceBusSender
         isConnectionError: isServiceBusConnectionError,
       },
     );
+    this.followOperations(timeoutMs);
+    const sending: Sending = this.#sending = new Sending(
+      (fn, options, what) =>
+        this.followed(fn, options, {
+          what,
+          resend,
+          translate: (error) => sending.outcome(error, what),
+        }),
+      `${entityLabel(settings)} on ${settings.host}`,
+      settings.entity,
+      resend,
+    );
   }
 
   /** The queue or topic it sends to. */
@@ -119,7 +153,103 @@ export class ManagedServiceBusSender
   }
 
   /**
-   * Sends one message, or schedules it when `delaySeconds` is set.
+   * Sends one `ServiceBusMessage` or a list of them, as the SDK's
+   * `ServiceBusSender.sendMessages` does: each message keeps its body,
+   * `messageId`, `subject`, `sessionId` and every other property. A list
+   * too large for one batch is sent in as few batches as the link's size
+   * limit allows (the SDK refuses it); if a later batch fails, the ones
+   * before it were sent.
+   *
+   * @param messages A message (`{ body, ... }`) or a list of them.
+   * @param options Cancellation, and a bound on the wait for a sender.
+   * @returns When the service accepted every message.
+   * @throws {TypeError} When something is not a message (a bare body: use
+   * `sendBody`), or for an unknown option.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {AuthenticationFailed} When the service refused the credential.
+   * @throws {OperationTimeout} When the service did not answer within
+   * `operationTimeoutSeconds`.
+   * @throws {ConnectionLost} When the connection died mid-send and the
+   * message was not sent again.
+   * @throws {ConnectionsExhausted} When no sender had capacity in time.
+   * @throws {ConnectionFailed} When the namespace could not be reached.
+   * @throws {PoolClosed} After `close()`.
+   * @throws {ServiceBusError} Any other answer of the SDK
+   * (`MessageSizeExceeded`, `QuotaExceeded`, ...).
+   *
+   * @example The SDK's message shape (needs a Service Bus namespace)
+   * ```ts ignore
+   * await sender.sendMessages({ body: { id: 17 }, messageId: "order-17", subject: "created" });
+   * await sender.sendMessages([{ body: "a" }, { body: "b", sessionId: "s-1" }]);
+   * ```
+   */
+  sendMessages(
+    messages: ServiceBusMessageInput,
+    options?: SendMessagesOptions,
+  ): Promise<void> {
+    return this.#sending.sendMessages(messages, options);
+  }
+
+  /**
+   * Schedules messages for `scheduledEnqueueTimeUtc`, as the SDK's method
+   * of that name does.
+   *
+   * @param messages A message or a list of them.
+   * @param scheduledEnqueueTimeUtc When they are enqueued.
+   * @param options Cancellation, and a bound on the wait for a sender.
+   * @returns Their sequence numbers, for `cancelScheduledMessages`.
+   * @throws {TypeError} When something is not a message, the time is not a
+   * valid `Date`, or for an unknown option.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {OperationTimeout} When the service did not answer in time.
+   * @throws {ServiceBusError} Any other answer of the SDK.
+   *
+   * @example Scheduling (needs a Service Bus namespace)
+   * ```ts ignore
+   * const [sequenceNumber] = await sender.scheduleMessages(
+   *   { body: "remind me" },
+   *   new Date(Date.now() + 60_000),
+   * );
+   * ```
+   */
+  scheduleMessages(
+    messages: ServiceBusMessageInput,
+    scheduledEnqueueTimeUtc: Date,
+    options?: SendMessagesOptions,
+  ): Promise<SequenceNumbers> {
+    return this.#sending.scheduleMessages(
+      messages,
+      scheduledEnqueueTimeUtc,
+      options,
+    );
+  }
+
+  /**
+   * Cancels scheduled messages by their sequence numbers, as the SDK's
+   * method of that name does.
+   *
+   * @param sequenceNumbers What `scheduleMessages` returned.
+   * @param options Cancellation, and a bound on the wait for a sender.
+   * @returns When they are cancelled.
+   * @throws {TypeError} For an unknown option.
+   * @throws {ServiceBusError} What the SDK threw.
+   *
+   * @example Cancelling (needs a Service Bus namespace)
+   * ```ts ignore
+   * await sender.cancelScheduledMessages(sequenceNumbers);
+   * ```
+   */
+  cancelScheduledMessages(
+    sequenceNumbers: SequenceNumbers[number] | SequenceNumbers,
+    options?: SendMessagesOptions,
+  ): Promise<void> {
+    return this.#sending.cancelScheduledMessages(sequenceNumbers, options);
+  }
+
+  /**
+   * Sends one value as a message's body, with the properties of `options`,
+   * or schedules it when `delaySeconds` is set. (The Python toolbox's
+   * `send_message`.)
    *
    * @param body The body (the SDK encodes it; JSON values as JSON).
    * @param options The message's properties, a delay, and cancellation.
@@ -127,59 +257,53 @@ export class ManagedServiceBusSender
    * @throws {TypeError} For an unknown option.
    * @throws {RangeError} When `delaySeconds` or `timeToLiveSeconds` is out of
    * range.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {AuthenticationFailed} When the service refused the credential.
+   * @throws {OperationTimeout} When the service did not answer in time.
+   * @throws {ConnectionLost} When the connection died mid-send and the
+   * message was not sent again.
    * @throws {ConnectionsExhausted} When no sender had capacity in time.
-   * @throws {ConnectionFailed} When opening a client failed (`cause` is the
-   * SDK's error).
+   * @throws {ConnectionFailed} When the namespace could not be reached.
    * @throws {PoolClosed} After `close()`.
-   * @throws {ServiceBusError} What the SDK threw (a connection error also
-   * replaces the client).
+   * @throws {ServiceBusError} Any other answer of the SDK.
    *
    * @example Sending with properties (needs a Service Bus namespace)
    * ```ts ignore
-   * await sender.sendMessage({ id: 17 }, { messageId: "order-17", subject: "created" });
+   * await sender.sendBody({ id: 17 }, { messageId: "order-17", subject: "created" });
    * ```
    */
-  async sendMessage(
-    body: unknown,
-    options?: SendMessageOptions,
-  ): Promise<void> {
-    const { message, delay } = prepareOne(body, options);
-    await this.operation(
-      (sender) => sendOne(sender, message, delay, options?.abortSignal),
-      options,
-    );
+  sendBody(body: unknown, options?: SendBodyOptions): Promise<void> {
+    return this.#sending.sendBody(body, options);
   }
 
   /**
-   * Sends messages in as few batches as the link's size limit allows, on one
-   * pooled sender. If a batch fails, the batches before it were sent.
+   * Sends each value as a message's body, in as few batches as the link's
+   * size limit allows, on one pooled sender. If a batch fails, the batches
+   * before it were sent.
    *
    * @param bodies The bodies.
    * @param options Properties every message gets, and cancellation.
-   * @returns How many batches were sent.
+   * @returns When the service accepted every message.
    * @throws {TypeError} For an unknown option, or when `bodies` is not an
    * array.
    * @throws {ServiceBusError} With code `MessageSizeExceeded` when one message
-   * does not fit in an empty batch, or what the SDK threw.
+   * does not fit in an empty batch, or any other answer of the SDK.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {OperationTimeout} When the service did not answer in time.
    * @throws {ConnectionsExhausted} When no sender had capacity in time.
-   * @throws {ConnectionFailed} When opening a client failed.
+   * @throws {ConnectionFailed} When the namespace could not be reached.
    * @throws {PoolClosed} After `close()`.
    *
    * @example Sending a list (needs a Service Bus namespace)
    * ```ts ignore
-   * const batches = await sender.sendMessages([{ id: 1 }, { id: 2 }, { id: 3 }]);
+   * await sender.sendBodies([{ id: 1 }, { id: 2 }, { id: 3 }]);
    * ```
    */
-  async sendMessages(
+  sendBodies(
     bodies: readonly unknown[],
-    options?: SendMessagesOptions,
-  ): Promise<number> {
-    const messages = prepareMany(bodies, options);
-    if (messages.length === 0) return 0;
-    return await this.operation(
-      (sender) => sendBatched(sender, messages, options?.abortSignal),
-      options,
-    );
+    options?: SendBodiesOptions,
+  ): Promise<void> {
+    return this.#sending.sendBodies(bodies, options);
   }
 
   /**

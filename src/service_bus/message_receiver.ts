@@ -12,6 +12,9 @@ import type {
   ServiceBusSessionReceiver,
 } from "@azure/service-bus";
 import { positiveSecondsMs } from "../managed/_amqp.ts";
+import { amqpOutcome } from "../managed/_amqp_errors.ts";
+import { bound, isTimeoutError } from "../pool/_bound.ts";
+import { OperationTimeout } from "../pool/errors.ts";
 import { checkAbortSignal } from "../managed/_pool_options.ts";
 import {
   describeValue,
@@ -34,6 +37,15 @@ export const RECEIVER_OPTION_KEYS: readonly string[] = keysOf<
 ]);
 
 const RECEIVE_KEYS = ["maxWaitTimeSeconds", "abortSignal"];
+const RECEIVE_MESSAGES_KEYS = ["maxWaitTimeInMs", "abortSignal"];
+
+/**
+ * How much longer than its `maxWaitTimeSeconds` a receive may take before
+ * the caller gets `OperationTimeout`: the answer's own round trip.
+ */
+const RECEIVE_GRACE_MS = 1000;
+/** What a receiver's first receive may take on top: opening its link. */
+const FIRST_RECEIVE_ALLOWANCE_MS = 5000;
 const DEAD_LETTER_KEYS = keysOf<DeadLetterOptions>()(["reason", "description"]);
 
 /**
@@ -85,6 +97,8 @@ export abstract class BaseMessageReceiver<
     receiver: BaseMessageReceiver<R>,
   ) => void | Promise<void>;
   #closed = false;
+  /** Whether a receive has answered (its link is open). */
+  #answered = false;
 
   /**
    * Wraps an SDK receiver.
@@ -136,35 +150,118 @@ export abstract class BaseMessageReceiver<
 
   /**
    * Fetches up to `maxMessages` messages, waiting up to `maxWaitTimeSeconds`
-   * for the first.
+   * for the first. It ends by then plus a second (plus five more for the
+   * receiver's first receive, which opens its link), whatever the
+   * connection does.
    *
    * @param maxMessages How many at most.
    * @param options The wait and a signal.
    * @returns The messages (possibly none).
    * @throws {TypeError} For an unknown option.
-   * @throws {ServiceBusError} What the SDK threw.
+   * @throws {RangeError} When `maxWaitTimeSeconds` is not positive.
+   * @throws {OperationTimeout} When no answer came by that bound.
+   * @throws {AuthenticationFailed} When the service refused the credential.
+   * @throws {EntityNotFound} When the queue or subscription is gone.
+   * @throws {ServiceBusError} Any other answer of the SDK.
    */
   receive(
     maxMessages = 1,
     options?: { maxWaitTimeSeconds?: number; abortSignal?: AbortSignal },
   ): Promise<ServiceBusReceivedMessage[]> {
+    let waitMs: number;
     try {
       rejectUnknownKeys("receive", options, RECEIVE_KEYS);
+      waitMs = options?.maxWaitTimeSeconds === undefined
+        ? this.#maxWaitMs
+        : positiveSecondsMs(
+          "a receive",
+          "maxWaitTimeSeconds",
+          options.maxWaitTimeSeconds,
+          5,
+        );
     } catch (error) {
       return Promise.reject(error);
     }
-    const waitMs = options?.maxWaitTimeSeconds === undefined
-      ? this.#maxWaitMs
-      : positiveSecondsMs(
-        "a receive",
-        "maxWaitTimeSeconds",
-        options.maxWaitTimeSeconds,
-        5,
+    return this.#receive(maxMessages, waitMs, options?.abortSignal);
+  }
+
+  /**
+   * Fetches up to `maxMessageCount` messages, as the SDK's method of that
+   * name does (`maxWaitTimeInMs`, the SDK's unit), bounded like
+   * {@linkcode receive}.
+   *
+   * @param maxMessageCount How many at most.
+   * @param options The wait in milliseconds (default: the receiver's
+   * `maxWaitTimeSeconds`) and a signal.
+   * @returns The messages (possibly none).
+   * @throws {TypeError} For an unknown option.
+   * @throws {RangeError} When `maxWaitTimeInMs` is not positive.
+   * @throws {OperationTimeout} When no answer came in time.
+   * @throws {ServiceBusError} What the SDK threw.
+   *
+   * @example The SDK's call (needs a Service Bus namespace)
+   * ```ts ignore
+   * const messages = await receiver.receiveMessages(10, { maxWaitTimeInMs: 2000 });
+   * ```
+   */
+  receiveMessages(
+    maxMessageCount: number,
+    options?: { maxWaitTimeInMs?: number; abortSignal?: AbortSignal },
+  ): Promise<ServiceBusReceivedMessage[]> {
+    let waitMs: number;
+    try {
+      rejectUnknownKeys("receive messages", options, RECEIVE_MESSAGES_KEYS);
+      waitMs = options?.maxWaitTimeInMs === undefined
+        ? this.#maxWaitMs
+        : positiveSecondsMs(
+          "a receive",
+          "maxWaitTimeInMs",
+          options.maxWaitTimeInMs / 1000,
+          5,
+        );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#receive(maxMessageCount, waitMs, options?.abortSignal);
+  }
+
+  async #receive(
+    maxMessages: number,
+    waitMs: number,
+    given: AbortSignal | undefined,
+  ): Promise<ServiceBusReceivedMessage[]> {
+    const signal = given ?? this.#signal;
+    signal?.throwIfAborted();
+    const controller = new AbortController();
+    const abort = () => controller.abort(signal!.reason);
+    signal?.addEventListener("abort", abort, { once: true });
+    const limitMs = waitMs + RECEIVE_GRACE_MS +
+      (this.#answered ? 0 : FIRST_RECEIVE_ALLOWANCE_MS);
+    try {
+      const messages = await bound(
+        this.receiver.receiveMessages(maxMessages, {
+          maxWaitTimeInMs: waitMs,
+          abortSignal: controller.signal,
+        }),
+        { timeoutMs: limitMs, abortSignal: signal },
       );
-    return this.receiver.receiveMessages(maxMessages, {
-      maxWaitTimeInMs: waitMs,
-      abortSignal: options?.abortSignal ?? this.#signal,
-    });
+      this.#answered = true;
+      return messages;
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      const what = `receive from '${this.receiver.entityPath}'`;
+      if (isTimeoutError(error)) {
+        controller.abort(error);
+        throw new OperationTimeout(
+          `Cannot ${what}: no answer within ${
+            limitMs / 1000
+          } s (maxWaitTimeSeconds and a margin); the connection may be gone`,
+        );
+      }
+      throw amqpOutcome(error, what, this.receiver.entityPath);
+    } finally {
+      signal?.removeEventListener("abort", abort);
+    }
   }
 
   /**

@@ -6,9 +6,10 @@
  * options. Loads `@azure/service-bus` (and no other Azure SDK).
  *
  * One `ServiceBusClient` is one AMQP connection; every sender and receiver
- * made from it shares that connection with its own link. Service Bus closes
- * connections idle for 240 s, so the managed clients recycle a connection
- * idle for 200 s (`maxIdleSeconds`) before the service does.
+ * made from it shares that connection with its own link. The managed
+ * clients recycle a connection idle for 200 s (`maxIdleSeconds`), under the
+ * 4-minute idle timeout of Azure's load balancers and NAT gateways, which
+ * drop an idle flow silently.
  *
  * @example A pool of queue senders (nothing is opened)
  * ```ts
@@ -54,11 +55,15 @@ export type {
   ManagedServiceBusOptions,
   ManagedServiceBusSenderOptions,
   ReceiverOptions,
-  SendMessageOptions,
+  SendBodiesOptions,
+  SendBodyOptions,
   SendMessagesOptions,
   ServiceBusConnectionOptions,
+  ServiceBusMessageInput,
   ServiceBusOptions,
+  ServiceBusSendingOptions,
 } from "./options.ts";
+export type { SequenceNumbers } from "./_sending.ts";
 export type {
   DeadLetterOptions,
   MessageContext,
@@ -81,6 +86,7 @@ export type {
   ManagedPoolDefaults,
   ManagedPoolOptions,
 } from "../managed/pool_options.ts";
+export type { OperationPlan } from "../managed/managed_client.ts";
 export type {
   AmqpConnectionOptions,
   AmqpCredential,
@@ -90,6 +96,7 @@ export type {
 export {
   AuthenticationFailed,
   ConnectionFailed,
+  ConnectionLost,
   ConnectionsExhausted,
   EntityNotFound,
   OperationTimeout,

@@ -4,7 +4,10 @@
  * @module
  */
 
-import type { ServiceBusClientOptions } from "@azure/service-bus";
+import type {
+  ServiceBusClientOptions,
+  ServiceBusMessage,
+} from "@azure/service-bus";
 import type { AmqpConnectionOptions } from "../managed/amqp_options.ts";
 import type {
   ManagedOperationOptions,
@@ -66,13 +69,57 @@ export interface ServiceBusConnectionOptions
  * ```
  */
 export interface ManagedServiceBusOptions
-  extends AmqpConnectionOptions<ServiceBusClientOptions>, ManagedPoolOptions {}
+  extends
+    AmqpConnectionOptions<ServiceBusClientOptions>,
+    ManagedPoolOptions,
+    ServiceBusSendingOptions {}
+
+/**
+ * How the managed Service Bus senders bound a send and recover from a
+ * connection that dies under it.
+ *
+ * @example A shorter deadline
+ * ```ts
+ * import type { ServiceBusSendingOptions } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ServiceBusSendingOptions = { operationTimeoutSeconds: 10 };
+ * assert.equal(options.operationTimeoutSeconds, 10);
+ * ```
+ */
+export interface ServiceBusSendingOptions {
+  /**
+   * How long one send (or schedule) may go without the service's answer
+   * before the caller gets `OperationTimeout` and its connection is
+   * replaced. A send on a healthy connection answers in milliseconds; half
+   * a minute of silence means a connection that is dead in all but name (a
+   * NAT or load balancer dropped it without a reset), which the SDK alone
+   * would wait out for its 60 s operation timeout plus its 30 s retry delay.
+   * A connection that dies visibly (reset, closed) fails its sends at once,
+   * whatever this says.
+   * @default {30}
+   */
+  operationTimeoutSeconds?: number;
+  /**
+   * Whether a send whose connection died while it was in flight is sent
+   * once more on a healthy connection. Safe on Service Bus: the message
+   * keeps its `messageId` (one is assigned when it has none), so a namespace
+   * with duplicate detection drops the copy if the first attempt was stored.
+   * Without duplicate detection such a message is stored twice, as it would
+   * be by the SDK's own retry after its timeout. `false` gives the caller
+   * `ConnectionLost` instead.
+   * @default {true}
+   */
+  resendOnConnectionLoss?: boolean;
+}
 
 /**
  * Options of `ManagedServiceBusSender`: the connection and its queue or
- * topic, then the pool ({@linkcode ManagedPoolOptions}). Defaults follow the
- * Python original: `maxIdleSeconds` 200 (under Service Bus's 240 s AMQP idle
- * limit), `maxLifespanSeconds` Infinity, `createTimeoutSeconds` 30, `name`
+ * topic, then the pool ({@linkcode ManagedPoolOptions}) and how sends are
+ * bounded ({@linkcode ServiceBusSendingOptions}). Defaults:
+ * `maxIdleSeconds` 200 (under the 4-minute idle timeout of Azure's load
+ * balancers and NAT, which drop an idle flow silently), `maxLifespanSeconds`
+ * Infinity, `createTimeoutSeconds` 30, `name`
  * `"servicebus:<host>/<queue or topic>"`.
  *
  * @example Tuning the pool
@@ -90,7 +137,10 @@ export interface ManagedServiceBusOptions
  * ```
  */
 export interface ManagedServiceBusSenderOptions
-  extends ServiceBusConnectionOptions, ManagedPoolOptions {}
+  extends
+    ServiceBusConnectionOptions,
+    ManagedPoolOptions,
+    ServiceBusSendingOptions {}
 
 /**
  * Options of `ServiceBus`.
@@ -111,16 +161,16 @@ export interface ManagedServiceBusSenderOptions
 export type ServiceBusOptions = ServiceBusConnectionOptions;
 
 /**
- * Options of `sendMessage` (on `ManagedServiceBusSender` and `ServiceBus`):
- * the message's properties, a delay, and cancellation
- * ({@linkcode ManagedOperationOptions}).
+ * Options of `sendBody` (on `ManagedServiceBusSender`,
+ * `ManagedServiceBus.sender()` and `ServiceBus`): the message's properties,
+ * a delay, and cancellation ({@linkcode ManagedOperationOptions}).
  *
  * @example A delayed message with properties
  * ```ts
- * import type { SendMessageOptions } from "@azure-clients/toolbox/service-bus";
+ * import type { SendBodyOptions } from "@azure-clients/toolbox/service-bus";
  * import assert from "node:assert/strict";
  *
- * const options: SendMessageOptions = {
+ * const options: SendBodyOptions = {
  *   delaySeconds: 30,
  *   messageId: "order-17",
  *   applicationProperties: { tenant: "t1" },
@@ -128,7 +178,7 @@ export type ServiceBusOptions = ServiceBusConnectionOptions;
  * assert.equal(options.delaySeconds, 30);
  * ```
  */
-export interface SendMessageOptions extends ManagedOperationOptions {
+export interface SendBodyOptions extends ManagedOperationOptions {
   /**
    * Schedules the message this many seconds from now instead of sending it
    * for immediate delivery.
@@ -136,7 +186,8 @@ export interface SendMessageOptions extends ManagedOperationOptions {
    */
   delaySeconds?: number;
   /**
-   * The message id (duplicate detection keys on it).
+   * The message id (duplicate detection keys on it). A managed sender that
+   * resends after a lost connection assigns one when it is not given.
    * @default {undefined}
    */
   messageId?: string;
@@ -181,22 +232,38 @@ export interface SendMessageOptions extends ManagedOperationOptions {
 }
 
 /**
- * Options of `sendMessages`: the properties every message gets, and
+ * Options of `sendBodies`: the properties every message gets, and
  * cancellation. No message id and no delay: those are per message.
  *
  * @example Messages with a shared content type
  * ```ts
- * import type { SendMessagesOptions } from "@azure-clients/toolbox/service-bus";
+ * import type { SendBodiesOptions } from "@azure-clients/toolbox/service-bus";
  * import assert from "node:assert/strict";
  *
- * const options: SendMessagesOptions = { contentType: "application/json" };
+ * const options: SendBodiesOptions = { contentType: "application/json" };
  * assert.equal(options.contentType, "application/json");
  * ```
  */
-export type SendMessagesOptions = Omit<
-  SendMessageOptions,
+export type SendBodiesOptions = Omit<
+  SendBodyOptions,
   "messageId" | "delaySeconds"
 >;
+
+/**
+ * Options of `sendMessages`, `scheduleMessages` and
+ * `cancelScheduledMessages`, which take the SDK's own shapes: cancellation,
+ * and a bound on the wait for a pooled connection.
+ *
+ * @example Cancelling a send
+ * ```ts
+ * import type { SendMessagesOptions } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const options: SendMessagesOptions = { abortSignal: AbortSignal.timeout(5000) };
+ * assert.ok(options.abortSignal instanceof AbortSignal);
+ * ```
+ */
+export type SendMessagesOptions = ManagedOperationOptions;
 
 /**
  * Options of a receiver (`ServiceBus.receiver`, `ManagedServiceBus.receiver`,
@@ -246,3 +313,21 @@ export interface ReceiverOptions {
    */
   subscriptionName?: string;
 }
+
+/**
+ * What `sendMessages` and `scheduleMessages` take, as the SDK's methods of
+ * those names do: one `ServiceBusMessage` (`{ body, messageId?, subject?,
+ * ... }`) or a list of them.
+ *
+ * @example A message in the SDK's shape
+ * ```ts
+ * import type { ServiceBusMessageInput } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const input: ServiceBusMessageInput = { body: { id: 1 }, messageId: "m-1", subject: "created" };
+ * assert.equal(Array.isArray(input), false);
+ * ```
+ */
+export type ServiceBusMessageInput =
+  | ServiceBusMessage
+  | readonly ServiceBusMessage[];

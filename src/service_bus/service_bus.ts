@@ -7,19 +7,24 @@
 import type { ServiceBusClient, ServiceBusSender } from "@azure/service-bus";
 import type {
   ReceiverOptions,
-  SendMessageOptions,
+  SendBodiesOptions,
+  SendBodyOptions,
   SendMessagesOptions,
+  ServiceBusMessageInput,
   ServiceBusOptions,
 } from "./options.ts";
 import {
   closeClient,
+  entityLabel,
   openClient,
   type OwnedClient,
   proveSender,
   type ResolvedServiceBus,
   resolveServiceBus,
 } from "./_client.ts";
-import { prepareMany, prepareOne, sendBatched, sendOne } from "./_messages.ts";
+import { Sending, type SequenceNumbers } from "./_sending.ts";
+import { amqpOutcome } from "../managed/_amqp_errors.ts";
+import { proveReceiver } from "./_receiver_proof.ts";
 import {
   lockRenewalMs,
   MessageReceiver,
@@ -42,7 +47,7 @@ interface OpeningSender {
 /**
  * One Service Bus client (one AMQP connection) for one queue or topic
  * (`queueName` or `topicName`), unpooled: a sender kept open for
- * `sendMessage`/`sendMessages`, and peek-lock receivers (for a topic, of one
+ * `sendMessages`/`sendBody`, and peek-lock receivers (for a topic, of one
  * of its subscriptions). The client is made on first use and closed by
  * `close()`. The sender is
  * proven like a pooled one when it is first needed (it opens its link, with
@@ -67,7 +72,7 @@ interface OpeningSender {
  * @example Sending and receiving (needs a Service Bus namespace)
  * ```ts ignore
  * const bus = new ServiceBus({ connectionString, queueName: "orders" });
- * await bus.sendMessage({ id: 1 });
+ * await bus.sendBody({ id: 1 });
  * await using receiver = await bus.receiver({ maxWaitTimeSeconds: 1 });
  * for await (const message of receiver) {
  *   await receiver.complete(message);
@@ -80,6 +85,7 @@ export class ServiceBus implements AsyncDisposable {
   readonly #settings: ResolvedServiceBus;
   readonly #receivers = new Set<MessageReceiver>();
   readonly #senderOpener: SharedOpen<OpeningSender>;
+  readonly #sending: Sending;
   #client: Promise<OwnedClient> | undefined;
   #sender: ServiceBusSender | undefined;
   #closed = false;
@@ -101,10 +107,29 @@ export class ServiceBus implements AsyncDisposable {
           return { owned, sender: owned.client.createSender(settings.entity) };
         },
         ready: ({ owned, sender }, signal) =>
-          proveSender(owned, sender, signal),
+          proveSender(owned, sender, signal).catch((error) => {
+            throw signal.aborted ? error : amqpOutcome(
+              error,
+              `open a sender for ${entityLabel(settings)} on ${settings.host}`,
+              settings.entity,
+            );
+          }),
         close: (opening) => this.#dropSender(opening),
       },
       ({ sender }) => (this.#sender = sender),
+    );
+    const sending: Sending = this.#sending = new Sending(
+      async (fn, options, what) => {
+        const sender = await this.#getSender(options?.abortSignal);
+        try {
+          return await fn(sender);
+        } catch (error) {
+          throw sending.outcome(error, what);
+        }
+      },
+      `${entityLabel(settings)} on ${settings.host}`,
+      settings.entity,
+      false,
     );
   }
 
@@ -182,7 +207,88 @@ export class ServiceBus implements AsyncDisposable {
   }
 
   /**
-   * Sends one message, or schedules it when `delaySeconds` is set.
+   * Sends one `ServiceBusMessage` or a list of them, as the SDK's
+   * `ServiceBusSender.sendMessages` does (a list too large for one batch is
+   * split; if a later batch fails, the ones before it were sent).
+   *
+   * @param messages A message (`{ body, ... }`) or a list of them.
+   * @param options Cancellation (`acquireTimeoutSeconds` is accepted and
+   * ignored: there is no pool).
+   * @returns When the service accepted every message.
+   * @throws {TypeError} When something is not a message (a bare body: use
+   * `sendBody`), or for an unknown option.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {AuthenticationFailed} When the service refused the credential.
+   * @throws {ConnectionFailed} When opening the sender failed (`cause`: the
+   * SDK's error).
+   * @throws {ServiceBusError} Any other answer of the SDK.
+   *
+   * @example The SDK's message shape (needs a Service Bus namespace)
+   * ```ts ignore
+   * await bus.sendMessages({ body: { id: 1 }, messageId: "order-1" });
+   * ```
+   */
+  sendMessages(
+    messages: ServiceBusMessageInput,
+    options?: SendMessagesOptions,
+  ): Promise<void> {
+    return this.#sending.sendMessages(messages, options);
+  }
+
+  /**
+   * Schedules messages for `scheduledEnqueueTimeUtc`, as the SDK's method
+   * of that name does.
+   *
+   * @param messages A message or a list of them.
+   * @param scheduledEnqueueTimeUtc When they are enqueued.
+   * @param options Cancellation.
+   * @returns Their sequence numbers, for `cancelScheduledMessages`.
+   * @throws {TypeError} When something is not a message, the time is not a
+   * valid `Date`, or for an unknown option.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
+   * @throws {ServiceBusError} Any other answer of the SDK.
+   *
+   * @example Scheduling (needs a Service Bus namespace)
+   * ```ts ignore
+   * await bus.scheduleMessages({ body: "later" }, new Date(Date.now() + 60_000));
+   * ```
+   */
+  scheduleMessages(
+    messages: ServiceBusMessageInput,
+    scheduledEnqueueTimeUtc: Date,
+    options?: SendMessagesOptions,
+  ): Promise<SequenceNumbers> {
+    return this.#sending.scheduleMessages(
+      messages,
+      scheduledEnqueueTimeUtc,
+      options,
+    );
+  }
+
+  /**
+   * Cancels scheduled messages by their sequence numbers.
+   *
+   * @param sequenceNumbers What `scheduleMessages` returned.
+   * @param options Cancellation.
+   * @returns When they are cancelled.
+   * @throws {TypeError} For an unknown option.
+   * @throws {ServiceBusError} What the SDK threw.
+   *
+   * @example Cancelling (needs a Service Bus namespace)
+   * ```ts ignore
+   * await bus.cancelScheduledMessages(sequenceNumbers);
+   * ```
+   */
+  cancelScheduledMessages(
+    sequenceNumbers: SequenceNumbers[number] | SequenceNumbers,
+    options?: SendMessagesOptions,
+  ): Promise<void> {
+    return this.#sending.cancelScheduledMessages(sequenceNumbers, options);
+  }
+
+  /**
+   * Sends one value as a message's body, or schedules it when
+   * `delaySeconds` is set.
    *
    * @param body The body.
    * @param options The message's properties, a delay, and cancellation
@@ -191,45 +297,42 @@ export class ServiceBus implements AsyncDisposable {
    * @throws {TypeError} For an unknown option.
    * @throws {RangeError} When `delaySeconds` or `timeToLiveSeconds` is out of
    * range.
+   * @throws {EntityNotFound} When the queue or topic does not exist.
    * @throws {ConnectionFailed} When opening the sender failed (`cause`: the
    * SDK's error).
-   * @throws {ServiceBusError} What the SDK threw.
+   * @throws {ServiceBusError} Any other answer of the SDK.
+   *
+   * @example A body with properties (needs a Service Bus namespace)
+   * ```ts ignore
+   * await bus.sendBody({ id: 1 }, { subject: "created" });
+   * ```
    */
-  async sendMessage(
-    body: unknown,
-    options?: SendMessageOptions,
-  ): Promise<void> {
-    const { message, delay } = prepareOne(body, options);
-    await sendOne(
-      await this.#getSender(options?.abortSignal),
-      message,
-      delay,
-      options?.abortSignal,
-    );
+  sendBody(body: unknown, options?: SendBodyOptions): Promise<void> {
+    return this.#sending.sendBody(body, options);
   }
 
   /**
-   * Sends messages in as few batches as the link's size limit allows.
+   * Sends each value as a message's body, in as few batches as the link's
+   * size limit allows.
    *
    * @param bodies The bodies.
    * @param options Properties every message gets, and cancellation.
-   * @returns How many batches were sent.
+   * @returns When the service accepted every message.
    * @throws {TypeError} For an unknown option.
    * @throws {ConnectionFailed} When opening the sender failed.
    * @throws {ServiceBusError} What the SDK threw, or `MessageSizeExceeded`
    * when one message does not fit in an empty batch.
+   *
+   * @example A list (needs a Service Bus namespace)
+   * ```ts ignore
+   * await bus.sendBodies([{ id: 1 }, { id: 2 }]);
+   * ```
    */
-  async sendMessages(
+  sendBodies(
     bodies: readonly unknown[],
-    options?: SendMessagesOptions,
-  ): Promise<number> {
-    const messages = prepareMany(bodies, options);
-    if (messages.length === 0) return 0;
-    return await sendBatched(
-      await this.#getSender(options?.abortSignal),
-      messages,
-      options?.abortSignal,
-    );
+    options?: SendBodiesOptions,
+  ): Promise<void> {
+    return this.#sending.sendBodies(bodies, options);
   }
 
   /**
@@ -268,15 +371,31 @@ export class ServiceBus implements AsyncDisposable {
         options?.maxAutoLockRenewalSeconds,
       ),
     } as const;
-    const { client } = await this.#open();
+    const owned = await this.#open();
+    const { client } = owned;
+    const sdkReceiver = subscription === undefined
+      ? client.createReceiver(this.#settings.entity, sdkOptions)
+      : client.createReceiver(
+        this.#settings.entity,
+        subscription,
+        sdkOptions,
+      );
+    const path = subscription === undefined
+      ? this.#settings.entity
+      : `${this.#settings.entity}/Subscriptions/${subscription}`;
+    try {
+      await proveReceiver(
+        owned,
+        sdkReceiver,
+        `open a receiver for '${path}' on ${this.#settings.host}`,
+        path,
+      );
+    } catch (error) {
+      await sdkReceiver.close().catch(() => {});
+      throw error;
+    }
     const receiver = new MessageReceiver(
-      subscription === undefined
-        ? client.createReceiver(this.#settings.entity, sdkOptions)
-        : client.createReceiver(
-          this.#settings.entity,
-          subscription,
-          sdkOptions,
-        ),
+      sdkReceiver,
       options,
       (closed) => {
         this.#receivers.delete(closed as MessageReceiver);

@@ -9,9 +9,11 @@
 // Type-only: `./testing` loads no Azure SDK at run time.
 import type { EventData } from "@azure/event-hubs";
 import type {
+  EventDataInput,
   ManagedEventHubProducer,
-  SendEventOptions,
-  SendEventsOptions,
+  SendBatchOptions,
+  SendBodiesOptions,
+  SendBodyOptions,
 } from "../event_hubs/mod.ts";
 import { CallScript } from "./_call_script.ts";
 
@@ -27,7 +29,7 @@ import { CallScript } from "./_call_script.ts";
  * import assert from "node:assert/strict";
  *
  * async function report(producer: EventHubEventProducer, celsius: number): Promise<void> {
- *   await producer.sendEvent({ celsius }, { partitionKey: "device-7" });
+ *   await producer.sendBody({ celsius }, { partitionKey: "device-7" });
  * }
  *
  * const producer = new RecordingEventHubProducer();
@@ -37,17 +39,17 @@ import { CallScript } from "./_call_script.ts";
  */
 export type EventHubEventProducer = Pick<
   ManagedEventHubProducer,
-  "sendEvent" | "sendEvents" | "sendEventData" | "close"
+  "sendBatch" | "sendBody" | "sendBodies" | "close"
 >;
 
 /** One call a {@linkcode RecordingEventHubProducer} received. */
 export interface RecordedEventHubCall {
   /** Which method was called. */
-  method: "sendEvent" | "sendEvents" | "sendEventData";
-  /** The bodies: one for `sendEvent`; the `body` of each `EventData`. */
-  bodies: unknown[];
-  /** The options, as given (a shallow copy; lists take a subset). */
-  options: SendEventOptions | undefined;
+  method: "sendBatch" | "sendBody" | "sendBodies";
+  /** The events it asked to send, as the SDK would get them. */
+  events: EventData[];
+  /** The options, as given (a shallow copy). */
+  options: SendBodyOptions | undefined;
   /** What the call rejected with, if it was made to fail. */
   error?: unknown;
 }
@@ -56,10 +58,10 @@ export interface RecordedEventHubCall {
 export interface RecordedEvent {
   /** The body. */
   body: unknown;
-  /** The options it was sent with (a list's events share the call's options). */
-  options: SendEventOptions | undefined;
-  /** The `EventData` as given to `sendEventData`, else `undefined`. */
-  eventData: EventData | undefined;
+  /** The event as the SDK would get it: body, properties, ids. */
+  event: EventData;
+  /** The options of its call (a list's events share them). */
+  options: SendBodyOptions | undefined;
 }
 
 /**
@@ -78,11 +80,12 @@ export interface RecordedEvent {
  *
  * const producer = new RecordingEventHubProducer();
  * producer.failNext(1, new Error("throttled"));
- * await assert.rejects(producer.sendEvents([{ n: 1 }]), /throttled/);
- * assert.equal(await producer.sendEvents([{ n: 1 }, { n: 2 }], { partitionKey: "k" }), 1);
- * await producer.sendEventData({ body: { n: 3 }, properties: { source: "edge" } });
+ * await assert.rejects(producer.sendBodies([{ n: 1 }]), /throttled/);
+ * await producer.sendBodies([{ n: 1 }, { n: 2 }], { partitionKey: "k" });
+ * await producer.sendBatch([{ body: { n: 3 }, properties: { source: "edge" } }]);
  * assert.deepEqual(producer.events.map((e) => e.body), [{ n: 1 }, { n: 2 }, { n: 3 }]);
- * assert.equal(producer.events[2].eventData?.properties?.source, "edge");
+ * assert.equal(producer.events[2].event.properties?.source, "edge");
+ * assert.equal(producer.events[0].options?.partitionKey, "k");
  * ```
  */
 export class RecordingEventHubProducer implements EventHubEventProducer {
@@ -121,7 +124,39 @@ export class RecordingEventHubProducer implements EventHubEventProducer {
   }
 
   /**
-   * Records one event.
+   * Records a list of `EventData`, as `sendBatch` takes it.
+   *
+   * @param events The events.
+   * @param options Where they go.
+   * @returns When recorded.
+   * @throws {TypeError} When `events` is not a list of `EventData`, or both
+   * `partitionKey` and `partitionId` are given.
+   * @throws {PoolClosed} After `close()`.
+   * @throws {unknown} A scripted error, or the aborted signal's reason.
+   */
+  sendBatch(events: EventDataInput, options?: SendBatchOptions): Promise<void> {
+    const list: unknown = events;
+    if (
+      !Array.isArray(list) ||
+      !list.every((event) =>
+        typeof event === "object" && event !== null && "body" in event
+      )
+    ) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot send a batch as it takes a list of EventData ({ body, properties?, ... }); to send a value as the body, use sendBody",
+        ),
+      );
+    }
+    return this.#record(
+      "sendBatch",
+      (list as EventData[]).map((event) => ({ ...event })),
+      options,
+    );
+  }
+
+  /**
+   * Records one body as an event with the properties of `options`.
    *
    * @param body The body.
    * @param options Where it goes, and its properties.
@@ -130,69 +165,46 @@ export class RecordingEventHubProducer implements EventHubEventProducer {
    * @throws {PoolClosed} After `close()`.
    * @throws {unknown} A scripted error, or the aborted signal's reason.
    */
-  sendEvent(body: unknown, options?: SendEventOptions): Promise<void> {
-    return this.#record("sendEvent", [{ body }], undefined, options).then(
-      () => undefined,
-    );
+  sendBody(body: unknown, options?: SendBodyOptions): Promise<void> {
+    const event: EventData = { body };
+    if (options?.properties !== undefined) {
+      event.properties = { ...options.properties };
+    }
+    if (options?.contentType !== undefined) {
+      event.contentType = options.contentType;
+    }
+    if (options?.messageId !== undefined) event.messageId = options.messageId;
+    if (options?.correlationId !== undefined) {
+      event.correlationId = options.correlationId;
+    }
+    return this.#record("sendBody", [event], options);
   }
 
   /**
-   * Records events that share options.
+   * Records bodies as events that share options.
    *
    * @param bodies The bodies.
    * @param options Where they go.
-   * @returns 1 (one batch), or 0 for no bodies.
+   * @returns When recorded.
    * @throws {TypeError} When `bodies` is not an array, or both
    * `partitionKey` and `partitionId` are given.
    * @throws {PoolClosed} After `close()`.
    * @throws {unknown} A scripted error, or the aborted signal's reason.
    */
-  sendEvents(
+  sendBodies(
     bodies: readonly unknown[],
-    options?: SendEventsOptions,
-  ): Promise<number> {
+    options?: SendBodiesOptions,
+  ): Promise<void> {
     if (!Array.isArray(bodies)) {
       return Promise.reject(
         new TypeError("Cannot send events as 'bodies' must be an array"),
       );
     }
     return this.#record(
-      "sendEvents",
+      "sendBodies",
       bodies.map((body) => ({ body })),
-      undefined,
       options,
     );
-  }
-
-  /**
-   * Records `EventData` as given.
-   *
-   * @param data One event or a list.
-   * @param options Where they go.
-   * @returns 1 (one batch), or 0 for an empty list.
-   * @throws {TypeError} When `data` is not an `EventData` or a list of them,
-   * or both `partitionKey` and `partitionId` are given.
-   * @throws {PoolClosed} After `close()`.
-   * @throws {unknown} A scripted error, or the aborted signal's reason.
-   */
-  sendEventData(
-    data: EventData | readonly EventData[],
-    options?: SendEventsOptions,
-  ): Promise<number> {
-    const list: readonly unknown[] = Array.isArray(data) ? data : [data];
-    if (
-      !list.every((event) =>
-        typeof event === "object" && event !== null && "body" in event
-      )
-    ) {
-      return Promise.reject(
-        new TypeError(
-          "Cannot send event data as it must be an EventData (an object with a body) or an array of them",
-        ),
-      );
-    }
-    const events = list as readonly EventData[];
-    return this.#record("sendEventData", events, events, options);
   }
 
   /**
@@ -207,10 +219,9 @@ export class RecordingEventHubProducer implements EventHubEventProducer {
 
   #record(
     method: RecordedEventHubCall["method"],
-    events: readonly { body: unknown }[],
-    eventData: readonly EventData[] | undefined,
-    given: SendEventOptions | undefined,
-  ): Promise<number> {
+    events: EventData[],
+    given: SendBodyOptions | undefined,
+  ): Promise<void> {
     if (given?.partitionKey !== undefined && given.partitionId !== undefined) {
       return Promise.reject(
         new TypeError(
@@ -219,20 +230,15 @@ export class RecordingEventHubProducer implements EventHubEventProducer {
       );
     }
     const options = given === undefined ? undefined : { ...given };
-    const bodies = events.map((event) => event.body);
     const failure = this.#script.next(given?.abortSignal);
     if (failure !== undefined) {
-      this.#calls.push({ method, bodies, options, error: failure.error });
+      this.#calls.push({ method, events, options, error: failure.error });
       return Promise.reject(failure.error);
     }
-    this.#calls.push({ method, bodies, options });
-    events.forEach((event, i) =>
-      this.#events.push({
-        body: event.body,
-        options,
-        eventData: eventData?.[i],
-      })
-    );
-    return Promise.resolve(events.length === 0 ? 0 : 1);
+    this.#calls.push({ method, events, options });
+    for (const event of events) {
+      this.#events.push({ body: event.body, event, options });
+    }
+    return Promise.resolve();
   }
 }

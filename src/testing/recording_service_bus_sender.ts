@@ -7,17 +7,21 @@
  */
 
 // Type-only: `./testing` loads no Azure SDK at run time.
+import type { ServiceBusMessage } from "@azure/service-bus";
 import type {
   ManagedServiceBusSender,
-  SendMessageOptions,
+  SendBodiesOptions,
+  SendBodyOptions,
   SendMessagesOptions,
+  ServiceBusMessageInput,
 } from "../service_bus/mod.ts";
 import { CallScript } from "./_call_script.ts";
 
 /**
- * The sending surface of `ManagedServiceBusSender`: write your code against
- * it, pass the managed sender in production and a
- * {@linkcode RecordingServiceBusSender} in unit tests.
+ * The sending surface of `ManagedServiceBusSender` (and of
+ * `ManagedServiceBus.sender()`): write your code against it, pass the
+ * managed sender in production and a {@linkcode RecordingServiceBusSender}
+ * in unit tests.
  *
  * @example A function that accepts either
  * ```ts
@@ -26,38 +30,37 @@ import { CallScript } from "./_call_script.ts";
  * import assert from "node:assert/strict";
  *
  * async function notify(sender: ServiceBusMessageSender, userId: string): Promise<void> {
- *   await sender.sendMessage({ userId }, { subject: "welcome" });
+ *   await sender.sendBody({ userId }, { subject: "welcome" });
  * }
  *
  * const sender = new RecordingServiceBusSender();
  * await notify(sender, "u-1");
  * assert.deepEqual(sender.messages[0].body, { userId: "u-1" });
+ * assert.equal(sender.messages[0].subject, "welcome");
  * ```
  */
 export type ServiceBusMessageSender = Pick<
   ManagedServiceBusSender,
-  "sendMessage" | "sendMessages" | "close"
+  "sendMessages" | "sendBody" | "sendBodies" | "close"
 >;
 
 /** One call a {@linkcode RecordingServiceBusSender} received. */
 export interface RecordedServiceBusCall {
   /** Which method was called. */
-  method: "sendMessage" | "sendMessages";
-  /** The bodies: one for `sendMessage`. */
-  bodies: unknown[];
-  /** The options, as given (a shallow copy; `sendMessages` takes a subset). */
-  options: SendMessageOptions | undefined;
+  method: "sendMessages" | "sendBody" | "sendBodies";
+  /** The messages it asked to send, as the SDK would get them. */
+  messages: ServiceBusMessage[];
+  /** The options, as given (a shallow copy). */
+  options: SendBodyOptions | SendMessagesOptions | undefined;
   /** What the call rejected with, if it was made to fail. */
   error?: unknown;
 }
 
-/** A message a {@linkcode RecordingServiceBusSender} accepted. */
-export interface RecordedServiceBusMessage {
-  /** The body. */
-  body: unknown;
-  /** The options it was sent with (`sendMessages` gives each message the call's options). */
-  options: SendMessageOptions | undefined;
-}
+/**
+ * A message a {@linkcode RecordingServiceBusSender} accepted, in the SDK's
+ * shape: `body`, `messageId`, `subject` and the other properties.
+ */
+export type RecordedServiceBusMessage = ServiceBusMessage;
 
 /**
  * A `ServiceBusMessageSender` that records what it is asked to send instead
@@ -75,11 +78,12 @@ export interface RecordedServiceBusMessage {
  *
  * const sender = new RecordingServiceBusSender();
  * sender.failNext(1, new Error("service busy"));
- * await assert.rejects(sender.sendMessage({ id: 1 }), /service busy/);
- * await sender.sendMessage({ id: 1 }, { messageId: "order-1" });
- * assert.equal(await sender.sendMessages([{ id: 2 }, { id: 3 }]), 1);
+ * await assert.rejects(sender.sendBody({ id: 1 }), /service busy/);
+ * await sender.sendBody({ id: 1 }, { messageId: "order-1" });
+ * await sender.sendMessages([{ body: { id: 2 } }, { body: { id: 3 }, subject: "x" }]);
  * assert.deepEqual(sender.messages.map((m) => m.body), [{ id: 1 }, { id: 2 }, { id: 3 }]);
- * assert.equal(sender.messages[0].options?.messageId, "order-1");
+ * assert.equal(sender.messages[0].messageId, "order-1");
+ * assert.equal(sender.messages[2].subject, "x");
  * assert.equal(sender.calls.length, 3);
  * ```
  */
@@ -119,32 +123,64 @@ export class RecordingServiceBusSender implements ServiceBusMessageSender {
   }
 
   /**
-   * Records one message.
+   * Records `ServiceBusMessage`s, as `sendMessages` takes them.
    *
-   * @param body The body.
-   * @param options Its options.
+   * @param messages A message or a list of them.
+   * @param options Cancellation.
    * @returns When recorded.
-   * @throws {PoolClosed} After `close()`.
-   * @throws {unknown} A scripted error, or the aborted signal's reason.
-   */
-  sendMessage(body: unknown, options?: SendMessageOptions): Promise<void> {
-    return this.#record("sendMessage", [body], options).then(() => undefined);
-  }
-
-  /**
-   * Records messages that share options.
-   *
-   * @param bodies The bodies.
-   * @param options Their options.
-   * @returns 1 (one batch), or 0 for no bodies.
-   * @throws {TypeError} When `bodies` is not an array.
+   * @throws {TypeError} When something is not a message (`{ body, ... }`).
    * @throws {PoolClosed} After `close()`.
    * @throws {unknown} A scripted error, or the aborted signal's reason.
    */
   sendMessages(
-    bodies: readonly unknown[],
+    messages: ServiceBusMessageInput,
     options?: SendMessagesOptions,
-  ): Promise<number> {
+  ): Promise<void> {
+    const list = (Array.isArray(messages) ? messages : [messages]) as unknown[];
+    const bad = list.findIndex((m) =>
+      typeof m !== "object" || m === null || !("body" in m)
+    );
+    if (bad >= 0) {
+      return Promise.reject(
+        new TypeError(
+          `Cannot send messages as message #${bad} is not a ServiceBusMessage ({ body, ... }); to send a value as the body, use sendBody`,
+        ),
+      );
+    }
+    return this.#record(
+      "sendMessages",
+      (list as ServiceBusMessage[]).map((m) => ({ ...m })),
+      options,
+    );
+  }
+
+  /**
+   * Records one body as a message with the properties of `options`.
+   *
+   * @param body The body.
+   * @param options Its properties.
+   * @returns When recorded.
+   * @throws {PoolClosed} After `close()`.
+   * @throws {unknown} A scripted error, or the aborted signal's reason.
+   */
+  sendBody(body: unknown, options?: SendBodyOptions): Promise<void> {
+    return this.#record("sendBody", [messageOf(body, options)], options);
+  }
+
+  /**
+   * Records bodies as messages that share the properties of `options`.
+   *
+   * @param bodies The bodies.
+   * @param options Their properties.
+   * @returns When recorded.
+   * @throws {TypeError} When `bodies` is not an array.
+   * @throws {PoolClosed} After `close()`.
+   * @throws {unknown} A scripted error, or the aborted signal's reason.
+   */
+  sendBodies(
+    bodies: readonly unknown[],
+    options?: SendBodiesOptions,
+  ): Promise<void> {
     if (!Array.isArray(bodies)) {
       return Promise.reject(
         new TypeError(
@@ -152,7 +188,11 @@ export class RecordingServiceBusSender implements ServiceBusMessageSender {
         ),
       );
     }
-    return this.#record("sendMessages", [...bodies], options);
+    return this.#record(
+      "sendBodies",
+      bodies.map((body) => messageOf(body, options)),
+      options,
+    );
   }
 
   /**
@@ -167,17 +207,49 @@ export class RecordingServiceBusSender implements ServiceBusMessageSender {
 
   #record(
     method: RecordedServiceBusCall["method"],
-    bodies: unknown[],
-    given: SendMessageOptions | undefined,
-  ): Promise<number> {
+    messages: ServiceBusMessage[],
+    given: SendBodyOptions | SendMessagesOptions | undefined,
+  ): Promise<void> {
     const options = given === undefined ? undefined : { ...given };
     const failure = this.#script.next(given?.abortSignal);
     if (failure !== undefined) {
-      this.#calls.push({ method, bodies, options, error: failure.error });
+      this.#calls.push({ method, messages, options, error: failure.error });
       return Promise.reject(failure.error);
     }
-    this.#calls.push({ method, bodies, options });
-    for (const body of bodies) this.#messages.push({ body, options });
-    return Promise.resolve(bodies.length === 0 ? 0 : 1);
+    this.#calls.push({ method, messages, options });
+    this.#messages.push(...messages);
+    return Promise.resolve();
   }
+}
+
+/** The message `sendBody` makes of a body and its options (as the managed sender does). */
+function messageOf(
+  body: unknown,
+  options: SendBodyOptions | undefined,
+): ServiceBusMessage {
+  const message: ServiceBusMessage = { body };
+  if (options === undefined) return message;
+  const {
+    messageId,
+    contentType,
+    correlationId,
+    subject,
+    sessionId,
+    partitionKey,
+    timeToLiveSeconds,
+    applicationProperties,
+  } = options;
+  if (messageId !== undefined) message.messageId = messageId;
+  if (contentType !== undefined) message.contentType = contentType;
+  if (correlationId !== undefined) message.correlationId = correlationId;
+  if (subject !== undefined) message.subject = subject;
+  if (sessionId !== undefined) message.sessionId = sessionId;
+  if (partitionKey !== undefined) message.partitionKey = partitionKey;
+  if (timeToLiveSeconds !== undefined) {
+    message.timeToLive = Math.round(timeToLiveSeconds * 1000);
+  }
+  if (applicationProperties !== undefined) {
+    message.applicationProperties = { ...applicationProperties };
+  }
+  return message;
 }

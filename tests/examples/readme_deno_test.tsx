@@ -9,7 +9,7 @@ Deno.test("a message sent through the managed sender reaches the queue", async (
     queueName: "orders",
   });
   try {
-    await sender.sendMessage({ id: "o-1" }, { messageId: "o-1" });
+    await sender.sendBody({ id: "o-1" }, { messageId: "o-1" });
     assert.deepEqual(bus.messages("orders").map((m) => m.body), [{
       id: "o-1",
     }]);

@@ -11,9 +11,9 @@ async function publishWithRetry(
   body: unknown,
 ): Promise<void> {
   try {
-    await sender.sendMessage(body);
+    await sender.sendBody(body);
   } catch {
-    await sender.sendMessage(body);
+    await sender.sendBody(body);
   }
 }
 

@@ -13,7 +13,7 @@ async function placeOrder(
   order: { id: string; total: number },
 ): Promise<void> {
   if (!(order.total > 0)) throw new RangeError(`Order ${order.id} is empty`);
-  await sender.sendMessage(order, { messageId: order.id, subject: "placed" });
+  await sender.sendBody(order, { messageId: order.id, subject: "placed" });
 }
 
 describe("placeOrder", () => {

@@ -509,6 +509,31 @@ export class QueueStore {
   }
 
   /**
+   * Reads messages without locking or removing them
+   * (`com.microsoft:peek-message`): those the queue holds from
+   * `fromSequenceNumber` on, in order, as the service peeks (scheduled ones
+   * included; the delivery count unchanged).
+   *
+   * @param fromSequenceNumber The first sequence number to read.
+   * @param count How many at most.
+   * @returns Each message, encoded.
+   */
+  peek(fromSequenceNumber: number, count: number): Buffer[] {
+    return this.messages()
+      .filter((message) => message.sequenceNumber >= fromSequenceNumber)
+      .slice(0, Math.max(0, count))
+      .map((message) =>
+        encodeDelivery(
+          message.split,
+          message.deliveryCount,
+          this.#annotations(message, false),
+          message.assignedMessageId,
+          message.extraProperties,
+        )
+      );
+  }
+
+  /**
    * Receives deferred messages by sequence number
    * (`com.microsoft:receive-by-sequence-number`): each is locked again (or,
    * pre-settled, removed). The SDK does not reorder these lock tokens, so

@@ -49,7 +49,8 @@
  *   the topic; no rules or filters.
  * - Service Bus receiver links (peek-lock and receive-and-delete) with credit
  *   and drain, 16-byte lock tokens, complete/abandon/defer/dead-letter by
- *   disposition or by `com.microsoft:update-disposition`, lock renewal,
+ *   disposition or by `com.microsoft:update-disposition`, lock renewal, peek
+ *   (`com.microsoft:peek-message`),
  *   scheduled messages (annotation or `com.microsoft:schedule-message`), and
  *   cancelling them.
  * - Event Hubs `$management` READ of hub and partition properties, and
@@ -1042,6 +1043,18 @@ export async function startAmqpBroker(
           }
         }
         reply(connection, request, 200, "OK", {});
+        return;
+      }
+      case "com.microsoft:peek-message": {
+        // The service answers 204 when nothing is there; an empty list is
+        // what the SDK makes of that.
+        const messages = queue.peek(
+          readLong(body["from-sequence-number"]),
+          Number(body["message-count"] ?? 1),
+        );
+        reply(connection, request, 200, "OK", {
+          messages: messages.map((message) => ({ message })),
+        });
         return;
       }
       case "com.microsoft:receive-by-sequence-number": {
