@@ -15,7 +15,13 @@ import {
   ManagedEventHubProducer,
   type ManagedEventHubProducerOptions,
 } from "../src/event_hubs/mod.ts";
-import { ConnectionFailed, PoolClosed } from "../src/pool/errors.ts";
+import {
+  AuthenticationFailed,
+  ConnectionFailed,
+  ConnectionLost,
+  EntityNotFound,
+  PoolClosed,
+} from "../src/pool/errors.ts";
 import type { AmqpBroker } from "../src/testing/servers/amqp_broker.ts";
 import { withBroker } from "./_broker.ts";
 
@@ -79,7 +85,7 @@ describe("ManagedEventHubProducer", () => {
     }
   });
 
-  it("reads the hub's properties on readiness without writing an event", async () => {
+  it("reads the hub's properties and opens the send link on readiness, without writing an event", async () => {
     await withBroker({ eventHubs: { hub: 2 } }, async (broker) => {
       const producer = managed(broker);
       try {
@@ -87,8 +93,13 @@ describe("ManagedEventHubProducer", () => {
         const counters = broker.counters;
         assert.equal(counters.connections, 1);
         assert.equal(counters.managementRequests, 1);
-        assert.equal(counters.senderAttaches, 0);
+        assert.equal(counters.senderAttaches, 1);
         assert.equal(counters.events, 0);
+        // The first send after warm() opens no link: it finds it open.
+        await producer.sendBody("first", { partitionKey: "k" });
+        assert.equal(broker.counters.senderAttaches, 1);
+        assert.equal(broker.counters.connections, 1);
+        assert.equal(broker.counters.events, 1);
       } finally {
         await producer.close();
       }
@@ -231,11 +242,14 @@ describe("ManagedEventHubProducer", () => {
             );
           } else {
             failed++;
-            // Every failure reaches its caller typed: a connection error from
-            // the SDK, or ConnectionFailed when a reopen failed during the drop.
+            // Every failure reaches its caller typed: ConnectionLost for an
+            // event in flight on a dropped connection (not resent: Event
+            // Hubs has no duplicate detection), a connection error from the
+            // SDK, or ConnectionFailed when a reopen failed during the drop.
             const error = result.reason;
             assert.ok(
-              error instanceof ConnectionFailed ||
+              error instanceof ConnectionLost ||
+                error instanceof ConnectionFailed ||
                 isEventHubConnectionError(error),
               `${error?.name} ${error?.code} ${error?.message}`,
             );
@@ -256,33 +270,36 @@ describe("ManagedEventHubProducer", () => {
     });
   });
 
-  it("fails callers fast with ConnectionFailed for refused tokens and for an unknown hub", async () => {
+  it("fails callers at once with AuthenticationFailed for refused tokens and EntityNotFound for an unknown hub", async () => {
     await withBroker({ eventHubs: { hub: 1 } }, async (broker) => {
       broker.refuseTokens = true;
       const refused = managed(broker, { maxSize: 2 });
       const unknown = managed(broker, { eventHubName: "nohub" });
       try {
+        const started = Date.now();
         const results = await Promise.allSettled(
           Array.from({ length: 10 }, () => refused.sendBody("x")),
         );
         for (const result of results) {
           const error = (result as PromiseRejectedResult).reason;
-          assert.ok(error instanceof ConnectionFailed, String(error));
+          assert.ok(error instanceof AuthenticationFailed, String(error));
           assert.equal(
             (error.cause as MessagingError).code,
             "UnauthorizedError",
           );
         }
-        // Retried until the circuit breaker opens (pool rule 7): no storm.
+        assert.ok(Date.now() - started < 2_000);
         assert.ok(
-          broker.counters.putTokens <= 20,
+          broker.counters.putTokens <= 3,
           `${broker.counters.putTokens} put-tokens`,
         );
         broker.refuseTokens = false;
         await assert.rejects(
           unknown.sendBody("x"),
-          (error: ConnectionFailed) =>
-            error instanceof ConnectionFailed &&
+          (error: EntityNotFound) =>
+            error instanceof EntityNotFound && error.entity === "nohub" &&
+            error.code === "ENTITY_NOT_FOUND" &&
+            /event hub 'nohub' on 127\.0\.0\.1:\d+/.test(error.message) &&
             (error.cause as MessagingError).code ===
               "MessagingEntityNotFoundError",
         );

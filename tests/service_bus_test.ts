@@ -15,7 +15,11 @@ import {
   type ManagedServiceBusSenderOptions,
   ServiceBus,
 } from "../src/service_bus/mod.ts";
-import { ConnectionFailed, PoolClosed } from "../src/pool/errors.ts";
+import {
+  AuthenticationFailed,
+  ConnectionFailed,
+  PoolClosed,
+} from "../src/pool/errors.ts";
 import type { AmqpBroker } from "../src/testing/servers/amqp_broker.ts";
 import { withBroker } from "./_broker.ts";
 
@@ -250,7 +254,10 @@ describe("ManagedServiceBusSender", () => {
               applicationProperties: { i },
             })),
         );
-        assert.ok(broker.counters.connections <= 3);
+        assert.ok(
+          broker.counters.connections <= 3,
+          JSON.stringify([broker.counters, sender.pool.stats()]),
+        );
         assert.ok(sender.pool.stats().connectionsCreated <= 3);
         assert.equal(broker.counters.messages, 2000);
         await using receiver = await bus.receiver({
@@ -352,7 +359,7 @@ describe("ManagedServiceBusSender", () => {
     });
   });
 
-  it("fails callers fast with ConnectionFailed when tokens are refused, without a retry storm", async () => {
+  it("fails callers at once with AuthenticationFailed when tokens are refused, without a retry storm", async () => {
     await withBroker({ queues: ["q"] }, async (broker) => {
       broker.refuseTokens = true;
       const sender = managed(broker, { acquireTimeoutSeconds: 30, maxSize: 3 });
@@ -364,20 +371,23 @@ describe("ManagedServiceBusSender", () => {
         for (const result of results) {
           assert.equal(result.status, "rejected");
           const error = (result as PromiseRejectedResult).reason;
-          assert.ok(error instanceof ConnectionFailed, String(error));
+          assert.ok(error instanceof AuthenticationFailed, String(error));
+          assert.equal(error.code, "AUTHENTICATION_FAILED");
+          assert.equal(error.statusCode, 401);
+          assert.match(error.message, /queue 'q' on 127\.0\.0\.1:\d+/);
           assert.equal(
             (error.cause as ServiceBusError).code,
             "UnauthorizedAccess",
           );
         }
-        // Callers were failed, not left to wait out acquireTimeoutSeconds.
-        assert.ok(Date.now() - started < 15_000);
-        // Opens are retried (short backoff) until the circuit breaker opens,
-        // about half a second later (pool rule 7): a bounded number, no storm.
+        // One refused open answers every waiting caller: no retries until
+        // the deadline, and no storm.
+        assert.ok(Date.now() - started < 2_000);
         assert.ok(
-          broker.counters.putTokens <= 20,
+          broker.counters.putTokens <= 3,
           `${broker.counters.putTokens} put-tokens`,
         );
+        assert.equal(sender.stats().breakerState, "open");
         assert.deepEqual(broker.messages("q"), []);
       } finally {
         await sender.close();

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../pool/clock.ts";
 import { unrefTimer } from "../pool/_timers.ts";
 
 /** Why an operation was given up before the SDK answered. */
@@ -54,15 +55,18 @@ export class InFlight<C> {
   readonly #byClient = new Map<C, Set<Entry>>();
   readonly #tickMs: number;
   readonly #ticksToExpire: number;
+  readonly #clock: Clock;
   #count = 0;
   #tick = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #timer: unknown = undefined;
 
   /**
    * @param timeoutMs Each operation's deadline; `Infinity` for none.
+   * @param clock Whose timer to use (tests pass a fake one).
    */
-  constructor(timeoutMs: number) {
+  constructor(timeoutMs: number, clock: Clock = systemClock) {
     this.timeoutMs = timeoutMs;
+    this.#clock = clock;
     // A tenth of the deadline, between 0.1 s and 1 s: late by at most that.
     this.#tickMs = Math.min(1000, Math.max(100, timeoutMs / 10));
     this.#ticksToExpire = timeoutMs === Infinity
@@ -145,12 +149,14 @@ export class InFlight<C> {
 
   #arm(): void {
     if (this.#timer !== undefined || this.#ticksToExpire === Infinity) return;
-    this.#timer = unrefTimer(setTimeout(this.#onTick, this.#tickMs));
+    this.#timer = unrefTimer(
+      this.#clock.setTimeout(this.#onTick, this.#tickMs),
+    );
   }
 
   #disarm(): void {
     if (this.#timer === undefined) return;
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 

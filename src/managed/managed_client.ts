@@ -12,6 +12,7 @@ import { ConnectionLost, OperationTimeout } from "../pool/errors.ts";
 // bind the pool's diagnostics channels for them too.
 import "../runtime/diagnostics_channel.ts";
 import type { Connector } from "../pool/connector.ts";
+import type { Clock } from "../pool/clock.ts";
 import type { CloseOptions } from "../pool/options.ts";
 import type { PoolStats } from "../pool/stats.ts";
 import type { ManagedLease } from "./lease.ts";
@@ -121,9 +122,10 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
    * Called once, by a subclass's constructor.
    *
    * @param timeoutMs Each operation's deadline (`operationTimeoutSeconds`).
+   * @param clock Whose timer decides deadlines (tests pass a fake one).
    */
-  protected followOperations(timeoutMs: number): void {
-    this.#inFlight = new InFlight(timeoutMs);
+  protected followOperations(timeoutMs: number, clock?: Clock): void {
+    this.#inFlight = new InFlight(timeoutMs, clock);
   }
 
   /** The number of ready clients that take new callers. */
