@@ -14,7 +14,12 @@ import {
   SimpleCosmos,
   toPatchOperations,
 } from "../src/cosmos/mod.ts";
-import { ConnectionFailed, PoolClosed, PoolError } from "../src/pool/errors.ts";
+import {
+  ConnectionFailed,
+  EntityNotFound,
+  PoolClosed,
+  PoolError,
+} from "../src/pool/errors.ts";
 import { FakeClock, flushMicrotasks } from "../src/testing/mod.ts";
 import {
   type CosmosTestServer,
@@ -248,7 +253,7 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
       CONTAINER,
     ]]] as const
   ) {
-    it(`fails with ConnectionFailed caused by the SDK's 404 when the ${what} does not exist, leaving nothing open`, async () => {
+    it(`fails at once with EntityNotFound caused by the SDK's 404 when the ${what} does not exist, leaving nothing open`, async () => {
       const agents = agentLog(server);
       const cosmos = managed({
         agents,
@@ -261,18 +266,21 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
           () => assert.fail("use() resolved"),
           (e: unknown) => e,
         );
-        assert.ok(error instanceof ConnectionFailed, String(error));
-        assert.equal(codeOf((error as Error).cause), 404);
-        assert.equal(isCosmosConnectionError((error as Error).cause), false);
+        assert.ok(error instanceof EntityNotFound, String(error));
+        assert.equal(error.entity, what === "container" ? "missing" : "nodb");
+        assert.match(error.message, new RegExp(`${what} '${error.entity}'`));
+        assert.equal(codeOf(error.cause), 404);
+        assert.equal(isCosmosConnectionError(error.cause), false);
         await flushMicrotasks();
-        // Opens are retried until the circuit breaker opens (pool rule 7),
-        // then callers fail fast.
+        // The service's answer is not retried: one open, and the breaker
+        // answers the next callers with it until its probe.
         const stats = cosmos.pool.stats();
-        assert.ok(stats.opensFailed >= 5, `${stats.opensFailed} failed opens`);
-        assert.equal(stats.connectionsCreated, stats.opensFailed);
-        assert.equal(stats.connectionsClosed, stats.connectionsCreated);
+        assert.equal(stats.opensFailed, 1);
+        assert.equal(stats.breakerState, "open");
+        await assert.rejects(cosmos.use(() => "again"), EntityNotFound);
+        assert.equal(cosmos.pool.stats().connectionsCreated, 1);
         assert.equal(stats.size, 0);
-        assert.equal(agents.destroyed.size, stats.connectionsCreated);
+        assert.equal(agents.destroyed.size, 1);
       } finally {
         await cosmos.close();
       }
@@ -427,10 +435,25 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     assert.equal(agents.destroyed.size, agents.created.length);
   });
 
-  it("recycles a client after maxIdleSeconds (30 by default) in the background", async () => {
+  it("keeps one client for the app's life by default, however long it is idle or old", async () => {
     const clock = new FakeClock();
     const agents = agentLog(server);
-    const cosmos = managed({ agents, clock, maxLifespanSeconds: Infinity });
+    const cosmos = managed({ agents, clock });
+    try {
+      const first = await cosmos.use((c) => c);
+      await clock.tickAsync(24 * 3600_000);
+      assert.equal(await cosmos.use((c) => c), first);
+      assert.equal(agents.destroyed.size, 0);
+      assert.equal(cosmos.pool.stats().connectionsCreated, 1);
+    } finally {
+      await cosmos.close();
+    }
+  });
+
+  it("recycles a client after maxIdleSeconds, when asked, in the background", async () => {
+    const clock = new FakeClock();
+    const agents = agentLog(server);
+    const cosmos = managed({ agents, clock, maxIdleSeconds: 30 });
     try {
       const first = await cosmos.use((c) => c);
       await clock.tickAsync(29_000);
@@ -446,10 +469,10 @@ describe("ManagedCosmos against a local Cosmos DB server", () => {
     }
   });
 
-  it("recycles a client after maxLifespanSeconds (60 by default) once its last caller leaves", async () => {
+  it("recycles a client after maxLifespanSeconds, when asked, once its last caller leaves", async () => {
     const clock = new FakeClock();
     const agents = agentLog(server);
-    const cosmos = managed({ agents, clock, maxIdleSeconds: 3600 });
+    const cosmos = managed({ agents, clock, maxLifespanSeconds: 60 });
     try {
       const lease = await cosmos.getContainerClient();
       const first = lease.client;

@@ -18,7 +18,7 @@ import {
   isNamespaceConnectionError,
   isServiceBusLinkError,
 } from "../src/service_bus/_link_errors.ts";
-import { ConnectionFailed } from "../src/pool/errors.ts";
+import { AuthenticationFailed, EntityNotFound } from "../src/pool/errors.ts";
 import type { AmqpBroker } from "../src/testing/servers/amqp_broker.ts";
 import { withBroker } from "./_broker.ts";
 
@@ -133,8 +133,10 @@ describe("ManagedServiceBus", () => {
         for (let i = 0; i < 3; i++) {
           await assert.rejects(
             bus.sender("missing").sendBody("x"),
-            (error: ServiceBusError) =>
-              error.code === "MessagingEntityNotFound",
+            (error: EntityNotFound) =>
+              error instanceof EntityNotFound && error.entity === "missing" &&
+              (error.cause as ServiceBusError).code ===
+                "MessagingEntityNotFound",
           );
         }
         await bus.sender("a").sendBody("second");
@@ -192,7 +194,7 @@ describe("ManagedServiceBus", () => {
     });
   });
 
-  it("fails callers with ConnectionFailed when tokens are refused, without a retry storm", async () => {
+  it("fails callers at once with AuthenticationFailed when tokens are refused, without a retry storm", async () => {
     await withBroker({ queues: ["a"] }, async (broker) => {
       const bus = managed(broker, { maxSize: 3, acquireTimeoutSeconds: 30 });
       try {
@@ -213,16 +215,16 @@ describe("ManagedServiceBus", () => {
         for (const result of results) {
           assert.equal(result.status, "rejected");
           const error = (result as PromiseRejectedResult).reason;
-          assert.ok(error instanceof ConnectionFailed, String(error));
+          assert.ok(error instanceof AuthenticationFailed, String(error));
           assert.equal(
             (error.cause as ServiceBusError).code,
             "UnauthorizedAccess",
           );
         }
-        // The breaker retries for 0.5 s of evidence, then fails callers at
-        // once: a bounded number of attempts, not one per caller.
+        // The refused open answers every waiting caller; the breaker then
+        // fails newcomers at once: one attempt, not one per caller.
         assert.ok(
-          broker.counters.putTokens - before <= 15,
+          broker.counters.putTokens - before <= 3,
           `${broker.counters.putTokens - before} put-tokens`,
         );
         assert.deepEqual(broker.messages("a").map((m) => m.body), ["ok"]);
