@@ -440,6 +440,132 @@ describe("ConnectionPool with hung opens", () => {
   });
 });
 
+describe("ConnectionPool with opens on a busy process", () => {
+  /**
+   * A pool whose first open was instant (the learned limit is 0.1 s), with a
+   * second open in flight from time 0 for a waiter.
+   */
+  async function secondOpenInFlight(options: ConnectionPoolOptions = {}) {
+    const clock = new FakeClock();
+    const connector = new ManualConnector(false);
+    const pool = new ConnectionPool(connector, {
+      clock,
+      clientLimit: 1,
+      maxSize: 2,
+      maxConcurrentCreates: 1,
+      acquireTimeoutSeconds: 600,
+      ...options,
+    });
+    const first = track(pool.get());
+    await flushMicrotasks();
+    await connector.openOne();
+    const holder = first.value as Lease<TestConnection>;
+    const waiter = track(pool.get());
+    await flushMicrotasks();
+    assert.equal(connector.pendingCreates.length, 1, "the second open");
+    const signal = connector.pendingCreates[0]!.signal;
+    return { clock, connector, pool, holder, waiter, signal };
+  }
+
+  /** The process is held for `ms` (no timer runs), then its late timers fire. */
+  async function busy(clock: FakeClock, ms: number): Promise<void> {
+    clock.jump(ms);
+    await clock.tickAsync(0);
+  }
+
+  it("does not abort an open that runs long on the clock while the process was too busy to run", async () => {
+    const { clock, connector, pool, holder, waiter, signal } =
+      await secondOpenInFlight();
+    for (let spell = 0; spell < 3; spell++) {
+      await busy(clock, 400);
+      await clock.tickAsync(30); // free to run: 30 ms of the open's own time
+    }
+    assert.equal(clock.now(), 1290, "13 times the 0.1 s limit on the clock");
+    assert.equal(signal.aborted, false);
+    await connector.openOne();
+    assert.ok(waiter.value !== undefined, "the waiter got the new connection");
+    const stats = pool.stats();
+    assert.equal(stats.opensFailed, 0);
+    assert.equal(stats.connectionsCreated, 2);
+    assert.equal(stats.breakerState, "closed");
+    holder.release();
+    (waiter.value as Lease<TestConnection>).release();
+    await pool.close();
+  });
+
+  it("aborts an open that runs past the limit in its own time, busy spells aside", async () => {
+    const { clock, pool, holder, waiter, signal } = await secondOpenInFlight();
+    await busy(clock, 400);
+    await clock.tickAsync(99);
+    assert.equal(signal.aborted, false, "99 ms of its own");
+    await clock.tickAsync(1);
+    assert.equal(signal.aborted, true, "100 ms of its own");
+    assert.equal(signal.reason?.name, "TimeoutError");
+    assert.match(
+      signal.reason?.message,
+      /^Opening a connection took longer than 100 ms, not counting time this process was too busy to run \(overdue: far longer than recent opens\)$/,
+    );
+    assert.equal(clock.now(), 500);
+    await clock.tickAsync(20); // the backoff; a third open starts
+    assert.equal(pool.stats().opensFailed, 1);
+    holder.release();
+    await clock.tickAsync(0);
+    assert.ok(waiter.value !== undefined, "served by the released connection");
+    (waiter.value as Lease<TestConnection>).release();
+    await pool.close();
+  });
+
+  it("aborts an open on an idle loop at the limit, as before", async () => {
+    const { clock, pool, holder, waiter, signal } = await secondOpenInFlight();
+    await clock.tickAsync(99);
+    assert.equal(signal.aborted, false);
+    await clock.tickAsync(1);
+    assert.equal(signal.aborted, true);
+    holder.release();
+    await flushMicrotasks();
+    (waiter.value as Lease<TestConnection>).release();
+    await pool.close();
+  });
+
+  it("gives up on an open at createTimeoutSeconds on the clock, however busy the process", async () => {
+    const { clock, pool, holder, waiter, signal } = await secondOpenInFlight({
+      createTimeoutSeconds: 2,
+    });
+    for (let spell = 0; spell < 3; spell++) await busy(clock, 500);
+    assert.equal(signal.aborted, false, "1.5 s on the clock, none of its own");
+    await busy(clock, 500);
+    assert.equal(signal.aborted, true);
+    assert.equal(
+      signal.reason?.message,
+      "Opening a connection took longer than 2000 ms (createTimeoutSeconds)",
+    );
+    holder.release();
+    await flushMicrotasks();
+    (waiter.value as Lease<TestConnection>).release();
+    await pool.close();
+  });
+
+  it("hedges a first open after 0.5 s of its own time, not of the clock's", async () => {
+    const connector = new ManualConnector(false);
+    const clock = new FakeClock();
+    const pool = new ConnectionPool(connector, {
+      clock,
+      maxConcurrentCreates: 1,
+    });
+    const caller = track(pool.get());
+    await busy(clock, 2000);
+    await clock.tickAsync(499);
+    assert.equal(connector.pendingCreates.length, 1, "499 ms of its own");
+    await clock.tickAsync(1);
+    assert.equal(connector.pendingCreates.length, 2, "a second open beside it");
+    assert.equal(pool.stats().overdueOpens, 1);
+    await connector.openOne();
+    assert.ok(caller.value !== undefined);
+    (caller.value as Lease<TestConnection>).release();
+    await pool.close();
+  });
+});
+
 describe("ConnectionPool lifespans", () => {
   /** Closes times of ten connections opened together, in seconds. */
   async function retirements(lifespanJitter: number): Promise<number[]> {

@@ -48,7 +48,10 @@ export interface ManagedPoolOptions extends
    */
   maxLifespanSeconds?: number;
   /**
-   * How long opening one client (create, then the readiness probe) may take.
+   * How long opening one client (create, then the readiness probe) may take,
+   * on the clock, however busy the process. Within it, an open is aborted
+   * sooner when it runs far longer than recent opens did, not counting the
+   * time this process was too busy to run (see `ConnectionPoolOptions`).
    * @default {10 (Cosmos), 30 (Service Bus, Event Hubs)}
    */
   createTimeoutSeconds?: number;

@@ -4,20 +4,34 @@
  * creates the pool gave up on but that may still deliver, and closes
  * connections.
  *
- * The overdue limit is learned from recent opens: four times the slowest of
- * the last 16 that succeeded, at least 0.1 s, at most `createTimeoutSeconds`.
- * From the third open in a row given up this way, each doubles it (still
- * capped), so a service that became slower is not locked out, while random
- * hangs among fast opens rarely raise it. An open past its limit is aborted
- * through its signal; if the connector ignores the abort, its create becomes
- * an orphan: it no longer counts as in flight (against
+ * An open is given up as overdue when the service is slow, not when this
+ * process is busy (issue 20). A burst of callers doing CPU work makes every
+ * open started meanwhile take many times longer on the clock than the first
+ * one, on an idle loop, did; the service did nothing wrong. So an open is
+ * judged by its own time: the time since it started, less the time the event
+ * loop was held (`_loop_delay.ts`: a timer every 10 ms, running only while
+ * opens are in flight; a firing more than 5 ms late counts its whole period
+ * as held). When its check falls due and its own time is still under the
+ * limit, the check re-arms for the rest instead of aborting.
+ *
+ * The limit on an open's own time is learned from recent opens: four times
+ * the slowest of the last 16 that succeeded, at least 0.1 s, at most
+ * `createTimeoutSeconds`. Their durations are taken on the clock, delay
+ * included (an upper bound on the service's time), so a busy spell can only
+ * make the limit more lenient. From the third open in a row given up this
+ * way, each doubles it (still capped), so a service that became slower is
+ * not locked out, while random hangs among fast opens rarely raise it.
+ * `createTimeoutSeconds` also bounds every open on the clock, however busy
+ * the process: one busy for that long gives up too. An open past its limit
+ * is aborted through its signal; if the connector ignores the abort, its
+ * create becomes an orphan: it no longer counts as in flight (against
  * `maxConcurrentCreates`), only against `maxSize`, until it settles.
  *
  * Before any open succeeded nothing is known (a first open may fetch a
  * token): the limit is `createTimeoutSeconds`, but an open running past
- * 0.5 s is hedged: it stops counting as in flight, so another may start
- * beside it, and once one succeeds every open running past the learned
- * limit is aborted.
+ * 0.5 s of its own time is hedged: it stops counting as in flight, so
+ * another may start beside it, and once one succeeds every open past the
+ * learned limit (in own time) is aborted.
  *
  * ```
  * start(slot) ─▶ create ─▶ ready ─▶ host.opened(slot)
@@ -33,6 +47,7 @@ import type { Clock } from "./clock.ts";
 import type { Connector } from "./connector.ts";
 import type { ConnectionRecord } from "./shared_transport_connection.ts";
 import { bound } from "./_bound.ts";
+import { LoopDelay } from "./_loop_delay.ts";
 import { unrefTimer } from "./_timers.ts";
 
 /** What the opener tells the pool about each open it started. */
@@ -54,10 +69,15 @@ export interface OpenerHost<C> {
 /** One open in flight. */
 interface Running {
   readonly startedAt: number;
+  /** The loop delay counted when it started (see `LoopDelay`). */
+  readonly delayedAtStart: number;
   readonly controller: AbortController;
-  /** When it is aborted as overdue, and the timer that does it. */
-  deadline: number;
+  /** Its own time (see the module's description) after which it is aborted as overdue. */
+  limitMs: number;
+  /** The timer of its next check. */
   timer: unknown;
+  /** Before any open succeeded: it is hedged once its own time passes HEDGE_MS. */
+  hedgeDue: boolean;
   /** Counted in `hedged`, not `inFlight`. */
   hedged: boolean;
   /** Aborted for running past its limit (not by close()). */
@@ -86,6 +106,8 @@ export class Opener<C> {
   /** Opens given up as overdue since the last success. */
   #overdueInARow = 0;
   readonly #running = new Set<Running>();
+  /** The event loop's delay, sampled while opens are in flight. */
+  readonly #delay: LoopDelay;
   #inFlight = 0;
   #hedged = 0;
   #created = 0;
@@ -100,6 +122,7 @@ export class Opener<C> {
     this.#clock = clock;
     this.#createTimeoutMs = createTimeoutMs;
     this.#host = host;
+    this.#delay = new LoopDelay(clock);
   }
 
   /** Opens in flight (create or ready), hedged ones aside. */
@@ -126,8 +149,9 @@ export class Opener<C> {
   }
 
   /**
-   * How long an open started now may run before it is aborted as overdue, in
-   * ms (see the module's description).
+   * How long an open started now may run, in its own time (the loop's delay
+   * aside), before it is aborted as overdue, in ms (see the module's
+   * description).
    */
   get overdueMs(): number {
     if (this.#durations.length === 0) return this.#createTimeoutMs;
@@ -195,25 +219,20 @@ export class Opener<C> {
     const signal = controller.signal;
     const startedAt = this.#host.now();
     const limitMs = this.overdueMs;
+    // The sampler runs only while opens are in flight.
+    this.#delay.start(startedAt);
     const running: Running = {
       startedAt,
+      delayedAtStart: this.#delay.delayedMs(startedAt),
       controller,
-      deadline: Infinity,
+      limitMs,
       timer: undefined,
+      hedgeDue: this.#durations.length === 0 && limitMs > HEDGE_MS,
       hedged: false,
       overdue: false,
     };
     this.#running.add(running);
-    this.#armOverdue(running, limitMs, startedAt);
-    const hedge = this.#durations.length > 0 || limitMs <= HEDGE_MS
-      ? undefined
-      : unrefTimer(this.#clock.setTimeout(() => {
-        if (!this.#running.has(running) || this.#durations.length > 0) return;
-        running.hedged = true;
-        this.#inFlight--;
-        this.#hedged++;
-        this.#host.hedged();
-      }, HEDGE_MS));
+    this.#check(running, startedAt);
     let failed = false;
     let failure: unknown = undefined;
     let createPending = true;
@@ -253,10 +272,10 @@ export class Opener<C> {
       failure = error;
     } finally {
       this.#clock.clearTimeout(running.timer);
-      if (hedge !== undefined) this.#clock.clearTimeout(hedge);
       slot.controller = undefined;
     }
     this.#running.delete(running);
+    if (this.#running.size === 0) this.#delay.stop();
     if (running.hedged) this.#hedged--;
     else this.#inFlight--;
     if (createPending) this.#orphans.add(slot);
@@ -267,46 +286,83 @@ export class Opener<C> {
       this.#overdueInARow = 0;
       if (this.#durations.length === LEARNED) this.#durations.shift();
       const now = this.#host.now();
+      // On the clock, delay included: an upper bound on the service's time,
+      // so a busy spell can only make the limit more lenient, never stricter.
       this.#durations.push(now - running.startedAt);
       // The limit may have come down (the first success is the first evidence):
       // the opens in flight get it too, and those already past it are given up.
       const limitMs = this.overdueMs;
       for (const other of [...this.#running]) {
-        this.#armOverdue(other, limitMs, now);
+        other.hedgeDue = false;
+        if (limitMs < other.limitMs) {
+          other.limitMs = limitMs;
+          this.#check(other, now);
+        }
       }
       this.#host.opened(slot);
     }
   }
 
-  /** Arms (or brings forward) the timer that aborts `running` once it has run `limitMs`. */
-  #armOverdue(running: Running, limitMs: number, now: number): void {
-    const deadline = running.startedAt + limitMs;
-    if (deadline >= running.deadline) return;
-    running.deadline = deadline;
-    if (running.timer !== undefined) this.#clock.clearTimeout(running.timer);
-    if (deadline <= now) {
+  /** How long `running` has run on its own at `now`: on the clock, less the loop's delay. */
+  #ownMs(running: Running, now: number): number {
+    const delayed = this.#delay.delayedMs(now) - running.delayedAtStart;
+    return Math.max(0, now - running.startedAt - delayed);
+  }
+
+  /**
+   * Aborts `running` if it is past `createTimeoutSeconds` on the clock or
+   * past its limit in its own time, hedges it if due; otherwise arms the
+   * next check for when, were the loop free from now on, one of those would
+   * fall due.
+   */
+  #check(running: Running, now: number): void {
+    if (!this.#running.has(running) || running.overdue) return;
+    if (running.timer !== undefined) {
+      this.#clock.clearTimeout(running.timer);
       running.timer = undefined;
-      return this.#abortOverdue(running, limitMs);
     }
+    const elapsed = now - running.startedAt;
+    if (elapsed >= this.#createTimeoutMs) {
+      return this.#abortOverdue(running, this.#createTimeoutMs, true);
+    }
+    const own = this.#ownMs(running, now);
+    if (own >= running.limitMs) {
+      return this.#abortOverdue(running, running.limitMs, false);
+    }
+    if (running.hedgeDue && own >= HEDGE_MS) {
+      running.hedgeDue = false;
+      running.hedged = true;
+      this.#inFlight--;
+      this.#hedged++;
+      this.#host.hedged();
+      // The host may have started opens, even closed: this one may be over.
+      if (!this.#running.has(running) || running.overdue) return;
+    }
+    const next = Math.min(
+      this.#createTimeoutMs - elapsed,
+      running.limitMs - own,
+      running.hedgeDue ? HEDGE_MS - own : Infinity,
+    );
     running.timer = unrefTimer(
-      this.#clock.setTimeout(
-        () => this.#abortOverdue(running, limitMs),
-        deadline - now,
-      ),
+      this.#clock.setTimeout(() => {
+        running.timer = undefined;
+        this.#check(running, this.#host.now());
+      }, next),
     );
   }
 
   /** Aborts an open that ran past its limit. */
-  #abortOverdue(running: Running, limitMs: number): void {
-    if (!this.#running.has(running) || running.overdue) return;
+  #abortOverdue(running: Running, limitMs: number, absolute: boolean): void {
     running.overdue = true;
     running.controller.abort(
       new DOMException(
-        `Opening a connection took longer than ${Math.round(limitMs)} ms (${
-          limitMs === this.#createTimeoutMs
-            ? "createTimeoutSeconds"
-            : "overdue: far longer than recent opens"
-        })`,
+        absolute
+          ? `Opening a connection took longer than ${
+            Math.round(limitMs)
+          } ms (createTimeoutSeconds)`
+          : `Opening a connection took longer than ${
+            Math.round(limitMs)
+          } ms, not counting time this process was too busy to run (overdue: far longer than recent opens)`,
         "TimeoutError",
       ),
     );

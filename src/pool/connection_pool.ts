@@ -76,11 +76,12 @@ const MAX_STAMP_ERROR_MS = 1000;
  * connection with the fewest callers (then the one idle longest) through a
  * binary heap, opens new connections ahead of demand (at most
  * `maxConcurrentCreates` at once, aborting opens that run far longer than
- * recent ones), queues callers FIFO when every connection is full and wakes
- * them on the release or readiness that frees capacity, and recycles
- * connections after `maxIdleSeconds` idle or their (jittered) lifespan,
- * opening the replacement first. An invalidated or expired connection drains:
- * it gets no new callers and closes when its last caller leaves. After failed
+ * recent ones, not counting the time the process was too busy to run them),
+ * queues callers FIFO when every connection is full and wakes them on the
+ * release or readiness that frees capacity, and recycles connections after
+ * `maxIdleSeconds` idle or their (jittered) lifespan, opening the
+ * replacement first. An invalidated or expired connection drains: it gets no
+ * new callers and closes when its last caller leaves. After failed
  * opens it retries with a short backoff while callers wait; only when opens
  * have kept failing (the circuit breaker opens) do callers with no ready
  * connection get `ConnectionFailed` at once, with a probe now and then.

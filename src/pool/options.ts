@@ -112,13 +112,17 @@ export interface ConnectionPoolOptions {
    */
   maxWaitingCallers?: number;
   /**
-   * The longest one open (`create` then `ready`) may take. Within it, an open
-   * that runs far longer than recent ones (four times the slowest of the
-   * last 16 that succeeded, at least 0.1 s; doubled for each further one
-   * from the third open in a row given up this way) is aborted through its
-   * signal, counted as a failed open, and another one starts. Before any
-   * open succeeded, an open running past 0.5 s stops counting against
-   * `maxConcurrentCreates` (another may start beside it, at most
+   * The longest one open (`create` then `ready`) may take, on the clock,
+   * however busy the process. Within it, an open that runs far longer than
+   * recent ones is aborted through its signal, counted as a failed open, and
+   * another one starts: when its own time (the time since it started, less
+   * the time this process was too busy to run, measured by a timer that runs
+   * only while opens are in flight) passes four times the slowest of the
+   * last 16 that succeeded, at least 0.1 s (doubled for each further one from
+   * the third open in a row given up this way). A burst of CPU-bound callers
+   * therefore slows opens without getting them aborted. Before any open
+   * succeeded, an open running past 0.5 s of its own time stops counting
+   * against `maxConcurrentCreates` (another may start beside it, at most
    * `maxConcurrentCreates` such), and is aborted once an open succeeds and
    * shows it is overdue. If the connector ignores the abort, that create no
    * longer counts against `maxConcurrentCreates`, only against `maxSize`,

@@ -57,7 +57,8 @@ export interface PoolStats {
   /**
    * Opens running past their limit, now: given up (overdue, or by `close()`)
    * but whose `create` has not settled because the connector ignored the
-   * abort, and, before any open succeeded, opens running past 0.5 s with
+   * abort, and, before any open succeeded, opens running past 0.5 s (of
+   * their own time, the process's busy spells aside) with
    * another started beside them. Part of `openingConnections`; they count
    * against `maxSize` but not against `maxConcurrentCreates`, and a
    * connection one delivers late is closed.
