@@ -127,9 +127,9 @@ describe("Opens on a busy process", () => {
       clientOptions: { retryOptions: { maxRetries: 0, timeoutInMs: 30_000 } },
     });
     try {
-      await sender.sendMessage({ i: -1 }, { messageId: "first" });
+      await sender.sendBody({ i: -1 }, { messageId: "first" });
       const result = await burst(async (i) => {
-        await sender.sendMessage({ i }, { messageId: `m-${i}` });
+        await sender.sendBody({ i }, { messageId: `m-${i}` });
         cpu(CPU_MS);
       });
       const stats = sender.pool.stats();
