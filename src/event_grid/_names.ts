@@ -1,7 +1,8 @@
 /**
  * "Did you mean" for topic names and option keys (internal; never
- * re-exported): a close name is one that differs only in case, extends the
- * one given, or is at most two edits away (a typo).
+ * re-exported): a close name is one that differs only in case, starts or
+ * ends with the one given, or is a few edits away (a typo: one for a name
+ * of three letters, two, or a quarter of a long name's letters).
  *
  * @module
  */
@@ -41,10 +42,17 @@ export function closest(
 ): string | undefined {
   const lower = given.toLowerCase();
   const exact = known.find((name) => name.toLowerCase() === lower) ??
-    known.find((name) => name.toLowerCase().startsWith(lower));
+    known.find((name) => name.toLowerCase().startsWith(lower)) ??
+    // `signal` for `abortSignal`: a known name that ends with the one given.
+    (lower.length >= 4
+      ? known.find((name) => name.toLowerCase().endsWith(lower))
+      : undefined);
   if (exact !== undefined) return exact;
-  // Short names are all close to each other: demand more likeness there.
-  const limit = given.length <= 3 ? 1 : 2;
+  // Short names are all close to each other: demand more likeness there;
+  // long ones may carry more typos (`operationTimeoutSecs`).
+  const limit = given.length <= 3
+    ? 1
+    : Math.max(2, Math.floor(given.length / 4));
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const name of known) {

@@ -32,6 +32,8 @@ import type {
 
 const OWNER = "EventGridPublisher";
 const SEND_OPTION_KEYS = ["abortSignal", "channelName"];
+/** A topic name that may be echoed in a message (a key is longer). */
+const NAME_LIKE = /^[\w.:-]{1,40}$/;
 
 /** One topic and what the publisher made for it. */
 interface OpenTopic extends ResolvedTopic {
@@ -361,13 +363,14 @@ export class EventGridPublisher<Topic extends string = string>
     const found = typeof name === "string" ? this.#topics.get(name) : undefined;
     if (found !== undefined) return found;
     const known = [...this.#topics.keys()];
+    // A name is echoed; a long or odd string may be a key passed in the
+    // wrong place, and is only described.
+    const shown = typeof name === "string" && NAME_LIKE.test(name)
+      ? `'${name}'`
+      : `the topic (${describeValue(name)})`;
     throw new TypeError(
-      `Cannot ${action} as ${
-        typeof name === "string"
-          ? `'${name}' is not one of this publisher's topics${
-            didYouMean(name, known)
-          }`
-          : `the topic must be a string: received ${describeValue(name)}`
+      `Cannot ${action} as ${shown} is not one of this publisher's topics${
+        typeof name === "string" ? didYouMean(name, known) : ""
       }: known topics are ${known.join(", ")}`,
     );
   }
