@@ -4,7 +4,11 @@
  * trips `private-type-ref`, because that type is not exported from this
  * package; re-exporting the SDKs' types would publish (and lint) their whole
  * declaration trees. Such references are accepted only when the type is not
- * declared anywhere in this repository's `src/`; every other diagnostic fails.
+ * declared anywhere in this repository's `src/`. A second allowance: a
+ * diagnostic located in a dependency's own files (outside this repository),
+ * such as a missing JSDoc on the constructor of an SDK error class that an
+ * entry point re-exports (`ServiceBusError`, `MessagingError`), is the SDK's
+ * to fix. Every other diagnostic fails.
  *
  * Usage: `deno run -A scripts/doc_lint.ts mod.ts src/testing/mod.ts`
  *
@@ -38,11 +42,22 @@ for await (const file of walk("src")) {
 
 const problems: string[] = [];
 let accepted = 0;
-for (const line of text.split("\n")) {
+const lines = text.split("\n");
+for (const [i, line] of lines.entries()) {
   if (!line.startsWith("error[")) continue;
   const reference = line.match(PRIVATE_TYPE_REF);
   if (reference && !ownDeclarations.has(reference[1]!)) accepted++;
+  else if (inDependency(lines.slice(i + 1, i + 3))) accepted++;
   else problems.push(line);
+}
+
+/** Whether the location under a diagnostic (`--> path:line:col`) is outside this repository. */
+function inDependency(following: string[]): boolean {
+  const location = following.map((l) => /^\s*--> (.+):\d+:\d+$/.exec(l))
+    .find((match) => match !== null);
+  if (!location) return false;
+  const path = location[1]!.replace(/^file:\/\//, "");
+  return !path.startsWith(`${Deno.cwd()}/`);
 }
 if (problems.length > 0 || (!output.success && accepted === 0)) {
   console.error(text);
@@ -52,7 +67,7 @@ if (problems.length > 0 || (!output.success && accepted === 0)) {
   Deno.exit(1);
 }
 console.log(
-  `doc lint: ok (${accepted} references to Azure SDK types accepted)`,
+  `doc lint: ok (${accepted} references to, or diagnostics in, Azure SDK types accepted)`,
 );
 
 async function* walk(dir: string): AsyncGenerator<string> {

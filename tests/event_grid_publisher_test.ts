@@ -311,6 +311,41 @@ describe("EventGridPublisher against the local Event Grid", () => {
   });
 });
 
+describe("splitting events into requests", () => {
+  const sized = (...bytes: number[]) =>
+    bytes.map((b, i) => ({ event: { id: String(i) } as never, bytes: b }));
+  const ids = (requests: ReturnType<typeof splitRequests>) =>
+    requests.map((r) => r.map((e) => e.event.id));
+
+  it("packs events in order, each request's body within the limit", () => {
+    // A body is the sizes, the commas between them and two brackets.
+    assert.equal(requestBytes([3, 4]), 10);
+    assert.deepEqual(ids(splitRequests("", sized(3, 4, 2), 10)), [["0", "1"], [
+      "2",
+    ]]);
+    assert.deepEqual(ids(splitRequests("", sized(3, 2, 1), 10)), [[
+      "0",
+      "1",
+      "2",
+    ]]);
+    assert.deepEqual(ids(splitRequests("", sized(8, 8, 8), 10)), [["0"], [
+      "1",
+    ], ["2"]]);
+    assert.deepEqual(splitRequests("", [], 10), []);
+  });
+
+  it("refuses one event that no request could carry, naming it", () => {
+    assert.throws(
+      () => splitRequests("Cannot send 2 events", sized(1, 9), 10),
+      {
+        name: "RangeError",
+        message:
+          "Cannot send 2 events as events[1] is 9 bytes serialized, and a request to Event Grid may carry at most 10 bytes (nothing was sent)",
+      },
+    );
+  });
+});
+
 describe("EventGridPublisher credentials", () => {
   let grid: LocalEventGrid;
 

@@ -30,7 +30,6 @@ import type {
   SendEventInput,
 } from "./options.ts";
 
-const OWNER = "EventGridPublisher";
 const SEND_OPTION_KEYS = ["abortSignal", "channelName"];
 /** A topic name that may be echoed in a message (a key is longer). */
 const NAME_LIKE = /^[\w.:-]{1,40}$/;
