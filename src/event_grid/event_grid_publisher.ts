@@ -427,6 +427,7 @@ export class EventGridPublisher<Topic extends string = string>
         }) had been accepted`;
       await this.#request(topic, attempt, request, progress, options);
       sent += request.length;
+      if (!logger.verbose.enabled) continue;
       logger.verbose(
         `${this.#id} topic '${topic.name}' on ${topic.host}: request ${
           index + 1
