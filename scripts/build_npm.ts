@@ -47,19 +47,22 @@ const KEYWORDS = [
   "cosmosdb",
   "service-bus",
   "event-hubs",
+  "event-grid",
+  "eventgrid",
   "amqp",
   "deno",
   "bun",
 ];
 /**
  * The SDKs that one subpath each loads (`./cosmos`, `./service-bus`,
- * `./event-hubs`), and the servers behind `./testing/servers` (`rhea`,
+ * `./event-hubs`, `./event-grid`), and the servers behind `./testing/servers` (`rhea`,
  * `@vercel/cosmosdb-server`): optional peers, installed by the user who
  * imports that subpath.
  */
 const OPTIONAL_PEERS = new Set([
   "@azure/cosmos",
   "@azure/event-hubs",
+  "@azure/eventgrid",
   "@azure/service-bus",
   "@vercel/cosmosdb-server",
   "rhea",

@@ -31,6 +31,7 @@ import { fileURLToPath } from "node:url";
 const WATCHED = [
   "@azure/cosmos",
   "@azure/event-hubs",
+  "@azure/eventgrid",
   "@azure/logger",
   "@azure/service-bus",
 ];
@@ -41,6 +42,7 @@ const EXPECTED: Record<string, string[]> = {
   "./cosmos": ["@azure/cosmos", "@azure/logger"],
   "./service-bus": ["@azure/logger", "@azure/service-bus"],
   "./event-hubs": ["@azure/event-hubs", "@azure/logger"],
+  "./event-grid": ["@azure/eventgrid", "@azure/logger"],
   "./testing": [],
   // Its servers load rhea and @vercel/cosmosdb-server when they start.
   "./testing/servers": [],

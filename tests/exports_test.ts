@@ -156,6 +156,7 @@ describe("exports check", () => {
     assert.deepEqual(Object.keys(exportMap(config.exports)).sort(), [
       ".",
       "./cosmos",
+      "./event-grid",
       "./event-hubs",
       "./service-bus",
       "./testing",

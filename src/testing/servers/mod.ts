@@ -1,6 +1,6 @@
 /**
  * Local backends for testing code that uses Azure: a Service Bus namespace,
- * an Event Hubs namespace and a Cosmos DB account, each in this process on
+ * an Event Hubs namespace, a Cosmos DB account and Event Grid topics, each in this process on
  * 127.0.0.1 and an ephemeral port, that the real Azure SDKs (and this
  * package's managed clients) talk to, on Deno, Node.js and Bun. No Docker, no
  * account, nothing leaves the loopback interface.
@@ -8,7 +8,7 @@
  * Kept apart from `./testing` because it needs npm packages that only tests
  * use: `rhea` (Service Bus, Event Hubs) and `@vercel/cosmosdb-server`
  * (Cosmos). Each is loaded when its server starts, so install only those
- * your tests start, as dev dependencies.
+ * your tests start, as dev dependencies. Event Grid needs no package.
  *
  * @example A queue, a message, and what arrived
  * ```ts
@@ -62,3 +62,18 @@ export type {
   LocalCosmosOptions,
   LocalCosmosStats,
 } from "./local_cosmos.ts";
+
+// Event Grid
+export { startLocalEventGrid } from "./local_event_grid.ts";
+export type {
+  LocalEventGrid,
+  LocalEventGridAuth,
+  LocalEventGridClientOptions,
+  LocalEventGridEvent,
+  LocalEventGridOptions,
+  LocalEventGridRequest,
+  LocalEventGridSchema,
+  LocalEventGridStats,
+  LocalEventGridTopic,
+  LocalEventGridTopicOptions,
+} from "./local_event_grid.ts";
