@@ -124,7 +124,8 @@ export function sdkEvents(events: unknown): readonly EventData[] {
  *
  * @param producer The SDK producer.
  * @param events The events (at least one).
- * @param options Where they go, and cancellation.
+ * @param options Where they go.
+ * @param abortSignal Cancels the sends.
  * @returns When the service accepted them.
  * @throws {MessagingError} `MessageTooLargeError` when one event does not
  * fit in an empty batch, or what the SDK threw. If a later batch fails, the
@@ -134,11 +135,12 @@ export async function sendBatched(
   producer: EventHubProducerClient,
   events: readonly EventData[],
   options: SendBatchOptions | undefined,
+  abortSignal: AbortSignal | undefined,
 ): Promise<void> {
   const batchOptions = {
     partitionKey: options?.partitionKey,
     partitionId: options?.partitionId,
-    abortSignal: options?.abortSignal,
+    abortSignal,
   };
   let batch = await producer.createBatch(batchOptions);
   for (let i = 0; i < events.length; i++) {
@@ -151,11 +153,11 @@ export async function sendBatched(
         { code: "MessageTooLargeError", retryable: false },
       );
     }
-    await producer.sendBatch(batch, { abortSignal: options?.abortSignal });
+    await producer.sendBatch(batch, { abortSignal });
     batch = await producer.createBatch(batchOptions);
     i--; // this event goes in the new batch
   }
   if (batch.count > 0) {
-    await producer.sendBatch(batch, { abortSignal: options?.abortSignal });
+    await producer.sendBatch(batch, { abortSignal });
   }
 }

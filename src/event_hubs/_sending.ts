@@ -26,11 +26,16 @@ import {
 } from "./_events.ts";
 
 /**
- * Runs one operation on an SDK producer. `what` names it for error
- * messages (`send events to event hub 'telemetry' on myns...`).
+ * Runs one operation on an SDK producer, giving it the signal to pass to
+ * the SDK (the caller's, or one the runner aborts when it gives the
+ * operation up). `what` names it for error messages (`send events to event
+ * hub 'telemetry' on myns...`).
  */
 export type ProduceRunner = <T>(
-  fn: (producer: EventHubProducerClient) => Promise<T>,
+  fn: (
+    producer: EventHubProducerClient,
+    signal: AbortSignal | undefined,
+  ) => Promise<T>,
   options: ManagedOperationOptions | undefined,
   what: string,
 ) => Promise<T>;
@@ -111,7 +116,7 @@ export class Producing {
   ): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     return this.#run(
-      (producer) => sendBatched(producer, events, options),
+      (producer, signal) => sendBatched(producer, events, options, signal),
       options,
       `send events to ${this.#target}`,
     );

@@ -87,7 +87,7 @@ export class EventHubProducer implements AsyncDisposable {
       async (fn, options, what) => {
         const producer = await this.producer(options);
         try {
-          return await fn(producer);
+          return await fn(producer, options?.abortSignal);
         } catch (error) {
           throw producing.outcome(error, what);
         }

@@ -46,6 +46,8 @@ export class GaveUp extends Error {
 interface Entry {
   reject: (error: GaveUp) => void;
   expiresAt: number;
+  /** Aborted with the GaveUp, so that the SDK drops the operation too. */
+  controller: AbortController | undefined;
 }
 
 /** The in-flight operations of one managed client, by SDK client. */
@@ -96,17 +98,24 @@ export class InFlight<C> {
    * @param client The SDK client it runs on.
    * @param work The SDK's promise.
    * @param expiresAt Its deadline, from {@linkcode deadline}.
+   * @param controller Aborted when the operation is given up (its signal
+   * is the one the SDK was given), so that the SDK drops it too.
    * @returns What `work` settles with, unless the operation is given up
    * first: then a {@linkcode GaveUp}, and `work`'s outcome is dropped.
    */
-  track<T>(client: C, work: Promise<T>, expiresAt: number): Promise<T> {
+  track<T>(
+    client: C,
+    work: Promise<T>,
+    expiresAt: number,
+    controller?: AbortController,
+  ): Promise<T> {
     let entries = this.#byClient.get(client);
     if (entries === undefined) {
       this.#byClient.set(client, entries = new Set());
     }
     const set = entries;
     return new Promise<T>((resolve, reject) => {
-      const entry: Entry = { reject, expiresAt };
+      const entry: Entry = { reject, expiresAt, controller };
       set.add(entry);
       if (this.#count++ === 0) this.#arm();
       const done = () => {
@@ -133,7 +142,7 @@ export class InFlight<C> {
     if (entries === undefined) return;
     this.#byClient.delete(client);
     this.#count -= entries.size;
-    for (const entry of entries) entry.reject(new GaveUp("lost", detail));
+    for (const entry of entries) giveUp(entry, new GaveUp("lost", detail));
     if (this.#count === 0) this.#disarm();
   }
 
@@ -168,10 +177,16 @@ export class InFlight<C> {
         if (entry.expiresAt > tick) continue;
         entries.delete(entry);
         this.#count--;
-        entry.reject(new GaveUp("timeout", "timed out"));
+        giveUp(entry, new GaveUp("timeout", "timed out"));
       }
       if (entries.size === 0) this.#byClient.delete(client);
     }
     if (this.#count > 0) this.#arm();
   };
+}
+
+/** Rejects an entry's caller, then aborts the SDK's side of it. */
+function giveUp(entry: Entry, reason: GaveUp): void {
+  entry.reject(reason);
+  entry.controller?.abort(reason);
 }

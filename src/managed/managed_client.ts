@@ -213,7 +213,9 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
    * answered with goes through `plan.translate`.
    *
    * @typeParam T What `fn` resolves to.
-   * @param fn The operation; it may run twice.
+   * @param fn The operation; it may run twice. It passes `signal` to the
+   * SDK: the caller's, or (when operations are followed) one that is aborted
+   * when the attempt is given up.
    * @param options The caller's options (their signal and acquire bound).
    * @param plan What the operation is, for messages, and whether it may be
    * sent again.
@@ -224,21 +226,40 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
    * not, or could not be, sent again.
    */
   protected async followed<T>(
-    fn: (client: C) => Promise<T>,
+    fn: (client: C, signal: AbortSignal | undefined) => Promise<T>,
     options: ManagedOperationOptions | undefined,
     plan: OperationPlan,
   ): Promise<T> {
     const inFlight = this.#inFlight;
+    const given = options?.abortSignal;
     if (inFlight === undefined) {
       try {
-        return await this.pool.use(fn, acquireOptionsOf(options));
+        return await this.pool.use(
+          (client) => fn(client, given),
+          acquireOptionsOf(options),
+        );
       } catch (error) {
         throw plan.translate(error);
       }
     }
     const acquire = acquireOptionsOf(options);
     const deadline = inFlight.deadline();
-    const run = (client: C) => inFlight.track(client, fn(client), deadline);
+    // Each attempt gets a signal of its own, aborted when it is given up, so
+    // that the SDK drops it too: its send timer and its retries would
+    // otherwise outlive the caller (and keep a process alive) for minutes.
+    const run = (client: C) => {
+      const controller = new AbortController();
+      const unlink = given === undefined
+        ? undefined
+        : follow(given, controller);
+      const work = inFlight.track(
+        client,
+        fn(client, controller.signal),
+        deadline,
+        controller,
+      );
+      return unlink === undefined ? work : work.finally(unlink);
+    };
     let first: unknown;
     try {
       return await this.pool.use(run, acquire);
@@ -334,4 +355,24 @@ export interface OperationPlan {
   readonly resend: boolean;
   /** Turns an error the service answered with into the package's. */
   readonly translate: (error: unknown) => unknown;
+}
+
+/**
+ * Aborts `controller` when `signal` aborts (at once if it has).
+ *
+ * @param signal The caller's signal.
+ * @param controller The attempt's own.
+ * @returns Stops following.
+ */
+function follow(
+  signal: AbortSignal,
+  controller: AbortController,
+): () => void {
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return () => {};
+  }
+  const abort = () => controller.abort(signal.reason);
+  signal.addEventListener("abort", abort, { once: true });
+  return () => signal.removeEventListener("abort", abort);
 }

@@ -30,11 +30,16 @@ export type SequenceNumbers = Awaited<
 >;
 
 /**
- * Runs one operation on an SDK sender for the entity. `what` names it for
- * error messages (`send a message to queue 'orders' on myns...`).
+ * Runs one operation on an SDK sender for the entity, giving it the signal
+ * to pass to the SDK (the caller's, or one the runner aborts when it gives
+ * the operation up). `what` names it for error messages (`send a message to
+ * queue 'orders' on myns...`).
  */
 export type SendRunner = <T>(
-  fn: (sender: ServiceBusSender) => Promise<T>,
+  fn: (
+    sender: ServiceBusSender,
+    signal: AbortSignal | undefined,
+  ) => Promise<T>,
   options: ManagedOperationOptions | undefined,
   what: string,
 ) => Promise<T>;
@@ -89,9 +94,8 @@ export class Sending {
       return Promise.reject(error);
     }
     if (checked.length === 0) return Promise.resolve();
-    const signal = options?.abortSignal;
     return this.#run(
-      (sender) => sendAll(sender, checked, signal),
+      (sender, signal) => sendAll(sender, checked, signal),
       options,
       what,
     );
@@ -120,9 +124,8 @@ export class Sending {
     } catch (error) {
       return Promise.reject(error);
     }
-    const signal = options?.abortSignal;
     return this.#run(
-      (sender) =>
+      (sender, signal) =>
         sender.scheduleMessages(checked, scheduledEnqueueTimeUtc, {
           abortSignal: signal,
         }),
@@ -140,9 +143,8 @@ export class Sending {
     } catch (error) {
       return Promise.reject(error);
     }
-    const signal = options?.abortSignal;
     return this.#run(
-      (sender) =>
+      (sender, signal) =>
         sender.cancelScheduledMessages(sequenceNumbers, {
           abortSignal: signal,
         }),
@@ -162,9 +164,8 @@ export class Sending {
       return Promise.reject(error);
     }
     const { message, delay } = prepared;
-    const signal = options?.abortSignal;
     return this.#run(
-      (sender) => sendOrSchedule(sender, message, delay, signal),
+      (sender, signal) => sendOrSchedule(sender, message, delay, signal),
       options,
       `send a message to ${this.#target}`,
     );
@@ -181,9 +182,8 @@ export class Sending {
       return Promise.reject(error);
     }
     if (messages.length === 0) return Promise.resolve();
-    const signal = options?.abortSignal;
     return this.#run(
-      (sender) => sendAll(sender, messages, signal),
+      (sender, signal) => sendAll(sender, messages, signal),
       options,
       `send messages to ${this.#target}`,
     );

@@ -21,7 +21,11 @@ import { Sending, type SequenceNumbers } from "./_sending.ts";
  */
 export type EntitySendRunner = <T>(
   entityName: string,
-  fn: (sender: ServiceBusSender, client: ServiceBusClient) => Promise<T>,
+  fn: (
+    sender: ServiceBusSender,
+    signal: AbortSignal | undefined,
+    client: ServiceBusClient,
+  ) => Promise<T>,
   options: ManagedOperationOptions | undefined,
   what: string,
   outcome: (error: unknown) => unknown,
@@ -82,7 +86,7 @@ export class ServiceBusEntitySender {
       (fn, options, what) =>
         run(
           entityName,
-          (sender) => fn(sender),
+          (sender, signal) => fn(sender, signal),
           options,
           what,
           (error) => sending.outcome(error, what),

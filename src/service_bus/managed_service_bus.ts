@@ -203,18 +203,22 @@ export class ManagedServiceBus
 
   readonly #send = <T>(
     entityName: string,
-    fn: (sender: ServiceBusSender, client: ServiceBusClient) => Promise<T>,
+    fn: (
+      sender: ServiceBusSender,
+      signal: AbortSignal | undefined,
+      client: ServiceBusClient,
+    ) => Promise<T>,
     options: ManagedOperationOptions | undefined,
     what: string,
     outcome: (error: unknown) => unknown,
   ): Promise<T> => {
     this.connector.noteEntity(entityName);
     return this.followed(
-      (client) =>
+      (client, signal) =>
         this.connector.withSender(
           client,
           entityName,
-          (sender) => fn(sender, client),
+          (sender) => fn(sender, signal, client),
         ),
       options,
       { what, resend: this.#resend, translate: outcome },

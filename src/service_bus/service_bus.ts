@@ -122,7 +122,7 @@ export class ServiceBus implements AsyncDisposable {
       async (fn, options, what) => {
         const sender = await this.#getSender(options?.abortSignal);
         try {
-          return await fn(sender);
+          return await fn(sender, options?.abortSignal);
         } catch (error) {
           throw sending.outcome(error, what);
         }
