@@ -72,14 +72,15 @@ export class Producing {
     events: unknown,
     options: SendBatchOptions | undefined,
   ): Promise<void> {
-    let checked;
+    let checked: EventData[];
     try {
       checkEventOptions("send a batch", options, SEND_BATCH_KEYS);
-      checked = sdkEvents(events);
+      checked = sdkEvents(events) as EventData[];
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#send(checked, options);
+    if (checked.length === 0) return Promise.resolve();
+    return this.#sendAsIs(checked, options);
   }
 
   sendBody(body: unknown, options: SendBodyOptions | undefined): Promise<void> {
@@ -88,7 +89,7 @@ export class Producing {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#send([toEvent(body, options)], options);
+    return this.#sendAsIs([toEvent(body, options)], options);
   }
 
   sendBodies(
@@ -110,6 +111,7 @@ export class Producing {
     return this.#send(bodies.map((body) => ({ body })), options);
   }
 
+  /** Sends events in as few batches as the link allows (`sendBodies`). */
   #send(
     events: readonly EventData[],
     options: SendBatchOptions | undefined,
@@ -117,6 +119,21 @@ export class Producing {
     if (events.length === 0) return Promise.resolve();
     return this.#run(
       (producer, signal) => sendBatched(producer, events, options, signal),
+      options,
+      `send events to ${this.#target}`,
+    );
+  }
+
+  /** Sends events as one batch, as the SDK's `sendBatch` does. */
+  #sendAsIs(
+    events: EventData[],
+    options: SendBatchOptions | undefined,
+  ): Promise<void> {
+    const partitionKey = options?.partitionKey;
+    const partitionId = options?.partitionId;
+    return this.#run(
+      (producer, abortSignal) =>
+        producer.sendBatch(events, { partitionKey, partitionId, abortSignal }),
       options,
       `send events to ${this.#target}`,
     );

@@ -132,9 +132,9 @@ export class EventHubProducer implements AsyncDisposable {
   }
 
   /**
-   * Sends a list of `EventData`, as the SDK's `sendBatch` does (a list too
-   * large for one batch is split; if a later batch fails, the ones before it
-   * were sent).
+   * Sends a list of `EventData` as one batch, as the SDK's `sendBatch` does
+   * (a list too large for one batch fails with the SDK's error;
+   * `sendBodies` splits).
    *
    * @param events The events (`{ body, properties?, ... }`).
    * @param options Where they go, and cancellation

@@ -133,9 +133,8 @@ export class ManagedEventHubProducer
   /**
    * Sends a list of `EventData`, as the SDK's
    * `EventHubProducerClient.sendBatch` does: each event keeps its body,
-   * properties and ids. A list too large for one batch is sent in as few
-   * batches as the link's size limit allows (the SDK refuses it); if a later
-   * batch fails, the ones before it were sent.
+   * properties and ids, and the list goes as one batch (a list too large
+   * for one batch fails with the SDK's error; `sendBodies` splits).
    *
    * @param events The events (`{ body, properties?, ... }`).
    * @param options Where they go (`partitionKey` or `partitionId`),

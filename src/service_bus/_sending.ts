@@ -94,8 +94,14 @@ export class Sending {
       return Promise.reject(error);
     }
     if (checked.length === 0) return Promise.resolve();
+    // As the SDK: one message, or a list sent as one batch.
+    const input = checked.length === 1 ? checked[0] : checked;
     return this.#run(
-      (sender, signal) => sendAll(sender, checked, signal),
+      (sender, signal) =>
+        sender.sendMessages(
+          input,
+          signal === undefined ? undefined : { abortSignal: signal },
+        ),
       options,
       what,
     );

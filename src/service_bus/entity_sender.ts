@@ -99,8 +99,9 @@ export class ServiceBusEntitySender {
 
   /**
    * Sends one `ServiceBusMessage` or a list of them, as the SDK's
-   * `ServiceBusSender.sendMessages` does (a list too large for one batch is
-   * split; if a later batch fails, the ones before it were sent).
+   * `ServiceBusSender.sendMessages` does: a list goes as one batch (a list
+   * too large for one batch fails with the SDK's error; `sendBodies`
+   * splits).
    *
    * @param messages A message (`{ body, ... }`) or a list of them.
    * @param options Cancellation, and a bound on the wait for a connection.

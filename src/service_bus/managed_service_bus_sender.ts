@@ -155,10 +155,9 @@ export class ManagedServiceBusSender
   /**
    * Sends one `ServiceBusMessage` or a list of them, as the SDK's
    * `ServiceBusSender.sendMessages` does: each message keeps its body,
-   * `messageId`, `subject`, `sessionId` and every other property. A list
-   * too large for one batch is sent in as few batches as the link's size
-   * limit allows (the SDK refuses it); if a later batch fails, the ones
-   * before it were sent.
+   * `messageId`, `subject`, `sessionId` and every other property, and a
+   * list goes as one batch (a list too large for one batch fails with the
+   * SDK's error; `sendBodies` splits).
    *
    * @param messages A message (`{ body, ... }`) or a list of them.
    * @param options Cancellation, and a bound on the wait for a sender.

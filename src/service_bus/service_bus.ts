@@ -208,8 +208,9 @@ export class ServiceBus implements AsyncDisposable {
 
   /**
    * Sends one `ServiceBusMessage` or a list of them, as the SDK's
-   * `ServiceBusSender.sendMessages` does (a list too large for one batch is
-   * split; if a later batch fails, the ones before it were sent).
+   * `ServiceBusSender.sendMessages` does: a list goes as one batch (a list
+   * too large for one batch fails with the SDK's error; `sendBodies`
+   * splits).
    *
    * @param messages A message (`{ body, ... }`) or a list of them.
    * @param options Cancellation (`acquireTimeoutSeconds` is accepted and
