@@ -342,7 +342,8 @@ export function resolvePoolOptions(
     clientLimit,
     maxSize,
     minReady,
-    maxIdleMs: positiveSeconds(
+    // Infinity: never retired for idleness (the HTTP clients' default).
+    maxIdleMs: options.maxIdleSeconds === Infinity ? Infinity : positiveSeconds(
       what,
       "maxIdleSeconds",
       options.maxIdleSeconds,

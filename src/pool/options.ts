@@ -71,7 +71,7 @@ export interface ConnectionPoolOptions {
    * read its clock (at most 1 s earlier, or a quarter of this when shorter,
    * while timers run on time): an error that only ever retires a connection
    * sooner, never later. Whether it is handed out is decided on a fresh
-   * clock reading.
+   * clock reading. `Infinity` means never (no timer is armed for it).
    * @default {300}
    */
   maxIdleSeconds?: number;

@@ -1,14 +1,15 @@
 /**
  * Local backends for testing code that uses Azure: a Service Bus namespace,
- * an Event Hubs namespace and a Cosmos DB account, each in this process on
- * 127.0.0.1 and an ephemeral port, that the real Azure SDKs (and this
- * package's managed clients) talk to, on Deno, Node.js and Bun. No Docker, no
- * account, nothing leaves the loopback interface.
+ * an Event Hubs namespace, a Cosmos DB account and a Blob Storage account
+ * (Azurite), each in this process on 127.0.0.1 and an ephemeral port, that
+ * the real Azure SDKs (and this package's managed clients) talk to, on Deno,
+ * Node.js and Bun. No Docker, no account, nothing leaves the loopback
+ * interface.
  *
  * Kept apart from `./testing` because it needs npm packages that only tests
- * use: `rhea` (Service Bus, Event Hubs) and `@vercel/cosmosdb-server`
- * (Cosmos). Each is loaded when its server starts, so install only those
- * your tests start, as dev dependencies.
+ * use: `rhea` (Service Bus, Event Hubs), `@vercel/cosmosdb-server`
+ * (Cosmos) and `azurite` (Blob Storage). Each is loaded when its server
+ * starts, so install only those your tests start, as dev dependencies.
  *
  * @example A queue, a message, and what arrived
  * ```ts
@@ -62,3 +63,13 @@ export type {
   LocalCosmosOptions,
   LocalCosmosStats,
 } from "./local_cosmos.ts";
+
+// Blob Storage
+export { startLocalBlobStorage } from "./local_blob_storage.ts";
+export type {
+  LocalBlobStorage,
+  LocalBlobStorageConnectionOptions,
+  LocalBlobStorageOptions,
+  LocalBlobStorageStats,
+  LocalBlobStorageTokenOptions,
+} from "./local_blob_storage.ts";

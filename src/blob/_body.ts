@@ -1,0 +1,163 @@
+/**
+ * Blob bodies both ways (internal; never re-exported): what `uploadBlob`
+ * was given, as bytes or a Node.js stream for the SDK; and the SDK's Node.js
+ * download stream as a web `ReadableStream` that reads only on demand.
+ *
+ * @module
+ */
+
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
+import { describeValue } from "../managed/_checks.ts";
+
+/** An upload body the SDK takes: bytes in one request, or a stream in blocks. */
+export type UploadBody =
+  | { kind: "bytes"; bytes: Uint8Array; contentType: string | undefined }
+  | { kind: "stream"; stream: Readable; contentType: string | undefined };
+
+function isNodeReadable(value: object): value is Readable {
+  const stream = value as Record<string, unknown>;
+  return typeof stream.pipe === "function" &&
+    typeof stream.read === "function" && typeof stream.on === "function";
+}
+
+/**
+ * Sorts an upload body: strings (UTF-8) and bytes go in one request; a
+ * `Blob`, a web stream or a Node.js stream is streamed.
+ *
+ * @param what The action, for the message.
+ * @param data What the caller gave.
+ * @returns The body, with the content type it implies.
+ * @throws {TypeError} For anything else.
+ */
+export function uploadBody(what: string, data: unknown): UploadBody {
+  if (typeof data === "string") {
+    return {
+      kind: "bytes",
+      bytes: new TextEncoder().encode(data),
+      contentType: "text/plain; charset=utf-8",
+    };
+  }
+  if (data instanceof Uint8Array) {
+    return { kind: "bytes", bytes: data, contentType: undefined };
+  }
+  if (data instanceof ArrayBuffer) {
+    return {
+      kind: "bytes",
+      bytes: new Uint8Array(data),
+      contentType: undefined,
+    };
+  }
+  if (ArrayBuffer.isView(data)) {
+    return {
+      kind: "bytes",
+      bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      contentType: undefined,
+    };
+  }
+  if (typeof Blob !== "undefined" && data instanceof Blob) {
+    return {
+      kind: "stream",
+      stream: Readable.fromWeb(data.stream() as NodeWebReadableStream),
+      contentType: data.type === "" ? undefined : data.type,
+    };
+  }
+  if (typeof data === "object" && data !== null) {
+    if (typeof (data as ReadableStream).getReader === "function") {
+      return {
+        kind: "stream",
+        stream: Readable.fromWeb(data as NodeWebReadableStream),
+        contentType: undefined,
+      };
+    }
+    if (isNodeReadable(data)) {
+      return { kind: "stream", stream: data, contentType: undefined };
+    }
+  }
+  throw new TypeError(
+    `Cannot ${what} as 'data' must be a string, a Uint8Array, an ArrayBuffer, a Blob, a ReadableStream or a Node.js Readable: received ${
+      describeValue(data)
+    }`,
+  );
+}
+
+/** How a download stream ended, for whoever holds its lease. */
+export type StreamEnd = (error?: unknown) => void;
+
+/**
+ * Wraps the SDK's Node.js body in a web `ReadableStream` that pulls one
+ * chunk per read: nothing is read ahead of the consumer beyond the Node.js
+ * stream's own buffer (16 KiB), so a slow reader holds the socket back
+ * instead of filling memory.
+ *
+ * @param body The SDK's `readableStreamBody`.
+ * @param end Called once: when the body ended, failed or was cancelled.
+ * @param failure Maps a read failure to what the reader gets.
+ * @returns The web stream.
+ */
+export function webStreamOf(
+  body: NodeJS.ReadableStream,
+  end: StreamEnd,
+  failure: (error: unknown) => unknown,
+): ReadableStream<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<
+    Uint8Array | string
+  >;
+  let ended = false;
+  const finish = (error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    end(error);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await chunks.next();
+        if (done) {
+          controller.close();
+          finish();
+        } else {
+          controller.enqueue(
+            typeof value === "string" ? new TextEncoder().encode(value) : value,
+          );
+        }
+      } catch (error) {
+        controller.error(failure(error));
+        finish(error);
+      }
+    },
+    async cancel() {
+      finish();
+      // Stops the download: the socket is closed, not drained.
+      (body as Readable).destroy?.();
+      await chunks.return?.().catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}
+
+/**
+ * Reads the SDK's Node.js body to its end into one array.
+ *
+ * @param body The SDK's `readableStreamBody`.
+ * @returns The bytes.
+ */
+export async function readAll(
+  body: NodeJS.ReadableStream,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+    const bytes = typeof chunk === "string"
+      ? new TextEncoder().encode(chunk)
+      : chunk;
+    chunks.push(bytes);
+    total += bytes.byteLength;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
