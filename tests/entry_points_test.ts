@@ -33,6 +33,7 @@ const WATCHED = [
   "@azure/event-hubs",
   "@azure/logger",
   "@azure/service-bus",
+  "@azure/storage-blob",
 ];
 
 /** Each subpath and the watched packages it loads (no more, no fewer). */
@@ -41,8 +42,9 @@ const EXPECTED: Record<string, string[]> = {
   "./cosmos": ["@azure/cosmos", "@azure/logger"],
   "./service-bus": ["@azure/logger", "@azure/service-bus"],
   "./event-hubs": ["@azure/event-hubs", "@azure/logger"],
+  "./blob": ["@azure/logger", "@azure/storage-blob"],
   "./testing": [],
-  // Its servers load rhea and @vercel/cosmosdb-server when they start.
+  // Its servers load rhea, @vercel/cosmosdb-server and azurite when they start.
   "./testing/servers": [],
 };
 

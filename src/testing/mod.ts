@@ -1,8 +1,8 @@
 /**
  * Helpers for testing code that uses `azure-clients-toolbox`: a fake clock
  * that drives a pool's timers without sleeping, a connector wrapper that
- * injects faults, a seeded random source to replay a run, and recording doubles of the managed Service Bus sender and
- * Event Hubs producer for unit tests. Loads no Azure SDK and no server: the
+ * injects faults, a seeded random source to replay a run, and recording doubles of the managed Service Bus sender,
+ * Event Hubs producer and Blob Storage client for unit tests. Loads no Azure SDK and no server: the
  * local backends the real SDKs talk to are in `./testing/servers`.
  *
  * @example Faking time for a pool
@@ -40,3 +40,10 @@ export type {
   RecordedEvent,
   RecordedEventHubCall,
 } from "./recording_event_hub_producer.ts";
+export { RecordingBlobStorage } from "./recording_blob_storage.ts";
+export type {
+  BlobStore,
+  RecordedBlob,
+  RecordedBlobCall,
+  RecordingBlobStorageOptions,
+} from "./recording_blob_storage.ts";

@@ -21,7 +21,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import https from "node:https";
+import type https from "node:https";
 import {
   BlobServiceClient,
   StorageSharedKeyCredential,
