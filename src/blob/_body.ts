@@ -7,7 +7,7 @@
  */
 
 import { Readable } from "node:stream";
-import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
+import { Buffer } from "node:buffer";
 import { describeValue } from "../managed/_checks.ts";
 
 /** An upload body the SDK takes: bytes in one request, or a stream in blocks. */
@@ -19,6 +19,42 @@ function isNodeReadable(value: object): value is Readable {
   const stream = value as Record<string, unknown>;
   return typeof stream.pipe === "function" &&
     typeof stream.read === "function" && typeof stream.on === "function";
+}
+
+/**
+ * The chunks of a stream as `Buffer`s (the SDK's block scheduler calls
+ * `Buffer` methods on them: a plain `Uint8Array` chunk throws inside its
+ * event handler, where nothing catches it), read one at a time as the SDK
+ * asks for more.
+ */
+async function* buffers(
+  source: AsyncIterable<unknown>,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    if (typeof chunk === "string") yield Buffer.from(chunk, "utf8");
+    else if (chunk instanceof Uint8Array) {
+      yield Buffer.isBuffer(chunk)
+        ? chunk
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    } else {
+      throw new TypeError(
+        `Cannot upload a stream chunk that is ${
+          describeValue(chunk)
+        }: chunks must be Uint8Arrays or strings`,
+      );
+    }
+  }
+}
+
+function streamed(
+  source: AsyncIterable<unknown>,
+  contentType: string | undefined,
+): UploadBody {
+  return {
+    kind: "stream",
+    stream: Readable.from(buffers(source), { objectMode: false }),
+    contentType,
+  };
 }
 
 /**
@@ -56,22 +92,17 @@ export function uploadBody(what: string, data: unknown): UploadBody {
     };
   }
   if (typeof Blob !== "undefined" && data instanceof Blob) {
-    return {
-      kind: "stream",
-      stream: Readable.fromWeb(data.stream() as NodeWebReadableStream),
-      contentType: data.type === "" ? undefined : data.type,
-    };
+    return streamed(
+      webIterable(data.stream()),
+      data.type === "" ? undefined : data.type,
+    );
   }
   if (typeof data === "object" && data !== null) {
     if (typeof (data as ReadableStream).getReader === "function") {
-      return {
-        kind: "stream",
-        stream: Readable.fromWeb(data as NodeWebReadableStream),
-        contentType: undefined,
-      };
+      return streamed(webIterable(data as ReadableStream<unknown>), undefined);
     }
     if (isNodeReadable(data)) {
-      return { kind: "stream", stream: data, contentType: undefined };
+      return streamed(data as AsyncIterable<unknown>, undefined);
     }
   }
   throw new TypeError(
@@ -79,6 +110,22 @@ export function uploadBody(what: string, data: unknown): UploadBody {
       describeValue(data)
     }`,
   );
+}
+
+/** A web stream's chunks, through its reader (not every runtime's web stream is async iterable). */
+async function* webIterable(
+  stream: ReadableStream<unknown>,
+): AsyncGenerator<unknown> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** How a download stream ended, for whoever holds its lease. */

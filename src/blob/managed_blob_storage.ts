@@ -629,11 +629,11 @@ export class ManagedBlobStorage
   ): Promise<UploadBlobResult> {
     let what = `upload blob ${this.#quoted(blobName)} to container ${
       quote(this.#containerName)
-    } from a URL`;
+    }`;
     return this.#run(() => what, options, () => {
       checkOperationOptions(what, options, FROM_URL_KEYS);
       const name = this.#name(what, blobName);
-      what += ` on ${sourceHost(what, sourceUrl)}`;
+      what += ` from ${sourceHost(what, sourceUrl)}`;
       optionalBoolean(what, "overwrite", options?.overwrite);
       const common = {
         abortSignal: options?.abortSignal,
