@@ -183,28 +183,42 @@ export function webStreamOf(
 }
 
 /**
- * Reads the SDK's Node.js body to its end into one array.
+ * Reads the SDK's Node.js body to its end into one array: straight into an
+ * array of `length` bytes when the length is known (one copy of the blob in
+ * memory, not chunks plus a copy), else gathering chunks.
  *
  * @param body The SDK's `readableStreamBody`.
+ * @param length The `Content-Length`, when known.
  * @returns The bytes.
  */
 export async function readAll(
   body: NodeJS.ReadableStream,
+  length: number | undefined,
 ): Promise<Uint8Array> {
+  let out = new Uint8Array(length ?? 0);
+  let at = 0;
   const chunks: Uint8Array[] = [];
-  let total = 0;
   for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
     const bytes = typeof chunk === "string"
       ? new TextEncoder().encode(chunk)
       : chunk;
-    chunks.push(bytes);
-    total += bytes.byteLength;
+    if (length !== undefined && at + bytes.byteLength <= length) {
+      out.set(bytes, at);
+    } else {
+      if (chunks.length === 0 && at > 0) chunks.push(out.subarray(0, at));
+      chunks.push(bytes);
+    }
+    at += bytes.byteLength;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
+  if (chunks.length === 0) {
+    return at === out.byteLength ? out : out.subarray(0, at);
+  }
+  // More bytes than announced (or no length): gather them.
+  out = new Uint8Array(at);
+  let offset = 0;
   for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
   }
   return out;
 }

@@ -386,7 +386,9 @@ export class ManagedBlobStorage
           },
         );
         const body = response.readableStreamBody;
-        return body === undefined ? new Uint8Array(0) : await readAll(body);
+        return body === undefined
+          ? new Uint8Array(0)
+          : await readAll(body, response.contentLength);
       };
     });
   }
