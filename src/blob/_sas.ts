@@ -38,8 +38,13 @@ export const MAX_DELEGATION_MS = 7 * 24 * 60 * 60 * 1000;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** A key closer than this to its expiry is not handed out again. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
-/** A new key lives at least this long, so that it serves later calls. */
-const MIN_KEY_MS = 60 * 60 * 1000;
+/**
+ * A new key lives this much longer than the SAS that asked for it, and at
+ * least twice the default validity: later calls with the default expiry
+ * reuse it for an hour.
+ */
+const KEY_MARGIN_MS = 60 * 60 * 1000;
+const MIN_KEY_MS = 2 * DEFAULT_VALIDITY_MS;
 
 function checkDate(what: string, option: string, value: unknown): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
@@ -202,7 +207,7 @@ export class SasSigner {
     const window = {
       startsOn: Math.min(start, now) - CLOCK_SKEW_MS,
       expiresOn: Math.min(
-        Math.max(end, now + MIN_KEY_MS),
+        Math.max(end + KEY_MARGIN_MS, now + MIN_KEY_MS),
         now + MAX_DELEGATION_MS,
       ),
     };
