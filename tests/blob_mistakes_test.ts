@@ -109,7 +109,7 @@ describe("ManagedBlobStorage user mistakes", () => {
           ...server.connectionOptions(),
           containerName: "Reports_2026",
         },
-        /'containerName' must be 3-63 lower-case letters, digits and single hyphens.*received 'Reports_2026'/,
+        /'containerName' must be 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit: received a name of 12 characters with upper-case letters$/,
       ],
       ["a SAS in the accountUrl", {
         containerName: CONTAINER,

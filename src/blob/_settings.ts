@@ -58,11 +58,30 @@ export interface ResolvedBlobConnection {
   clientOptions: BlobClientExtraOptions;
 }
 
+/**
+ * What is wrong with a container name, without echoing it (a secret given in
+ * the wrong option must not reach a message).
+ */
+function containerNameFault(name: string): string {
+  const size = `a name of ${name.length} characters`;
+  if (name.length < 3 || name.length > 63) return size;
+  if (/[A-Z]/.test(name)) return `${size} with upper-case letters`;
+  const other = /[^a-z0-9-]/.exec(name)?.[0];
+  if (other !== undefined) {
+    return /^[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e ]$/.test(other)
+      ? `${size} with '${other}'`
+      : `${size} with a character outside a-z, 0-9 and '-'`;
+  }
+  return `${size} with a hyphen at an end or doubled`;
+}
+
 function checkContainerName(owner: string, value: unknown): string {
   const name = requireName(owner, "containerName", value);
   if (!CONTAINER_NAME.test(name) && !SPECIAL_CONTAINERS.includes(name)) {
     throw new TypeError(
-      `Cannot create ${owner} as 'containerName' must be 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit: received '${name}'`,
+      `Cannot create ${owner} as 'containerName' must be 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit: received ${
+        containerNameFault(name)
+      }`,
     );
   }
   return name;
