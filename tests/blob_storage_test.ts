@@ -92,8 +92,8 @@ describe("ManagedBlobStorage against Azurite", () => {
   it("gives a string the text/plain UTF-8 content type unless told otherwise", async () => {
     await blobs.uploadBlob("plain.txt", "héllo");
     const { stream, properties } = await blobs.downloadBlobStream("plain.txt");
-    assert.equal(properties.contentType, "text/plain; charset=utf-8");
     assert.equal(await text(stream), "héllo");
+    assert.equal(properties.contentType, "text/plain; charset=utf-8");
   });
 
   it("round-trips bytes, an ArrayBuffer and a Blob (with its own type)", async () => {
@@ -110,8 +110,9 @@ describe("ManagedBlobStorage against Azurite", () => {
       new Blob(['{"a":1}'], { type: "application/json" }),
     );
     const { stream, properties } = await blobs.downloadBlobStream("blob.json");
-    assert.equal(properties.contentType, "application/json");
     assert.equal(await text(stream), '{"a":1}');
+    // Bun's Blob adds a charset to its type.
+    assert.match(properties.contentType ?? "", /^application\/json\b/);
   });
 
   it("streams a web ReadableStream and a Node.js Readable up in blocks", async () => {

@@ -147,6 +147,10 @@ export function webStreamOf(
   end: StreamEnd,
   failure: (error: unknown) => unknown,
 ): ReadableStream<Uint8Array> {
+  // The iterator listens for errors only while a read is pending: a body
+  // that fails between reads (a reset socket) must not be an unhandled
+  // 'error' event; the next read rejects with it.
+  (body as Readable).on?.("error", () => {});
   const chunks = body[Symbol.asyncIterator]() as AsyncIterator<
     Uint8Array | string
   >;

@@ -101,7 +101,7 @@ export function optionalInteger(
   option: string,
   value: unknown,
   min: number,
-  max = Number.MAX_SAFE_INTEGER,
+  max: number = Number.MAX_SAFE_INTEGER,
 ): void {
   if (value === undefined) return;
   if (typeof value !== "number") {

@@ -33,7 +33,7 @@ interface CachedKey {
 /** How long a SAS is valid unless the caller says. */
 const DEFAULT_VALIDITY_MS = 60 * 60 * 1000;
 /** The service's limit on a user delegation key's validity. */
-export const MAX_DELEGATION_MS = 7 * 24 * 60 * 60 * 1000;
+const MAX_DELEGATION_MS = 7 * 24 * 60 * 60 * 1000;
 /** A key is asked to start this much earlier, for clocks that disagree. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** A key closer than this to its expiry is not handed out again. */
