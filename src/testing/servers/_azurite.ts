@@ -92,10 +92,14 @@ export interface AzuriteServer {
 export async function startAzurite(
   options: AzuriteOptions = {},
 ): Promise<AzuriteServer> {
+  // Azurite ships no type declarations: `classOf` checks the shapes.
   const [serverModule, configModule, telemetryModule] = await Promise.all([
-    import("azurite/dist/src/blob/BlobServer.js"),
-    import("azurite/dist/src/blob/BlobConfiguration.js"),
-    import("azurite/dist/src/common/Telemetry.js"),
+    // @ts-ignore: no declarations (TypeScript's TS7016 under Node's types)
+    import("azurite/dist/src/blob/BlobServer.js") as Promise<unknown>,
+    // @ts-ignore: no declarations (TypeScript's TS7016 under Node's types)
+    import("azurite/dist/src/blob/BlobConfiguration.js") as Promise<unknown>,
+    // @ts-ignore: no declarations (TypeScript's TS7016 under Node's types)
+    import("azurite/dist/src/common/Telemetry.js") as Promise<unknown>,
   ]);
   // Telemetry starts only from Azurite's command line; say "off" anyway.
   const telemetry = telemetryModule as {
