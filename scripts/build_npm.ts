@@ -49,22 +49,26 @@ const KEYWORDS = [
   "event-hubs",
   "event-grid",
   "eventgrid",
+  "blob-storage",
+  "azurite",
   "amqp",
   "deno",
   "bun",
 ];
 /**
  * The SDKs that one subpath each loads (`./cosmos`, `./service-bus`,
- * `./event-hubs`, `./event-grid`), and the servers behind `./testing/servers` (`rhea`,
- * `@vercel/cosmosdb-server`): optional peers, installed by the user who
- * imports that subpath.
+ * `./event-hubs`, `./event-grid`, `./blob`), and the servers behind
+ * `./testing/servers` (`rhea`, `@vercel/cosmosdb-server`, `azurite`):
+ * optional peers, installed by the user who imports that subpath.
  */
 const OPTIONAL_PEERS = new Set([
   "@azure/cosmos",
   "@azure/event-hubs",
   "@azure/eventgrid",
   "@azure/service-bus",
+  "@azure/storage-blob",
   "@vercel/cosmosdb-server",
+  "azurite",
   "rhea",
 ]);
 const STAMP = `${OUT}node_modules/.azure-clients-toolbox-deps.json`;

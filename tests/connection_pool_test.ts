@@ -411,6 +411,17 @@ describe("ConnectionPool rule 5: idle and lifespan recycling", () => {
     await pool.close();
   });
 
+  it("keeps an idle connection for good with maxIdleSeconds: Infinity", async () => {
+    const connector = new ManualConnector();
+    const { pool, clock } = newPool(connector, { maxIdleSeconds: Infinity });
+    await pool.use(() => {});
+    await clock.tickAsync(365 * 24 * 3600 * 1000);
+    assert.equal(connector.connections[0]!.closeCount, 0);
+    await pool.use(() => {});
+    assert.equal(connector.createCalls, 1);
+    await pool.close();
+  });
+
   it("never hands out an expired idle connection, even if no timer ran; nor one whose lease spanned the silence", async () => {
     const connector = new ManualConnector();
     let now = 0;

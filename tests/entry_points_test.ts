@@ -34,6 +34,7 @@ const WATCHED = [
   "@azure/eventgrid",
   "@azure/logger",
   "@azure/service-bus",
+  "@azure/storage-blob",
 ];
 
 /** Each subpath and the watched packages it loads (no more, no fewer). */
@@ -43,8 +44,9 @@ const EXPECTED: Record<string, string[]> = {
   "./service-bus": ["@azure/logger", "@azure/service-bus"],
   "./event-hubs": ["@azure/event-hubs", "@azure/logger"],
   "./event-grid": ["@azure/eventgrid", "@azure/logger"],
+  "./blob": ["@azure/logger", "@azure/storage-blob"],
   "./testing": [],
-  // Its servers load rhea and @vercel/cosmosdb-server when they start.
+  // Its servers load rhea, @vercel/cosmosdb-server and azurite when they start.
   "./testing/servers": [],
 };
 

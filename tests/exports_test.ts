@@ -155,6 +155,7 @@ describe("exports check", () => {
     assert.deepEqual(compareJsr(config, read("jsr.json")), []);
     assert.deepEqual(Object.keys(exportMap(config.exports)).sort(), [
       ".",
+      "./blob",
       "./cosmos",
       "./event-grid",
       "./event-hubs",

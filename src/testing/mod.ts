@@ -1,8 +1,10 @@
 /**
  * Helpers for testing code that uses `azure-clients-toolbox`: a fake clock
  * that drives a pool's timers without sleeping, a connector wrapper that
- * injects faults, a seeded random source to replay a run, and recording doubles of the managed Service Bus sender, the
- * Event Hubs producer and the Event Grid publisher for unit tests. Loads no Azure SDK and no server: the
+ * injects faults, a seeded random source to replay a run, and recording
+ * doubles of the managed Service Bus sender, the Event Hubs producer, the
+ * Event Grid publisher and the Blob Storage client for unit tests. Loads no
+ * Azure SDK and no server: the
  * local backends the real SDKs talk to are in `./testing/servers`.
  *
  * @example Faking time for a pool
@@ -46,3 +48,10 @@ export type {
   RecordedEventGridCall,
   RecordingEventGridPublisherOptions,
 } from "./recording_event_grid_publisher.ts";
+export { RecordingBlobStorage } from "./recording_blob_storage.ts";
+export type {
+  BlobStore,
+  RecordedBlob,
+  RecordedBlobCall,
+  RecordingBlobStorageOptions,
+} from "./recording_blob_storage.ts";

@@ -1,14 +1,16 @@
 /**
  * Local backends for testing code that uses Azure: a Service Bus namespace,
- * an Event Hubs namespace, a Cosmos DB account and Event Grid topics, each in this process on
- * 127.0.0.1 and an ephemeral port, that the real Azure SDKs (and this
- * package's managed clients) talk to, on Deno, Node.js and Bun. No Docker, no
- * account, nothing leaves the loopback interface.
+ * an Event Hubs namespace, a Cosmos DB account, a Blob Storage account
+ * (Azurite) and Event Grid topics, each in this process on 127.0.0.1 and an
+ * ephemeral port, that the real Azure SDKs (and this package's managed
+ * clients) talk to, on Deno, Node.js and Bun. No Docker, no account, nothing
+ * leaves the loopback interface.
  *
  * Kept apart from `./testing` because it needs npm packages that only tests
- * use: `rhea` (Service Bus, Event Hubs) and `@vercel/cosmosdb-server`
- * (Cosmos). Each is loaded when its server starts, so install only those
- * your tests start, as dev dependencies. Event Grid needs no package.
+ * use: `rhea` (Service Bus, Event Hubs), `@vercel/cosmosdb-server` (Cosmos)
+ * and `azurite` (Blob Storage). Each is loaded when its server starts, so
+ * install only those your tests start, as dev dependencies. Event Grid
+ * needs no package.
  *
  * @example A queue, a message, and what arrived
  * ```ts
@@ -77,3 +79,13 @@ export type {
   LocalEventGridTopic,
   LocalEventGridTopicOptions,
 } from "./local_event_grid.ts";
+
+// Blob Storage
+export { startLocalBlobStorage } from "./local_blob_storage.ts";
+export type {
+  LocalBlobStorage,
+  LocalBlobStorageConnectionOptions,
+  LocalBlobStorageOptions,
+  LocalBlobStorageStats,
+  LocalBlobStorageTokenOptions,
+} from "./local_blob_storage.ts";
