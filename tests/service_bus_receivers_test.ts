@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { ServiceBusError } from "@azure/service-bus";
 import { ManagedServiceBus } from "../src/service_bus/mod.ts";
+import { ConnectionLost, OperationTimeout } from "../src/pool/errors.ts";
 import {
   type AmqpBroker,
   type AmqpBrokerOptions,
@@ -37,6 +38,45 @@ async function withBus(
 }
 
 describe("ManagedServiceBus receivers", () => {
+  it("end a receive by maxWaitTimeSeconds and a second, even when the connection hangs", async () => {
+    await withBus({ queues: ["q"] }, async (bus, broker) => {
+      await using receiver = await bus.receiver({ queueName: "q" });
+      // An empty receive opens the link: the receiver's first answer.
+      assert.deepEqual(
+        await receiver.receive(1, { maxWaitTimeSeconds: 0.2 }),
+        [],
+      );
+      // The connection drops and every new one hangs in its handshake.
+      broker.handshakeDelayMs = 60_000;
+      broker.dropConnections();
+      for (
+        const [wait, receive] of [
+          [1, () => receiver.receive(1, { maxWaitTimeSeconds: 1 })],
+          [1, () => receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 })],
+        ] as const
+      ) {
+        const started = performance.now();
+        const outcome = await receive().then(
+          (messages) => messages,
+          (error: unknown) => error,
+        );
+        const ms = performance.now() - started;
+        assert.ok(
+          ms < (wait + 1) * 1000 + 500,
+          `settled after ${Math.round(ms)} ms`,
+        );
+        // Nothing arrived in time, or the bound or the lost connection
+        // ended it, named.
+        assert.ok(
+          Array.isArray(outcome) || outcome instanceof OperationTimeout ||
+            outcome instanceof ConnectionLost,
+          String(outcome),
+        );
+      }
+      broker.handshakeDelayMs = 0;
+    });
+  });
+
   it("dead-lettered messages are readable from the dead-letter queue with their reason and description", async () => {
     await withBus({
       queues: ["q"],

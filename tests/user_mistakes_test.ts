@@ -202,6 +202,57 @@ describe("A wrong key, through every Service Bus and Event Hubs class", () => {
   });
 });
 
+describe("A wrong key or a missing queue, for a managed processor", () => {
+  it("reaches onError by name (errorSource connect) in under 2 s, and nothing is processed", async () => {
+    await withBroker({ queues: ["orders"] }, async (broker) => {
+      const host = new RegExp(`127\\.0\\.0\\.1:${broker.port}`);
+      const bus = new ManagedServiceBus({
+        connectionString: broker.connectionString(),
+      });
+      try {
+        for (
+          const [queueName, refuse, type, code] of [
+            ["orders", true, AuthenticationFailed, "AUTHENTICATION_FAILED"],
+            ["ordres", false, EntityNotFound, "ENTITY_NOT_FOUND"],
+          ] as const
+        ) {
+          broker.refuseTokens = refuse;
+          const started = performance.now();
+          let report!: (
+            first: { error: unknown; errorSource: string; ms: number },
+          ) => void;
+          const first = new Promise<
+            { error: unknown; errorSource: string; ms: number }
+          >((resolve) => (report = resolve));
+          const processor = bus.processMessages(
+            { queueName },
+            () => assert.fail("nothing to process"),
+            {
+              onError: ({ error, errorSource }) =>
+                report({
+                  error,
+                  errorSource,
+                  ms: performance.now() - started,
+                }),
+            },
+          );
+          const { error, errorSource, ms } = await first;
+          await processor.stop();
+          assert.equal(errorSource, "connect");
+          assertNamed(`processMessages ${queueName}`, { error, ms }, {
+            type,
+            code,
+            cause: ServiceBusError,
+            names: [host],
+          });
+        }
+      } finally {
+        await bus.close();
+      }
+    });
+  });
+});
+
 describe("A missing queue or event hub, through every class", () => {
   it("fails with EntityNotFound naming the entity and the host, in under 2 s", async () => {
     await withBroker(

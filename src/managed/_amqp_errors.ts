@@ -51,7 +51,7 @@ const CONNECTION_CODES = new Set<string>([
 ]);
 
 const CLOSED_MESSAGE =
-  /underlying AMQP connection is closed|has been closed and can no longer be used|(client|connection) (has been |is |was )?(closed|disposed)/i;
+  /underlying AMQP connection is closed|has been closed and can no longer be used|(client|connection) (has been |is |was )?(closed|disposed)|error occurred on the AMQP connection/i;
 
 /**
  * What `@azure/core-amqp`'s `translate()` makes of an undefined error. The

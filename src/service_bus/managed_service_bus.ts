@@ -472,6 +472,19 @@ export class ManagedServiceBus
         receiveMode: "peekLock",
         maxAutoLockRenewalDurationInMs: 0,
       });
+      try {
+        // Proven like a receiver: onError hears a wrong key or a missing
+        // entity by name, at once, not after the SDK's retries.
+        await proveReceiver(
+          owned,
+          receiver,
+          `process messages from '${resolved.entityPath}' on ${this.host}`,
+          resolved.entityPath,
+        );
+      } catch (error) {
+        await this.#closeOwned(owned, [receiver]);
+        throw error;
+      }
       return { receiver, close: () => this.#closeOwned(owned, [receiver]) };
     };
     const processor = new MessageProcessor(

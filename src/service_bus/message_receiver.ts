@@ -14,7 +14,8 @@ import type {
 import { positiveSecondsMs } from "../managed/_amqp.ts";
 import { amqpOutcome } from "../managed/_amqp_errors.ts";
 import { bound, isTimeoutError } from "../pool/_bound.ts";
-import { OperationTimeout } from "../pool/errors.ts";
+import { ConnectionLost, OperationTimeout } from "../pool/errors.ts";
+import { isServiceBusConnectionError } from "./connection_error.ts";
 import { checkAbortSignal } from "../managed/_pool_options.ts";
 import {
   describeValue,
@@ -160,6 +161,7 @@ export abstract class BaseMessageReceiver<
    * @throws {TypeError} For an unknown option.
    * @throws {RangeError} When `maxWaitTimeSeconds` is not positive.
    * @throws {OperationTimeout} When no answer came by that bound.
+   * @throws {ConnectionLost} When the connection died during the receive.
    * @throws {AuthenticationFailed} When the service refused the credential.
    * @throws {EntityNotFound} When the queue or subscription is gone.
    * @throws {ServiceBusError} Any other answer of the SDK.
@@ -258,7 +260,14 @@ export abstract class BaseMessageReceiver<
           } s (maxWaitTimeSeconds and a margin); the connection may be gone`,
         );
       }
-      throw amqpOutcome(error, what, this.receiver.entityPath);
+      const outcome = amqpOutcome(error, what, this.receiver.entityPath);
+      if (outcome === error && isServiceBusConnectionError(error)) {
+        throw new ConnectionLost(
+          `Cannot ${what}: the connection was lost while receiving (the SDK reconnects on the next receive)`,
+          { cause: error },
+        );
+      }
+      throw outcome;
     } finally {
       signal?.removeEventListener("abort", abort);
     }
