@@ -101,6 +101,8 @@ function accepts(option: string, kind: Kind, value: unknown): boolean {
         // minReady may not exceed the default maxSize of 10
         (option !== "minReady" || value <= 10);
     case "seconds":
+      // maxIdleSeconds: Infinity never retires a connection for idleness.
+      if (option === "maxIdleSeconds" && value === Infinity) return true;
       return typeof value === "number" && Number.isFinite(value) &&
         value > 0 && value * 1000 <= 2 ** 31 - 1 &&
         // maxBackoffSeconds may not be below the default initialBackoffSeconds of 0.01

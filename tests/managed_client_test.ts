@@ -82,7 +82,7 @@ describe("ManagedClient followed operations", () => {
     const stuck = connector.connections[0]!;
     assert.equal(client.stats().activeCallers, 2);
     // A third waits: the pool is full.
-    const third = track(client.run(async (c) => c.id));
+    const third = track(client.run((c) => Promise.resolve(c.id)));
     await clock.tickAsync(1_900);
     assert.equal(first.settled, false, "not before the deadline");
     assert.equal(third.settled, false);
@@ -103,7 +103,7 @@ describe("ManagedClient followed operations", () => {
     // The SDK's late answer changes nothing.
     hung.resolve("late");
     await flushMicrotasks();
-    assert.equal(await client.run(async (c) => c.id), 2);
+    assert.equal(await client.run((c) => Promise.resolve(c.id)), 2);
     await client.close();
   });
 

@@ -284,7 +284,7 @@ describe("ConnectionPool with a service that is down", () => {
 });
 
 describe("ConnectionPool with a connector that classifies a refusal", () => {
-  it("gives a RequestFailed from ready to every waiting caller at once, and again until the next probe succeeds", async () => {
+  it("gives a RequestFailed from ready, repeated once at once, to every waiting caller, and again until the next probe succeeds", async () => {
     const clock = new FakeClock();
     const connector = new ManualConnector();
     const refused = new AuthenticationFailed("the key was refused", {
@@ -302,18 +302,44 @@ describe("ConnectionPool with a connector that classifies a refusal", () => {
     assert.equal(clock.now(), 0, "no time passed");
     assert.equal(first.error, refused, "the connector's error, unwrapped");
     assert.equal(second.error, refused);
-    assert.equal(connector.createCalls, 1, "one open answered both");
+    assert.equal(
+      connector.createCalls,
+      2,
+      "one more open at once (a refusal may pass), then no more",
+    );
     assert.equal(pool.stats().breakerState, "open");
     // Until the probe is due, callers get the same answer without an open.
     await assert.rejects(pool.get(), (error) => error === refused);
-    assert.equal(connector.createCalls, 1);
+    assert.equal(connector.createCalls, 2);
     // The key is fixed: the next probe serves.
     connector.readyAnswer = true;
     await clock.tickAsync(1000);
     const lease = await pool.get();
-    assert.equal(connector.createCalls, 2);
+    assert.equal(connector.createCalls, 3);
     assert.equal(pool.stats().breakerState, "closed");
     lease.release();
+    await pool.close();
+  });
+
+  it("serves the callers after one passing refusal, without failing them", async () => {
+    const clock = new FakeClock();
+    const connector = new ManualConnector();
+    // The first open's token is refused; the next one's is good.
+    const ready = connector.ready.bind(connector);
+    let readies = 0;
+    connector.ready = (connection, signal) =>
+      ++readies === 1
+        ? Promise.reject(
+          new AuthenticationFailed("a token expired", { statusCode: 401 }),
+        )
+        : ready(connection, signal);
+    const pool = new ConnectionPool(connector, { clock });
+    const caller = track(pool.get());
+    await flushMicrotasks();
+    assert.ok(caller.value !== undefined, String(caller.error));
+    assert.equal(connector.createCalls, 2);
+    assert.equal(pool.stats().breakerState, "closed");
+    caller.value.release();
     await pool.close();
   });
 

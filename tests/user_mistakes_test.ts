@@ -26,7 +26,7 @@ import {
   AuthenticationFailed,
   ConnectionFailed,
   EntityNotFound,
-  PoolError,
+  type PoolError,
 } from "../src/pool/errors.ts";
 import type { AmqpBroker } from "../src/testing/servers/amqp_broker.ts";
 import {

@@ -95,6 +95,8 @@ const HISTORY = 50;
 const EVIDENCE = 1e-6;
 /** The longest streak ever required. */
 const MAX_STREAK = 20;
+/** Refusals in a row (a `RequestFailed` from the connector) that open the breaker. */
+const REFUSALS_TO_TRIP = 2;
 
 /**
  * A circuit breaker over opens (see the module's diagram). While closed, a
@@ -112,6 +114,8 @@ export class CircuitBreaker implements OpenPolicy {
   #nextOpenAt = 0;
   #lastError: unknown = undefined;
   #lastFailure: unknown = undefined;
+  /** Opens refused by the service (`RequestFailed`) in a row. */
+  #refusals = 0;
   /** Failed opens since the last success, and when the first of them ended. */
   #failures = 0;
   #failingSince = NaN;
@@ -160,6 +164,7 @@ export class CircuitBreaker implements OpenPolicy {
   }
 
   opened(now: number): void {
+    this.#refusals = 0;
     this.#state = "closed";
     this.#failures = 0;
     this.#failingSince = NaN;
@@ -170,6 +175,7 @@ export class CircuitBreaker implements OpenPolicy {
   }
 
   failed(error: unknown, now: number): number {
+    if (!(error instanceof RequestFailed)) this.#refusals = 0;
     this.#lastError = this.#lastFailure = error;
     this.#failures++;
     if (this.#failures === 1) this.#failingSince = now;
@@ -179,8 +185,12 @@ export class CircuitBreaker implements OpenPolicy {
       this.#settings;
     if (error instanceof RequestFailed && this.#state !== "open") {
       // The service answered (a refused key, a missing entity): no streak
-      // is needed, and retrying before the next probe would only repeat it.
-      this.#trip(now);
+      // of evidence is needed. One refusal may be a passing one (a token
+      // that expired in flight), so the next open starts at once; a second
+      // in a row opens the breaker, and retrying before its probe would
+      // only repeat the answer.
+      if (++this.#refusals >= REFUSALS_TO_TRIP) this.#trip(now);
+      else this.#nextOpenAt = now;
     } else if (this.#state === "half-open") {
       this.#trip(now);
     } else if (this.#state === "closed") {
