@@ -45,7 +45,17 @@ describe("pool soak", () => {
       assert.deepEqual(report.violations, [], `seed ${seed}`);
       assert.equal(report.settled, report.calls);
       assert.ok(report.calls > callers, "every caller made at least one call");
-      assert.ok((report.outcomes.ok ?? 0) > 0, "some callers were served");
+      // Some callers are served, unless every open the pool may have running
+      // at once (twice maxConcurrentCreates, hedged ones included) hung
+      // before the first success: then the pool waits for one to end, and
+      // every caller of a short run gets a typed error by its deadline.
+      if ((report.outcomes.ok ?? 0) === 0) {
+        assert.equal(report.statsAfterClose?.connectionsCreated, 0);
+        assert.ok(
+          report.faults.hangs >= 2,
+          `nobody served, ${report.faults.hangs} hung opens (seed ${seed})`,
+        );
+      }
       assert.ok(report.faults.total > 0, "faults were injected");
       const closed = report.statsAfterClose!;
       assert.equal(closed.connectionsCreated, closed.connectionsClosed);
@@ -78,7 +88,17 @@ describe("pool soak", () => {
       assert.deepEqual(report.violations, [], `seed ${seed}`);
       const settled = Object.values(report.outcomes).reduce((a, b) => a + b);
       assert.equal(settled, report.config.callers);
-      assert.ok((report.outcomes.ok ?? 0) > 0, "some callers were served");
+      // Some callers are served, unless every open the pool may have running
+      // at once (twice maxConcurrentCreates, hedged ones included) hung
+      // before the first success: then the pool waits for one to end, and
+      // every caller of a short run gets a typed error by its deadline.
+      if ((report.outcomes.ok ?? 0) === 0) {
+        assert.equal(report.statsAfterClose?.connectionsCreated, 0);
+        assert.ok(
+          report.faults.hangs >= 2,
+          `nobody served, ${report.faults.hangs} hung opens (seed ${seed})`,
+        );
+      }
       assert.equal(report.connector.open, 0);
       assert.equal(
         report.statsAfterClose?.connectionsCreated,
