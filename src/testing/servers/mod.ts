@@ -3,12 +3,15 @@
  * an Event Hubs namespace and a Cosmos DB account, each in this process on
  * 127.0.0.1 and an ephemeral port, that the real Azure SDKs (and this
  * package's managed clients) talk to, on Deno, Node.js and Bun. No Docker, no
- * account, nothing leaves the loopback interface.
+ * account, nothing leaves the loopback interface. The AMQP servers can drop
+ * connections, refuse tokens and delay handshakes, to test recovery.
  *
  * Kept apart from `./testing` because it needs npm packages that only tests
  * use: `rhea` (Service Bus, Event Hubs) and `@vercel/cosmosdb-server`
  * (Cosmos). Each is loaded when its server starts, so install only those
  * your tests start, as dev dependencies.
+ *
+ * Guide: [testing](https://github.com/azure-clients/toolbox/blob/main/docs/testing.md#the-local-servers).
  *
  * @example A queue, a message, and what arrived
  * ```ts
