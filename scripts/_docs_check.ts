@@ -637,7 +637,8 @@ export function parseDenoCheck(output: string): Diagnostic[] {
 /**
  * Names cited by the documents that no entry point exports on purpose:
  * JavaScript's and TypeScript's own, the Azure SDKs' classes, types and
- * error codes, and OpenTelemetry's. A document may add its own with
+ * error codes, OpenTelemetry's, and the Python toolbox's (in the migration
+ * tables). A document may add its own with
  * `<!-- docs-check: elsewhere ... -->`.
  */
 export const NAMES_FROM_ELSEWHERE: ReadonlySet<string> = new Set([
@@ -686,11 +687,26 @@ export const NAMES_FROM_ELSEWHERE: ReadonlySet<string> = new Set([
   "EventHubClientOptions",
   "EventHubConsumerClient",
   "EventHubProducerClient",
-  // @azure/eventgrid
+  // @azure/storage-blob
+  "BlobItem",
+  "BlobServiceClient",
+  "ContainerClient",
+  "StoragePipelineOptions",
+  "StorageSharedKeyCredential",
+  "StorageStreamDownloader",
+  // @azure/eventgrid, and its schema names
+  "CloudEvent",
+  "EventGrid",
   "EventGridPublisherClient",
   "SendCloudEventInput",
   "SendEventGridEventInput",
+  // Node.js
+  "Readable",
   // The SDKs' error codes
+  "AuthorizationPermissionMismatch",
+  "BlobAlreadyExists",
+  "BlobNotFound",
+  "ContainerNotFound",
   "GeneralError",
   "MessageLockLost",
   "MessageNotFound",
@@ -704,7 +720,24 @@ export const NAMES_FROM_ELSEWHERE: ReadonlySet<string> = new Set([
   "SessionLockLost",
   "UnauthorizedAccess",
   "UnauthorizedError",
+  // Connection-string fields
+  "SharedAccessSignature",
   // OpenTelemetry
   "Meter",
   "MeterProvider",
+  // The Python toolbox's (aio-azure-clients-toolbox), in the migration tables
+  "AbstractConnection",
+  "AzureBlobError",
+  "AzureBlobStorageClient",
+  "AzureServiceBus",
+  "ContainerProxy",
+  "CredentialFactory",
+  "EventGridClient",
+  "EventGridConfig",
+  "EventGridTopicConfig",
+  "Eventhub",
+  "False",
+  "HttpResponseError",
+  "ManagedAzureEventhubProducer",
+  "ManagedAzureServiceBusSender",
 ]);
