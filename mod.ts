@@ -1,9 +1,18 @@
 /**
- * The connection pool of `azure-clients-toolbox`: each connection is shared by
- * many concurrent callers, so an application pays the connection set-up (TLS,
- * auth, AMQP handshake) once, not per operation. This entry point loads no
- * Azure SDK; the managed clients live in `./cosmos`, `./service-bus` and
- * `./event-hubs`, the test helpers in `./testing`.
+ * The connection pool of `azure-clients-toolbox`: {@linkcode ConnectionPool}
+ * keeps a few long-lived connections and shares each one among many
+ * concurrent callers (up to `clientLimit`), opens connections ahead of
+ * demand, recycles idle, old and broken ones, and fails callers fast only
+ * while the service is down. A {@linkcode Connector} tells it how to open,
+ * prove and close your client. The package's errors ({@linkcode PoolError}
+ * and its subclasses) are exported here and from every other entry point.
+ *
+ * This entry point loads no Azure SDK and asks Deno for no permission. The
+ * managed clients live in `./cosmos`, `./service-bus` and `./event-hubs`,
+ * the test helpers in `./testing` and `./testing/servers`.
+ *
+ * Guide: [the pool](https://github.com/azure-clients/toolbox/blob/main/docs/pool.md), every option and default; all guides:
+ * [docs](https://github.com/azure-clients/toolbox/blob/main/docs/README.md).
  *
  * @example A pool of shared connections
  * ```ts

@@ -1,16 +1,17 @@
 /**
  * Cosmos DB: the pooled {@linkcode ManagedCosmos}, its
- * {@linkcode CosmosConnector}, the unpooled {@linkcode Cosmos} and
- * {@linkcode SimpleCosmos}, their options, and patch helpers. Loads
- * `@azure/cosmos` (and no other Azure SDK).
+ * {@linkcode CosmosConnector}, the unpooled {@linkcode Cosmos} (one client)
+ * and {@linkcode SimpleCosmos} (opened on request), their options, and patch
+ * helpers. Loads `@azure/cosmos` (and no other Azure SDK).
  *
- * Sockets: a `CosmosClient` sends its requests through an HTTP agent. Without
- * one, every client in the process shares the SDK's module-level keep-alive
- * agent, so pooling clients bounds concurrency and reuses client state but
- * does not change how many sockets are open. Give each pooled client its own
- * agent with `agentFactory` (the connector destroys it with the client) to tie
- * sockets to clients; an agent passed in `clientOptions.agent` is shared by
- * all clients and stays the caller's to destroy.
+ * A client lives as long as the application by default, as Microsoft
+ * advises for `CosmosClient`. A new client is proven by reading its
+ * container: a wrong key fails with `AuthenticationFailed` and a missing
+ * database or container with `EntityNotFound`, at once. Without
+ * `agentFactory` every `CosmosClient` shares the SDK's keep-alive agent, so
+ * pooling bounds concurrency but not the socket count.
+ *
+ * Guide: [Cosmos DB](https://github.com/azure-clients/toolbox/blob/main/docs/cosmos.md), every option, default and error.
  *
  * @example A pool of container clients (no request is sent)
  * ```ts

@@ -4,11 +4,16 @@
  * {@linkcode EventHubProducer}, and their options. Loads `@azure/event-hubs`
  * (and no other Azure SDK).
  *
- * An `EventHubProducerClient` is one AMQP connection; it opens one sender link
- * per partition (or one for the gateway). The managed producer opens the
- * gateway's link when it opens a connection, and recycles a connection idle
- * for 220 s (`maxIdleSeconds`), under the 4-minute idle timeout of Azure's
- * load balancers and NAT gateways, which drop an idle flow silently.
+ * `sendBatch` takes the SDK's `EventData`; `sendBody` and `sendBodies` take
+ * bodies. A managed send ends by `operationTimeoutSeconds` (30); one whose
+ * connection died mid-flight fails with `ConnectionLost` unless
+ * `resendOnConnectionLoss` is on (Event Hubs has no duplicate detection). A
+ * producer opens its send link when it opens, and is recycled after 220 s
+ * idle, under the 4-minute idle timeout of Azure's load balancers and NAT
+ * gateways.
+ *
+ * Guide: [Event Hubs](https://github.com/azure-clients/toolbox/blob/main/docs/event_hubs.md), every class, option, default and
+ * error.
  *
  * @example A pool of producers (nothing is opened)
  * ```ts

@@ -5,11 +5,14 @@
  * queue or topic, the unpooled {@linkcode ServiceBus}, their connectors and
  * options. Loads `@azure/service-bus` (and no other Azure SDK).
  *
- * One `ServiceBusClient` is one AMQP connection; every sender and receiver
- * made from it shares that connection with its own link. The managed
- * clients recycle a connection idle for 200 s (`maxIdleSeconds`), under the
- * 4-minute idle timeout of Azure's load balancers and NAT gateways, which
- * drop an idle flow silently.
+ * `sendMessages` takes the SDK's `ServiceBusMessage`s; `sendBody` and
+ * `sendBodies` take bodies. A managed send ends by `operationTimeoutSeconds`
+ * (30), and one whose connection died mid-flight is sent once more (it keeps
+ * its `messageId`). Connections are recycled after 200 s idle, under the
+ * 4-minute idle timeout of Azure's load balancers and NAT gateways.
+ *
+ * Guide: [Service Bus](https://github.com/azure-clients/toolbox/blob/main/docs/service_bus.md), every class, option, default and
+ * error.
  *
  * @example A pool of queue senders (nothing is opened)
  * ```ts

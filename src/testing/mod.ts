@@ -1,11 +1,13 @@
 /**
- * Helpers for testing code that uses `azure-clients-toolbox`: a fake clock
- * that drives a pool's timers without sleeping, a connector wrapper that
- * injects faults, a seeded random source to replay a run, and recording
+ * Helpers for testing code that uses `azure-clients-toolbox`: recording
  * doubles of the managed Service Bus sender, the Event Hubs producer, the
- * Event Grid publisher and the Blob Storage client for unit tests. Loads no
- * Azure SDK and no server: the
- * local backends the real SDKs talk to are in `./testing/servers`.
+ * Event Grid publisher and the Blob Storage client for unit tests that start
+ * no server, and, for code built on the pool, a fake clock that drives its
+ * timers without sleeping, a connector wrapper that injects faults, and a
+ * seeded random source to replay a run. Loads no Azure SDK and no server:
+ * the local backends the real SDKs talk to are in `./testing/servers`.
+ *
+ * Guide: [testing](https://github.com/azure-clients/toolbox/blob/main/docs/testing.md).
  *
  * @example Faking time for a pool
  * ```ts

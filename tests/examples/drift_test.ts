@@ -1,11 +1,13 @@
 /**
- * The README's "Testing your code" examples are the files of this folder:
- * each code block that follows a `<!-- tests/examples/<file> -->` marker must
- * equal that file, once the package's own names
- * (`@azure-clients/toolbox/testing/servers`) are mapped to the relative paths
+ * The examples of README.md and of the guides in docs/ are the files of this
+ * folder: each code block that follows a `<!-- tests/examples/<file> -->`
+ * marker must equal that file, once the package's own names
+ * (`@azure-clients/toolbox/testing/servers`, or the npm name
+ * `azure-clients-toolbox/testing/servers`) are mapped to the relative paths
  * the files import (`../../src/testing/servers/mod.ts`). The test suite runs
- * the files on Deno, Node.js and Bun, so the README's examples cannot drift
- * from code that runs.
+ * the files on Deno, Node.js and Bun (`run_examples_test.ts` runs the
+ * README's programs), so the documents' examples cannot drift from code that
+ * runs.
  */
 
 import { describe, it } from "node:test";
@@ -27,14 +29,36 @@ function repoRoot(): string {
 
 const root = repoRoot();
 const MARKER = /<!-- (tests\/examples\/[\w.]+) -->\n+```ts\n([\s\S]*?)\n```/g;
+/** The files of this folder that are not examples: the tests that check them. */
+const HARNESS = ["drift_test.ts", "run_examples_test.ts"];
+/** The package's names on JSR and on npm. */
+const PACKAGE_NAMES = ["@azure-clients/toolbox", "azure-clients-toolbox"];
 
-/** The README's examples by file, as written there. */
-function readmeExamples(): Map<string, string> {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const examples = new Map<string, string>();
-  for (const [, file, code] of readme.matchAll(MARKER)) {
-    assert.ok(!examples.has(file), `${file} appears twice in README.md`);
-    examples.set(file, code);
+/** README.md and the guides, relative to the root. */
+function documents(): string[] {
+  const docs = existsSync(join(root, "docs"))
+    ? readdirSync(join(root, "docs"))
+      .filter((name) => name.endsWith(".md"))
+      .sort()
+      .map((name) => `docs/${name}`)
+    : [];
+  return ["README.md", ...docs];
+}
+
+/** Every example embedded in a document, by file: where, and the code as written there. */
+function embeddedExamples(): Map<string, { document: string; code: string }> {
+  const examples = new Map<string, { document: string; code: string }>();
+  for (const document of documents()) {
+    const text = readFileSync(join(root, document), "utf8");
+    for (const [, file, code] of text.matchAll(MARKER)) {
+      assert.ok(
+        !examples.has(file),
+        `${file} appears twice (${
+          examples.get(file)?.document
+        } and ${document})`,
+      );
+      examples.set(file, { document, code });
+    }
   }
   return examples;
 }
@@ -45,37 +69,41 @@ function asInTests(code: string): string {
     readFileSync(join(root, "deno.json"), "utf8"),
   ).exports as Record<string, string>;
   let text = code;
-  for (const [subpath, path] of Object.entries(exports)) {
-    const name = `@azure-clients/toolbox${subpath.slice(1)}`;
-    text = text.replaceAll(`"${name}"`, `"../../${path.slice(2)}"`);
+  for (const name of PACKAGE_NAMES) {
+    for (const [subpath, path] of Object.entries(exports)) {
+      text = text.replaceAll(
+        `"${name}${subpath.slice(1)}"`,
+        `"../../${path.slice(2)}"`,
+      );
+    }
   }
   return text;
 }
 
-describe("README's testing examples", () => {
-  it("match the files in tests/examples/, and every example file is in the README", () => {
-    const examples = readmeExamples();
+describe("the documents' examples", () => {
+  it("match the files in tests/examples/, and every example file is in a document", () => {
+    const examples = embeddedExamples();
     const files = readdirSync(join(root, "tests", "examples"))
-      .filter((name) => name.startsWith("readme_"))
+      .filter((name) => /\.tsx?$/.test(name) && !HARNESS.includes(name))
       .map((name) => `tests/examples/${name}`)
       .sort();
     assert.deepEqual([...examples.keys()].sort(), files);
-    for (const [file, code] of examples) {
+    for (const [file, { document, code }] of examples) {
       const source = readFileSync(join(root, file), "utf8").trimEnd();
       assert.equal(
         asInTests(code),
         source,
-        `README.md's block for ${file} differs`,
+        `${document}'s block for ${file} differs`,
       );
     }
   });
 
   it("import the package by its published names only", () => {
-    for (const [file, code] of readmeExamples()) {
+    for (const [file, { document, code }] of embeddedExamples()) {
       assert.doesNotMatch(
         code,
         /from "\.{1,2}\//,
-        `${file}: a relative import a reader could not copy`,
+        `${document}, ${file}: a relative import a reader could not copy`,
       );
     }
   });

@@ -4,13 +4,16 @@
  * (Azurite) and Event Grid topics, each in this process on 127.0.0.1 and an
  * ephemeral port, that the real Azure SDKs (and this package's managed
  * clients) talk to, on Deno, Node.js and Bun. No Docker, no account, nothing
- * leaves the loopback interface.
+ * leaves the loopback interface. The AMQP servers can drop connections,
+ * refuse tokens and delay handshakes, to test recovery.
  *
  * Kept apart from `./testing` because it needs npm packages that only tests
  * use: `rhea` (Service Bus, Event Hubs), `@vercel/cosmosdb-server` (Cosmos)
  * and `azurite` (Blob Storage). Each is loaded when its server starts, so
  * install only those your tests start, as dev dependencies. Event Grid
  * needs no package.
+ *
+ * Guide: [testing](https://github.com/azure-clients/toolbox/blob/main/docs/testing.md#the-local-servers).
  *
  * @example A queue, a message, and what arrived
  * ```ts
