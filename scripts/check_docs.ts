@@ -40,9 +40,9 @@ import {
 
 /**
  * Guides that other branches add; until they are merged, a link to one is a
- * note rather than a problem. Empty this list once both exist on main.
+ * note rather than a problem. None now.
  */
-const EXPECTED_ELSEWHERE = new Set(["docs/blob.md", "docs/event_grid.md"]);
+const EXPECTED_ELSEWHERE = new Set<string>();
 
 /** URLs under which the repository's files are published (links to them are checked locally). */
 const REPOSITORY_URLS = [
