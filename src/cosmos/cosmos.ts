@@ -143,7 +143,11 @@ export class Cosmos implements AsyncDisposable {
    * @throws {TypeError} For an unknown option.
    * @throws {PoolClosed} After `close()`.
    * @throws {ConnectionFailed} When opening the client failed (`cause`: the
-   * SDK's error, for example `ECONNREFUSED`, or a 404 for a wrong name).
+   * SDK's error, for example `ECONNREFUSED`).
+   * @throws {EntityNotFound} When the database or the container does not
+   * exist.
+   * @throws {AuthenticationFailed} When the service refused the key or the
+   * identity.
    * @throws {unknown} The signal's reason (the signal ends this caller's
    * wait; the open goes on for the others).
    *

@@ -127,7 +127,11 @@ export class ManagedCosmos extends ManagedClient<Container, CosmosConnector> {
    * @throws {TypeError} For an unknown option.
    * @throws {ConnectionsExhausted} When no client had capacity in time.
    * @throws {ConnectionFailed} When opening a client failed (`cause` is the
-   * SDK's error, for example a 404 for a wrong container name).
+   * SDK's error, for example `ECONNREFUSED`).
+   * @throws {EntityNotFound} When the database or the container does not
+   * exist.
+   * @throws {AuthenticationFailed} When the service refused the key or the
+   * identity.
    * @throws {PoolClosed} After `close()`.
    *
    * @example Holding a container (needs a Cosmos account)

@@ -19,9 +19,10 @@ import { SharedOpen } from "../managed/_open.ts";
 /**
  * One Cosmos container client, opened by `getContainerClient()` and closed by
  * `close()`; nothing is recycled or pooled. The open is proven like a pooled
- * one (it reads the container, retried once), so a refused endpoint or a
- * wrong container name fails `getContainerClient()` with `ConnectionFailed`
- * (`cause`: the SDK's error) and the next call opens anew; `close()` also
+ * one (it reads the container, retried once), so a refused endpoint fails
+ * `getContainerClient()` with `ConnectionFailed` (`cause`: the SDK's error),
+ * a wrong database or container name with `EntityNotFound`, and the next
+ * call opens anew; `close()` also
  * tears down an open still in flight. Its leases have the shape of the
  * pooled clients' leases: releasing one leaves the client open, invalidating
  * one closes it (the next `getContainerClient()` opens a new one).
@@ -106,7 +107,11 @@ export class SimpleCosmos implements AsyncDisposable {
    * @returns The lease; `lease.client` is the container proxy.
    * @throws {TypeError} For an unknown option.
    * @throws {ConnectionFailed} When opening the client failed (`cause`: the
-   * SDK's error, for example `ECONNREFUSED`, or a 404 for a wrong name).
+   * SDK's error, for example `ECONNREFUSED`).
+   * @throws {EntityNotFound} When the database or the container does not
+   * exist.
+   * @throws {AuthenticationFailed} When the service refused the key or the
+   * identity.
    * @throws {unknown} The signal's reason (it ends this caller's wait; the
    * open goes on for other callers).
    *

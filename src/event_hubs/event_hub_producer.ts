@@ -27,10 +27,12 @@ import { SharedOpen } from "../managed/_open.ts";
 /**
  * One Event Hubs producer (one AMQP connection), unpooled, with the API of
  * `ManagedEventHubProducer`. The producer is opened on first use and proven
- * like a pooled one (it reads the hub's properties, with the SDK's retries
- * off for that one call), so a refused or unknown hub fails the first call
- * with `ConnectionFailed` (`cause`: the SDK's error) and the next call opens
- * anew. `close()` closes it, or tears down an open still in flight.
+ * like a pooled one (it reads the hub's properties and opens its send link,
+ * with the SDK's retries off for that one call), so a refused connection
+ * fails the first call with `ConnectionFailed` (`cause`: the SDK's error),
+ * an unknown hub with `EntityNotFound` and a refused key with
+ * `AuthenticationFailed`, and the next call opens anew. `close()` closes it,
+ * or tears down an open still in flight.
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts

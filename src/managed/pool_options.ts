@@ -38,13 +38,16 @@ export interface ManagedPoolOptions extends
   > {
   /**
    * A client idle this long is closed and never handed out again.
-   * @default {30 (Cosmos), 200 (Service Bus), 220 (Event Hubs)}
+   * `Infinity` means never. The HTTP clients (Cosmos, Blob) keep one client
+   * for the app's life, as Microsoft advises; the AMQP clients stay under
+   * the 4-minute idle timeout of Azure's load balancers and NAT.
+   * @default {Infinity (Cosmos, Blob), 200 (Service Bus), 220 (Event Hubs)}
    */
   maxIdleSeconds?: number;
   /**
    * A client older than this takes no new callers and closes when its last
    * caller leaves. `Infinity` means no limit.
-   * @default {60 (Cosmos), Infinity (Service Bus, Event Hubs)}
+   * @default {Infinity}
    */
   maxLifespanSeconds?: number;
   /**
@@ -52,7 +55,7 @@ export interface ManagedPoolOptions extends
    * on the clock, however busy the process. Within it, an open is aborted
    * sooner when it runs far longer than recent opens did, not counting the
    * time this process was too busy to run (see `ConnectionPoolOptions`).
-   * @default {10 (Cosmos), 30 (Service Bus, Event Hubs)}
+   * @default {10 (Cosmos, Blob), 30 (Service Bus, Event Hubs)}
    */
   createTimeoutSeconds?: number;
   /**

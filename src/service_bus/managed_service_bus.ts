@@ -98,8 +98,8 @@ const PROCESS_OPTION_KEYS = [
  * });
  * const bus = new ManagedServiceBus({ connectionString: local.connectionString, maxSize: 1 });
  * try {
- *   await bus.sender("orders").sendMessage({ id: 7 });
- *   await bus.sender("events").sendMessage("placed", { subject: "order" });
+ *   await bus.sender("orders").sendBody({ id: 7 });
+ *   await bus.sender("events").sendBody("placed", { subject: "order" });
  *   assert.equal(local.messages("events/Subscriptions/billing").length, 1);
  *   assert.equal(local.messages("events/Subscriptions/audit").length, 1);
  *   assert.equal(local.stats().connections, 1);

@@ -123,7 +123,7 @@ function seconds(
  * const local = await startLocalServiceBus({ queues: ["jobs"] });
  * const bus = new ManagedServiceBus({ connectionString: local.connectionString });
  * try {
- *   await bus.sender("jobs").sendMessages([1, 2, 3]);
+ *   await bus.sender("jobs").sendBodies([1, 2, 3]);
  *   const seen: unknown[] = [];
  *   let done!: () => void;
  *   const allSeen = new Promise<void>((resolve) => (done = resolve));

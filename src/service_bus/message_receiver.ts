@@ -417,7 +417,7 @@ export abstract class BaseMessageReceiver<
  * const local = await startLocalServiceBus({ queues: ["jobs"] });
  * const bus = new ManagedServiceBus({ connectionString: local.connectionString });
  * try {
- *   await bus.sender("jobs").sendMessage({ id: 1 });
+ *   await bus.sender("jobs").sendBody({ id: 1 });
  *   await using receiver = await bus.receiver({ queueName: "jobs" });
  *   const [message] = await receiver.receive(1);
  *   await receiver.deadLetter(message, { reason: "bad", description: "no id" });
@@ -463,8 +463,8 @@ export class MessageReceiver extends BaseMessageReceiver<ServiceBusReceiver> {
  * const bus = new ManagedServiceBus({ connectionString: local.connectionString });
  * try {
  *   const carts = bus.sender("carts");
- *   await carts.sendMessage("add milk", { sessionId: "cart-1" });
- *   await carts.sendMessage("add tea", { sessionId: "cart-2" });
+ *   await carts.sendBody("add milk", { sessionId: "cart-1" });
+ *   await carts.sendBody("add tea", { sessionId: "cart-2" });
  *   await using session = await bus.acceptSession({ queueName: "carts" }, "cart-1");
  *   const messages = await session.receive(10, { maxWaitTimeSeconds: 1 });
  *   assert.deepEqual(messages.map((m) => m.body), ["add milk"]);

@@ -51,10 +51,11 @@ interface OpeningSender {
  * of its subscriptions). The client is made on first use and closed by
  * `close()`. The sender is
  * proven like a pooled one when it is first needed (it opens its link, with
- * the SDK's retries off for that one call), so a refused connection or an
- * unknown queue fails the first send with `ConnectionFailed` (`cause`: the
- * SDK's error) and the next send opens anew; `close()` also tears down an
- * open still in flight.
+ * the SDK's retries off for that one call), so a refused connection fails
+ * the first send with `ConnectionFailed` (`cause`: the SDK's error), an
+ * unknown queue with `EntityNotFound` and a refused key with
+ * `AuthenticationFailed`, and the next send opens anew; `close()` also tears
+ * down an open still in flight.
  *
  * @example Constructing and closing (nothing is opened)
  * ```ts

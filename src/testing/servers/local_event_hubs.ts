@@ -139,7 +139,7 @@ function toEvent(event: BrokerEvent): LocalEvent {
  *   eventHubName: "telemetry",
  * });
  * try {
- *   await producer.sendEvents([{ c: 21.5 }, { c: 21.7 }], { partitionKey: "device-7" });
+ *   await producer.sendBodies([{ c: 21.5 }, { c: 21.7 }], { partitionKey: "device-7" });
  *   const events = hubs.events("telemetry");
  *   assert.deepEqual(events.map((e) => e.body), [{ c: 21.5 }, { c: 21.7 }]);
  *   assert.equal(new Set(events.map((e) => e.partitionId)).size, 1);

@@ -275,7 +275,7 @@ function checkTopics(value: unknown): Record<string, string[]> {
  *   queueName: "orders",
  * });
  * try {
- *   await sender.sendMessage({ id: 17 }, { messageId: "order-17" });
+ *   await sender.sendBody({ id: 17 }, { messageId: "order-17" });
  *   const [message] = bus.messages("orders");
  *   assert.deepEqual(message.body, { id: 17 });
  *   assert.equal(message.messageId, "order-17");
@@ -321,9 +321,9 @@ function checkTopics(value: unknown): Record<string, string[]> {
  *   queueName: "orders",
  * });
  * try {
- *   await sender.sendMessage("before");
+ *   await sender.sendBody("before");
  *   assert.equal(await bus.dropConnections(), 1);
- *   await sender.sendMessage("after");
+ *   await sender.sendBody("after");
  *   assert.equal(bus.stats().connections, 2);
  *   assert.deepEqual(bus.messages("orders").map((m) => m.body), ["before", "after"]);
  * } finally {
