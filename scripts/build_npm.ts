@@ -78,6 +78,7 @@ const INPUTS = [
   "deno.json",
   "mod.ts",
   "README.md",
+  "docs",
   "LICENSE",
   "src",
   "tests",
@@ -381,7 +382,8 @@ async function build(): Promise<void> {
     types: exports["."]?.types,
     exports,
     files: npmFiles(
-      deno.publish?.include ?? ["mod.ts", "src/", "README.md", "LICENSE"],
+      deno.publish?.include ??
+        ["mod.ts", "src/", "README.md", "docs/", "LICENSE"],
     ),
     // Only the channel binding runs on load (it registers with
     // node:diagnostics_channel); bundlers may drop every other unused module.
@@ -400,6 +402,16 @@ async function build(): Promise<void> {
   );
   for (const file of ["README.md", "LICENSE"]) {
     Deno.copyFileSync(`${ROOT}${file}`, `${OUT}${file}`);
+  }
+  // The guides the README links to travel with it.
+  Deno.mkdirSync(`${OUT}docs`, { recursive: true });
+  for (const entry of Deno.readDirSync(`${ROOT}docs`)) {
+    if (entry.isFile && entry.name.endsWith(".md")) {
+      Deno.copyFileSync(
+        `${ROOT}docs/${entry.name}`,
+        `${OUT}docs/${entry.name}`,
+      );
+    }
   }
   const built = performance.now();
   console.error(
