@@ -7,7 +7,11 @@
  */
 
 import { ConnectionPool } from "../pool/connection_pool.ts";
-import { ConnectionLost, OperationTimeout } from "../pool/errors.ts";
+import {
+  ConnectionLost,
+  OperationTimeout,
+  RequestFailed,
+} from "../pool/errors.ts";
 // The service entry points reach the pool through here, not through the root:
 // bind the pool's diagnostics channels for them too.
 import "../runtime/diagnostics_channel.ts";
@@ -264,9 +268,12 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
     try {
       return await this.pool.use(run, acquire);
     } catch (error) {
-      if (!plan.resend || !this.#lostMidFlight(error)) {
-        throw this.#outcome(error, plan);
-      }
+      const outcome = this.#outcome(error, plan);
+      // A refusal (a wrong key, a missing entity) would be refused again.
+      if (
+        !plan.resend || outcome instanceof RequestFailed ||
+        !this.#lostMidFlight(error)
+      ) throw outcome;
       first = error;
     }
     try {
