@@ -239,8 +239,9 @@ export interface RequestFailedOptions extends ErrorOptions {
  * {@linkcode EntityNotFound}.
  *
  * A connector whose `create` or `ready` throws a `RequestFailed` has
- * classified the failure itself: the pool gives it to its callers as is, at
- * once, instead of retrying opens until their deadline.
+ * classified the failure itself: the pool opens once more at once (a
+ * refusal may pass), and on a second refusal in a row gives it to its
+ * callers as is, instead of retrying opens until their deadline.
  *
  * @example A refusal with the service's status and code
  * ```ts
