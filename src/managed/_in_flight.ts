@@ -7,12 +7,20 @@
  *
  * Deadlines are kept in coarse ticks of one timer per tracker, armed only
  * while something is in flight: an operation costs a set insertion and no
- * clock reading or timer of its own. A deadline therefore fires between
- * `timeoutMs` and `timeoutMs + tickMs` after the operation started.
+ * clock reading, timer or abort controller of its own. A deadline therefore
+ * fires between `timeoutMs` and `timeoutMs + tickMs` after the operation
+ * started.
+ *
+ * The SDK is given one abort signal per SDK client ({@linkcode signalOf}),
+ * aborted when that client's connection dies or the client is closed: then
+ * the SDK drops what it still holds of the operations given up (a send's
+ * timer and its retries would otherwise outlive the caller, and keep a
+ * process alive, for minutes).
  *
  * @module
  */
 
+import { setMaxListeners } from "node:events";
 import { type Clock, systemClock } from "../pool/clock.ts";
 import { unrefTimer } from "../pool/_timers.ts";
 
@@ -46,7 +54,12 @@ export class GaveUp extends Error {
 interface Entry {
   reject: (error: GaveUp) => void;
   expiresAt: number;
-  /** Aborted with the GaveUp, so that the SDK drops the operation too. */
+}
+
+/** What is followed of one SDK client. */
+interface ClientState {
+  entries: Set<Entry>;
+  /** Aborted when the client's connection dies or the client closes. */
   controller: AbortController | undefined;
 }
 
@@ -54,7 +67,7 @@ interface Entry {
 export class InFlight<C> {
   /** Each operation's deadline, in ms (`Infinity` for none). */
   readonly timeoutMs: number;
-  readonly #byClient = new Map<C, Set<Entry>>();
+  readonly #clients = new Map<C, ClientState>();
   readonly #tickMs: number;
   readonly #ticksToExpire: number;
   readonly #clock: Clock;
@@ -93,57 +106,69 @@ export class InFlight<C> {
   }
 
   /**
+   * The signal to give the SDK for an operation on `client`: aborted when
+   * its connection dies ({@linkcode abandon}) or it is closed
+   * ({@linkcode closed}).
+   *
+   * @param client The SDK client.
+   * @returns Its signal.
+   */
+  signalOf(client: C): AbortSignal {
+    const state = this.#state(client);
+    if (state.controller === undefined) {
+      state.controller = new AbortController();
+      // Every operation in flight on the client listens (at most clientLimit
+      // of them): not a leak, so no warning.
+      setMaxListeners(0, state.controller.signal);
+    }
+    return state.controller.signal;
+  }
+
+  /**
    * Follows `work`, an operation on `client`.
    *
    * @param client The SDK client it runs on.
    * @param work The SDK's promise.
    * @param expiresAt Its deadline, from {@linkcode deadline}.
-   * @param controller Aborted when the operation is given up (its signal
-   * is the one the SDK was given), so that the SDK drops it too.
    * @returns What `work` settles with, unless the operation is given up
    * first: then a {@linkcode GaveUp}, and `work`'s outcome is dropped.
    */
-  track<T>(
-    client: C,
-    work: Promise<T>,
-    expiresAt: number,
-    controller?: AbortController,
-  ): Promise<T> {
-    let entries = this.#byClient.get(client);
-    if (entries === undefined) {
-      this.#byClient.set(client, entries = new Set());
-    }
-    const set = entries;
+  track<T>(client: C, work: Promise<T>, expiresAt: number): Promise<T> {
+    const set = this.#state(client).entries;
     return new Promise<T>((resolve, reject) => {
-      const entry: Entry = { reject, expiresAt, controller };
+      const entry: Entry = { reject, expiresAt };
       set.add(entry);
       if (this.#count++ === 0) this.#arm();
-      const done = () => {
-        if (set.delete(entry)) this.#left(client, set);
-      };
       work.then((value) => {
-        done();
+        if (set.delete(entry)) this.#left();
         resolve(value);
       }, (error) => {
-        done();
+        if (set.delete(entry)) this.#left();
         reject(error);
       });
     });
   }
 
   /**
-   * Gives up every operation on `client`: its connection died.
+   * Gives up every operation on `client`, and aborts its signal: its
+   * connection died.
    *
    * @param client The SDK client.
    * @param detail What the connector saw, for messages.
    */
   abandon(client: C, detail: string): void {
-    const entries = this.#byClient.get(client);
-    if (entries === undefined) return;
-    this.#byClient.delete(client);
-    this.#count -= entries.size;
-    for (const entry of entries) giveUp(entry, new GaveUp("lost", detail));
-    if (this.#count === 0) this.#disarm();
+    this.#end(client, new GaveUp("lost", detail));
+  }
+
+  /**
+   * The client is being closed: its signal is aborted, so that the SDK
+   * drops what it still holds (an operation given up at its deadline), and
+   * anything still in flight on it is given up.
+   *
+   * @param client The SDK client.
+   */
+  closed(client: C): void {
+    this.#end(client, new GaveUp("lost", "closed"));
   }
 
   /** Stops the timer; operations in flight keep their SDK outcome. */
@@ -151,8 +176,28 @@ export class InFlight<C> {
     this.#disarm();
   }
 
-  #left(client: C, entries: Set<Entry>): void {
-    if (entries.size === 0) this.#byClient.delete(client);
+  #state(client: C): ClientState {
+    let state = this.#clients.get(client);
+    if (state === undefined) {
+      state = { entries: new Set(), controller: undefined };
+      this.#clients.set(client, state);
+    }
+    return state;
+  }
+
+  #end(client: C, reason: GaveUp): void {
+    const state = this.#clients.get(client);
+    if (state === undefined) return;
+    this.#clients.delete(client);
+    const { entries } = state;
+    this.#count -= entries.size;
+    for (const entry of entries) entry.reject(reason);
+    entries.clear();
+    state.controller?.abort(reason);
+    if (this.#count === 0) this.#disarm();
+  }
+
+  #left(): void {
     if (--this.#count === 0) this.#disarm();
   }
 
@@ -172,21 +217,14 @@ export class InFlight<C> {
   readonly #onTick = (): void => {
     this.#timer = undefined;
     const tick = ++this.#tick;
-    for (const [client, entries] of this.#byClient) {
+    for (const { entries } of this.#clients.values()) {
       for (const entry of entries) {
         if (entry.expiresAt > tick) continue;
         entries.delete(entry);
         this.#count--;
-        giveUp(entry, new GaveUp("timeout", "timed out"));
+        entry.reject(new GaveUp("timeout", "timed out"));
       }
-      if (entries.size === 0) this.#byClient.delete(client);
     }
     if (this.#count > 0) this.#arm();
   };
-}
-
-/** Rejects an entry's caller, then aborts the SDK's side of it. */
-function giveUp(entry: Entry, reason: GaveUp): void {
-  entry.reject(reason);
-  entry.controller?.abort(reason);
 }

@@ -103,20 +103,26 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
 
   /**
    * The connector as the pool sees it: when the connector reports a client
-   * whose connection died, the operations in flight on it are given up too.
+   * whose connection died, or the pool closes a client, the operations in
+   * flight on it are given up too.
    */
   #watched(connector: K): Connector<C> {
     const watch = connector.watch;
-    if (watch === undefined) return connector;
     return {
       create: (signal) => connector.create(signal),
       ready: (client, signal) => connector.ready(client, signal),
-      close: (client) => connector.close(client),
-      watch: (client, broken) =>
-        watch.call(connector, client, (reason) => {
-          broken(reason);
-          this.#inFlight?.abandon(client, reason);
-        }),
+      close: (client) => {
+        // What the SDK still holds of operations given up goes with it.
+        this.#inFlight?.closed(client);
+        return connector.close(client);
+      },
+      watch: watch === undefined
+        ? undefined
+        : (client, broken) =>
+          watch.call(connector, client, (reason) => {
+            broken(reason);
+            this.#inFlight?.abandon(client, reason);
+          }),
     };
   }
 
@@ -248,21 +254,15 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
     }
     const acquire = acquireOptionsOf(options);
     const deadline = inFlight.deadline();
-    // Each attempt gets a signal of its own, aborted when it is given up, so
-    // that the SDK drops it too: its send timer and its retries would
-    // otherwise outlive the caller (and keep a process alive) for minutes.
+    // The SDK gets the client's signal (aborted when its connection dies or
+    // it closes), joined with the caller's when there is one.
     const run = (client: C) => {
-      const controller = new AbortController();
-      const unlink = given === undefined
-        ? undefined
-        : follow(given, controller);
-      const work = inFlight.track(
+      const own = inFlight.signalOf(client);
+      return inFlight.track(
         client,
-        fn(client, controller.signal),
+        fn(client, given === undefined ? own : AbortSignal.any([given, own])),
         deadline,
-        controller,
       );
-      return unlink === undefined ? work : work.finally(unlink);
     };
     let first: unknown;
     try {
@@ -362,24 +362,4 @@ export interface OperationPlan {
   readonly resend: boolean;
   /** Turns an error the service answered with into the package's. */
   readonly translate: (error: unknown) => unknown;
-}
-
-/**
- * Aborts `controller` when `signal` aborts (at once if it has).
- *
- * @param signal The caller's signal.
- * @param controller The attempt's own.
- * @returns Stops following.
- */
-function follow(
-  signal: AbortSignal,
-  controller: AbortController,
-): () => void {
-  if (signal.aborted) {
-    controller.abort(signal.reason);
-    return () => {};
-  }
-  const abort = () => controller.abort(signal.reason);
-  signal.addEventListener("abort", abort, { once: true });
-  return () => signal.removeEventListener("abort", abort);
 }
