@@ -51,9 +51,12 @@ function message(error: unknown): string {
 }
 
 /**
- * Runs `concurrency` callers for `warmupMs` then `windowMs`, counting the
- * operations that finish inside the window; waits for the ones in flight at
- * the end before resolving.
+ * Runs `concurrency` callers through a warm-up, then counts the operations
+ * that finish inside a window of `windowMs`; waits for the ones in flight at
+ * the end before resolving. The warm-up lasts `warmupMs` and until every
+ * caller finished one operation (or `maxWarmupMs` passed), so that the window
+ * starts in the steady state even where the first operations are slow (500
+ * callers opening connections through an added latency).
  *
  * @param op The operation.
  * @param options Callers, warm-up and window.
@@ -74,16 +77,29 @@ function message(error: unknown): string {
  */
 export async function measureWindow(
   op: Operation,
-  options: { concurrency: number; warmupMs: number; windowMs: number },
+  options: {
+    concurrency: number;
+    warmupMs: number;
+    windowMs: number;
+    maxWarmupMs?: number;
+  },
 ): Promise<Figures> {
   const latencies = new SampleBuffer(4096);
   let errors = 0;
   let firstError: string | undefined;
   let next = 0;
   const begin = performance.now();
-  const windowStart = begin + options.warmupMs;
-  const windowEnd = windowStart + options.windowMs;
+  const warmUntil = begin + options.warmupMs;
+  const giveUpWarming = begin + (options.maxWarmupMs ?? 30_000);
+  let warmed = 0;
+  let windowStart = Infinity;
+  let windowEnd = Infinity;
+  const startWindow = (now: number) => {
+    windowStart = Math.max(now, warmUntil);
+    windowEnd = windowStart + options.windowMs;
+  };
   const caller = async () => {
+    let first = true;
     while (performance.now() < windowEnd) {
       const started = performance.now();
       let failed = false;
@@ -94,6 +110,16 @@ export async function measureWindow(
         firstError ??= message(error);
       }
       const ended = performance.now();
+      if (first) {
+        first = false;
+        warmed++;
+      }
+      if (
+        windowEnd === Infinity &&
+        (warmed === options.concurrency || ended >= giveUpWarming)
+      ) {
+        startWindow(ended);
+      }
       if (ended < windowStart || ended > windowEnd) continue;
       if (failed) errors++;
       else latencies.push(ended - started);

@@ -50,6 +50,28 @@ describe("measureWindow", () => {
     assert.equal(figures.errors, 0);
   });
 
+  it("starts the window only once every caller finished its first operation", async () => {
+    // The first operation of each caller waits for a gate that opens after
+    // the warm-up and a whole window would have passed: a window started on
+    // the clock alone would count nothing.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    setTimeout(() => open(), 60);
+    const firsts = new Set<number>();
+    let callers = 0;
+    const figures = await measureWindow(async (i) => {
+      if (callers < 3) {
+        callers++;
+        firsts.add(i);
+        await gate;
+        return;
+      }
+      await tick();
+    }, { concurrency: 3, warmupMs: 0, windowMs: 20 });
+    assert.equal(firsts.size, 3);
+    assert.ok(figures.ops > 0, `${figures.ops} operations counted`);
+  });
+
   it("counts failed operations apart from the latencies", async () => {
     let n = 0;
     const figures = await measureWindow(async () => {
