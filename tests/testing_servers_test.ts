@@ -578,6 +578,12 @@ describe("the local servers in a process of their own", () => {
     assert.match(result.stdout, /service bus: 1 message\(s\)/);
     assert.match(result.stdout, /event hubs: 1 event\(s\)/);
     assert.match(result.stdout, /cosmos: 1 item\(s\)/);
+    assert.match(
+      result.stdout,
+      /service bus through the proxy: 2 message\(s\)/,
+    );
+    assert.match(result.stdout, /event hubs through the proxy: 1 event\(s\)/);
+    assert.match(result.stdout, /cosmos through the proxy: 1 item\(s\)/);
     assert.match(result.stdout, /all closed/);
   });
 });

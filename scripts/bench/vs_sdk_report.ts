@@ -406,7 +406,9 @@ export function dropTable(input: VsSdkReportInput): string[] {
       }
       if (r.notStarted > 0) {
         notes.push(
-          `- ${runtime.runtime}, ${SERVICE_NAMES[r.service]}, ${r.label}: ${
+          `- ${runtime.runtime}, ${SERVICE_NAMES[r.service]}, ${r.label}${
+            r.duplicateDetection ? " (dedupe)" : ""
+          }: ${
             formatCount(r.notStarted)
           } of the pending were never started (the cap came first)`,
         );

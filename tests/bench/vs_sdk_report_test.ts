@@ -252,7 +252,7 @@ describe("dropTable", () => {
       ),
     );
     assert.ok(lines.includes(
-      "- Node 20.20.2, Service Bus, ServiceBusClient + sender (singleton): 500 of the pending were never started (the cap came first)",
+      "- Node 20.20.2, Service Bus, ServiceBusClient + sender (singleton) (dedupe): 500 of the pending were never started (the cap came first)",
     ));
   });
 
