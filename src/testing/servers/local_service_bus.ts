@@ -68,7 +68,8 @@ export interface LocalServiceBusOptions {
    * `requiresDuplicateDetection` has it: a message whose `messageId` was
    * stored within the window is accepted (the sender gets its
    * acknowledgement) but not stored again, and counted in
-   * `duplicatesDropped`. Not given, every message is stored.
+   * `duplicatesDropped`. Sends are checked; `scheduleMessages` is not. Not
+   * given, every message is stored.
    * @default {undefined}
    */
   duplicateDetection?: LocalDuplicateDetection;
