@@ -40,4 +40,48 @@ const { resources } = await items.readAll().fetchAll();
 console.log(`cosmos: ${resources.length} item(s)`);
 await server.close();
 
+// The same through each server's latency proxy, after a drop on the AMQP
+// ones: the proxy's sockets and delay timers must not outlive close().
+const slowBus = await startLocalServiceBus({
+  queues: ["q"],
+  latencySeconds: 0.005,
+});
+const slowClient = new ServiceBusClient(slowBus.connectionString);
+await slowClient.createSender("q").sendMessages({ body: "x" });
+await slowBus.dropConnections();
+await slowClient.createSender("q").sendMessages({ body: "y" });
+await slowClient.close();
+console.log(
+  `service bus through the proxy: ${slowBus.messages("q").length} message(s)`,
+);
+await slowBus.close();
+
+const slowHubs = await startLocalEventHubs({
+  hubs: ["h"],
+  latencySeconds: 0.005,
+});
+const slowProducer = new EventHubProducerClient(
+  slowHubs.connectionString,
+  "h",
+);
+await slowProducer.sendBatch([{ body: "x" }]);
+await slowProducer.close();
+console.log(
+  `event hubs through the proxy: ${slowHubs.events("h").length} event(s)`,
+);
+await slowHubs.close();
+
+const slowServer = await startLocalCosmos({
+  containers: [{ database: "d", container: "c" }],
+  latencySeconds: 0.005,
+});
+// Not disposed either: close() must end the proxy's sockets too.
+const slowCosmos = new CosmosClient(slowServer.clientOptions());
+await slowCosmos.database("d").container("c").items.create({
+  id: "1",
+  pk: "a",
+});
+console.log("cosmos through the proxy: 1 item(s)");
+await slowServer.close();
+
 console.log("all closed");

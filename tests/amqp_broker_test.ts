@@ -598,6 +598,7 @@ describe("startAmqpBroker", () => {
           openSenderLinks: 1,
           openReceiverLinks: 1,
           connections: 1,
+          duplicatesDropped: 0,
         });
         assert.equal(broker.entityCounters("other").senderLinks, 0);
       } finally {

@@ -159,7 +159,7 @@ describe("startLocalServiceBus", () => {
     const cases: [unknown, RegExp][] = [
       [
         { queue: ["a"] },
-        /unknown option 'queue' \(known: queues, topics, lockDurationSeconds\)/,
+        /unknown option 'queue' \(known: queues, topics, lockDurationSeconds, latencySeconds, duplicateDetection\)/,
       ],
       [{ queues: "orders" }, /'queues' must be an array of non-empty strings/],
       [{ queues: [""] }, /'queues' must be an array/],
@@ -466,7 +466,7 @@ describe("startLocalEventHubs", () => {
   it("rejects unknown options and a bad partition count", async () => {
     await assert.rejects(
       startLocalEventHubs({ hub: ["x"] } as never),
-      /unknown option 'hub' \(known: hubs, partitionCount\)/,
+      /unknown option 'hub' \(known: hubs, partitionCount, latencySeconds\)/,
     );
     await assert.rejects(
       startLocalEventHubs({ partitionCount: 0 }),
@@ -569,7 +569,7 @@ describe("startLocalCosmos", () => {
   it("rejects unknown options and malformed containers", async () => {
     await assert.rejects(
       startLocalCosmos({ databases: [] } as never),
-      /unknown option 'databases' \(known: containers\)/,
+      /unknown option 'databases' \(known: containers, latencySeconds\)/,
     );
     await assert.rejects(
       startLocalCosmos({ containers: [{ database: "d" }] } as never),
@@ -606,6 +606,12 @@ describe("the local servers in a process of their own", () => {
     assert.match(result.stdout, /service bus: 1 message\(s\)/);
     assert.match(result.stdout, /event hubs: 1 event\(s\)/);
     assert.match(result.stdout, /cosmos: 1 item\(s\)/);
+    assert.match(
+      result.stdout,
+      /service bus through the proxy: 2 message\(s\)/,
+    );
+    assert.match(result.stdout, /event hubs through the proxy: 1 event\(s\)/);
+    assert.match(result.stdout, /cosmos through the proxy: 1 item\(s\)/);
     assert.match(result.stdout, /all closed/);
   });
 });

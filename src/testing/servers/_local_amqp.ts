@@ -7,7 +7,7 @@
 
 import type { AmqpBroker } from "./amqp_broker.ts";
 import type { LocalAmqpFaults, LocalAmqpStats } from "./local_amqp.ts";
-import { describe } from "./_options.ts";
+import { checkLatencySeconds, describe } from "./_options.ts";
 
 /**
  * Loads the broker only when a server starts, so that importing
@@ -34,9 +34,10 @@ export async function loadBroker(
  * The fault controls of a local server, over its broker.
  *
  * @param broker The broker.
+ * @param owner The function that started it, for messages.
  * @returns The controls.
  */
-export function faultsOf(broker: AmqpBroker): LocalAmqpFaults {
+export function faultsOf(broker: AmqpBroker, owner: string): LocalAmqpFaults {
   return {
     dropConnections: () => broker.disconnect(),
     refuseTokens(options?: { count?: number }): void {
@@ -70,6 +71,19 @@ export function faultsOf(broker: AmqpBroker): LocalAmqpFaults {
       }
       broker.handshakeDelayMs = seconds * 1000;
     },
+    setLatency(seconds: number): void {
+      const checked = checkLatencySeconds(
+        "set the latency",
+        "seconds",
+        seconds,
+      );
+      if (broker.latencyMs === undefined) {
+        throw new Error(
+          `Cannot set the latency: start ${owner} with 'latencySeconds' (0 is fine) to put a delaying proxy in front of it`,
+        );
+      }
+      broker.latencyMs = checked * 1000;
+    },
   };
 }
 
@@ -90,5 +104,6 @@ export function statsOf(broker: AmqpBroker): LocalAmqpStats {
     senderLinks: counters.senderAttaches,
     receiverLinks: counters.receiverAttaches,
     stored: counters.messages + counters.events,
+    duplicatesDropped: counters.duplicatesDropped,
   };
 }

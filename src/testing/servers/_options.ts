@@ -81,3 +81,28 @@ export function checkNames(
   }
   return [...value];
 }
+
+/**
+ * Checks a latency in seconds (a local server's `latencySeconds`, or the
+ * argument of its `setLatency`).
+ *
+ * @param action What was attempted, for the message (`start startLocalCosmos`).
+ * @param option The option's or argument's name.
+ * @param value The value received.
+ * @returns The latency.
+ * @throws {RangeError} When it is not a finite number >= 0.
+ */
+export function checkLatencySeconds(
+  action: string,
+  option: string,
+  value: unknown,
+): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(
+      `Cannot ${action} as '${option}' must be a finite number of seconds >= 0: received ${
+        describe(value)
+      }`,
+    );
+  }
+  return value;
+}

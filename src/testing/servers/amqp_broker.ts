@@ -14,6 +14,8 @@
  *   topics: { events: ["audit"] }, // topics and their subscriptions ("events/Subscriptions/audit")
  *   eventHubs: { telemetry: 4 },   // Event Hubs and their partition counts
  *   handshakeDelayMs: 0,           // delay before a new connection is served (settable later)
+ *   latencyMs: 10,                 // a proxy in front delays every chunk 10 ms each way (settable later)
+ *   duplicateDetectionMs: { orders: 600_000 }, // drop a messageId seen in the last 10 min
  *   tls: false,                    // true: TLS on `localhost` with the committed test cert
  * });
  * broker.port;                          // the ephemeral port
@@ -29,6 +31,7 @@
  * broker.refuseTokens = true;           // CBS put-token answers 401
  * broker.refuseNextTokens = 2;          // … for the next 2 put-tokens only
  * broker.handshakeDelayMs = 700;        // later connections wait 700 ms before being served
+ * broker.latencyMs = 25;                // the proxy's one-way delay from now on (needs `latencyMs`)
  * broker.maxQueueLength = 10;           // further sends are rejected as quota exceeded
  * await broker.stop();                  // closes every connection, socket and timer
  * ```
@@ -56,7 +59,16 @@
  * - Event Hubs `$management` READ of hub and partition properties, and
  *   consumer links with offset, sequence-number and time selector filters.
  *
+ * - Duplicate detection per queue or topic (`duplicateDetectionMs`): a
+ *   message whose `message_id` was stored within the window is accepted but
+ *   not stored again, and counted in `duplicatesDropped`.
+ *
  * ## Notes for tests
+ * - `latencyMs` (even 0) puts a loopback TCP proxy (`_latency_proxy.ts`) in
+ *   front of the broker: `port` and `connectionString()` are the proxy's,
+ *   every chunk waits `latencyMs` in each direction (a round trip costs
+ *   twice that), and ends and resets pass through it, so `disconnect()` and
+ *   `dropConnections()` reach the clients as before.
  * - `handshakeDelayMs` holds a new socket before any AMQP byte is read, so
  *   the whole handshake (SASL, open, CBS, attach) starts that much later.
  * - Close SDK clients before `stop()`. An SDK `close()` that runs while its
@@ -110,6 +122,8 @@ import {
   TopicStore,
 } from "./_amqp_store.ts";
 import { TEST_CERT_PEM, TEST_KEY_PEM } from "./_amqp_test_cert.ts";
+import { DuplicateWindow, messageIdKey } from "./_duplicate_window.ts";
+import { type LatencyProxy, startLatencyProxy } from "./_latency_proxy.ts";
 
 /** Options of {@linkcode startAmqpBroker}. */
 export interface AmqpBrokerOptions {
@@ -134,6 +148,21 @@ export interface AmqpBrokerOptions {
    * @default {0}
    */
   handshakeDelayMs?: number;
+  /**
+   * A one-way delay, in milliseconds, that a loopback TCP proxy in front of
+   * the broker adds to every chunk in each direction (a round trip costs
+   * twice this). Given (even 0), `port` is the proxy's and the delay can be
+   * changed later; not given, clients connect to the broker directly.
+   * @default {undefined}
+   */
+  latencyMs?: number;
+  /**
+   * Duplicate detection: queue or topic names mapped to their detection
+   * window in milliseconds. A message whose `message_id` was stored within
+   * the window is accepted but not stored again.
+   * @default {{}}
+   */
+  duplicateDetectionMs?: Record<string, number>;
   /**
    * Serve TLS on `localhost` with the committed self-signed test certificate
    * (clients need `NODE_TLS_REJECT_UNAUTHORIZED=0`) instead of plain AMQP.
@@ -213,6 +242,8 @@ export interface AmqpBrokerCounters extends StoreCounters {
   sessionLockRenewals: number;
   /** Connections ended by `dropConnections()`. */
   dropped: number;
+  /** Messages accepted but not stored again by duplicate detection. */
+  duplicatesDropped: number;
 }
 
 /**
@@ -230,6 +261,8 @@ export interface AmqpEntityCounters {
   openReceiverLinks: number;
   /** Distinct connections that attached a link to it. */
   connections: number;
+  /** Messages accepted but not stored again by its duplicate detection. */
+  duplicatesDropped: number;
 }
 
 /** A Service Bus message as the broker holds it. */
@@ -295,6 +328,14 @@ export interface AmqpBroker {
   refuseNextTokens: number;
   /** Milliseconds a new connection waits before being served. */
   handshakeDelayMs: number;
+  /**
+   * The proxy's one-way delay in milliseconds (`undefined` without a proxy);
+   * setting it affects chunks that arrive later.
+   *
+   * @throws {Error} When set on a broker started without `latencyMs`.
+   * @throws {RangeError} When set to a negative or non-finite number.
+   */
+  latencyMs: number | undefined;
   /** Messages a queue holds at most before sends are rejected as quota exceeded. */
   maxQueueLength: number;
   /**
@@ -589,6 +630,7 @@ export async function startAmqpBroker(
     sessionsAccepted: 0,
     sessionLockRenewals: 0,
     dropped: 0,
+    duplicatesDropped: 0,
     messages: 0,
     deliveries: 0,
     completed: 0,
@@ -602,12 +644,9 @@ export async function startAmqpBroker(
     string,
     AmqpEntityCounters & { seen: Set<Connection> }
   >();
-  function countLink(
+  function entityEntry(
     entity: string,
-    connection: Connection,
-    kind: "sender" | "receiver",
-    delta: 1 | -1,
-  ): void {
+  ): AmqpEntityCounters & { seen: Set<Connection> } {
     let entry = entityCounters.get(entity);
     if (!entry) {
       entry = {
@@ -616,10 +655,20 @@ export async function startAmqpBroker(
         openSenderLinks: 0,
         openReceiverLinks: 0,
         connections: 0,
+        duplicatesDropped: 0,
         seen: new Set(),
       };
       entityCounters.set(entity, entry);
     }
+    return entry;
+  }
+  function countLink(
+    entity: string,
+    connection: Connection,
+    kind: "sender" | "receiver",
+    delta: 1 | -1,
+  ): void {
+    const entry = entityEntry(entity);
     if (kind === "sender") {
       entry.openSenderLinks += delta;
       if (delta > 0) entry.senderLinks++;
@@ -649,6 +698,19 @@ export async function startAmqpBroker(
   const draining = new Set<Sender>();
   const idleWaiters = new Set<() => void>();
   let dropPlan: { at: number; options?: { graceful?: boolean } } | undefined;
+  const duplicateWindows = new Map<string, DuplicateWindow>();
+  for (
+    const [entity, windowMs] of Object.entries(
+      options.duplicateDetectionMs ?? {},
+    )
+  ) {
+    if (!(windowMs > 0) || !Number.isFinite(windowMs)) {
+      throw new RangeError(
+        `Cannot start the test broker: the duplicate detection window of '${entity}' must be a positive number of milliseconds, received ${windowMs}`,
+      );
+    }
+    duplicateWindows.set(entity, new DuplicateWindow(windowMs));
+  }
 
   function createQueue(name: string): void {
     if (queues.has(name)) return;
@@ -1202,7 +1264,14 @@ export async function startAmqpBroker(
         );
         return;
       }
+      const window = duplicateWindows.get(queue.name);
       for (const split of splits) {
+        if (window && !window.admit(messageIdKey(split.decoded.message_id))) {
+          // Accepted (the sender gets its acknowledgement) but not stored.
+          counters.duplicatesDropped++;
+          entityEntry(queue.name).duplicatesDropped++;
+          continue;
+        }
         const at = toTime(
           split.decoded.message_annotations?.["x-opt-scheduled-enqueue-time"],
         );
@@ -1568,7 +1637,21 @@ export async function startAmqpBroker(
       resolvePromise();
     });
   });
-  const port = (server.address() as net.AddressInfo).port;
+  const brokerPort = (server.address() as net.AddressInfo).port;
+  let proxy: LatencyProxy | undefined;
+  if (options.latencyMs !== undefined) {
+    try {
+      proxy = await startLatencyProxy({
+        targetPort: brokerPort,
+        latencyMs: options.latencyMs,
+      });
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
+  // Clients connect to the proxy when there is one.
+  const port = proxy?.port ?? brokerPort;
   const host = useTls ? "localhost" : "127.0.0.1";
   let stopped: Promise<void> | undefined;
 
@@ -1605,6 +1688,17 @@ export async function startAmqpBroker(
         );
       }
       state.handshakeDelayMs = value;
+    },
+    get latencyMs(): number | undefined {
+      return proxy?.latencyMs;
+    },
+    set latencyMs(value: number | undefined) {
+      if (!proxy) {
+        throw new Error(
+          "Cannot set the latency: the broker was started without 'latencyMs', so no proxy sits in front of it",
+        );
+      }
+      proxy.latencyMs = value as number;
     },
     get maxQueueLength(): number {
       return state.maxQueueLength;
@@ -1681,6 +1775,7 @@ export async function startAmqpBroker(
         openSenderLinks: entry?.openSenderLinks ?? 0,
         openReceiverLinks: entry?.openReceiverLinks ?? 0,
         connections: entry?.connections ?? 0,
+        duplicatesDropped: entry?.duplicatesDropped ?? 0,
       };
     },
     sessionState(given: string, sessionId: string): Uint8Array | undefined {
@@ -1732,13 +1827,26 @@ export async function startAmqpBroker(
       });
     },
     stop(): Promise<void> {
-      stopped ??= new Promise<void>((resolvePromise) => {
-        for (const timer of delayed.values()) clearTimeout(timer);
-        delayed.clear();
-        for (const queue of queues.values()) queue.close();
-        for (const socket of sockets) socket.destroy(STOPPED);
-        server.close(() => resolvePromise());
-      });
+      stopped ??= Promise.all([
+        proxy?.close(),
+        new Promise<void>((resolvePromise) => {
+          for (const timer of delayed.values()) clearTimeout(timer);
+          delayed.clear();
+          for (const queue of queues.values()) queue.close();
+          // Waited for: Node may report the listener closed before the
+          // sockets' own close events, and counters read after stop() must
+          // show no open connection.
+          const closing = [...sockets].map((socket) =>
+            new Promise<void>((resolveClose) =>
+              socket.once("close", () => resolveClose())
+            )
+          );
+          for (const socket of sockets) socket.destroy(STOPPED);
+          server.close(() => {
+            Promise.all(closing).then(() => resolvePromise());
+          });
+        }),
+      ]).then(() => {});
       return stopped;
     },
   };

@@ -8,8 +8,8 @@
 /**
  * Faults a test can inject into a local AMQP server
  * ({@linkcode startLocalServiceBus}, {@linkcode startLocalEventHubs}) to see
- * how its clients invalidate and recover. Each lasts until undone; none uses
- * a timer.
+ * how its clients invalidate and recover, and a network latency to see what
+ * round trips cost them. Each lasts until undone.
  *
  * @example Refusing the next token
  * ```ts
@@ -67,6 +67,18 @@ export interface LocalAmqpFaults {
    * @throws {RangeError} When `seconds` is not a finite number >= 0.
    */
   delayHandshakes(seconds: number): void;
+  /**
+   * Changes the one-way latency that the server's proxy adds to every chunk
+   * in each direction (a round trip costs twice this); chunks already on
+   * their way keep their delay and their order. Only for a server started
+   * with `latencySeconds` (0 is fine): without it, clients connect to the
+   * server directly and there is no proxy to slow down.
+   *
+   * @param seconds The one-way delay; 0 forwards at once.
+   * @throws {RangeError} When `seconds` is not a finite number >= 0.
+   * @throws {Error} When the server was started without `latencySeconds`.
+   */
+  setLatency(seconds: number): void;
 }
 
 /**
@@ -99,4 +111,9 @@ export interface LocalAmqpStats {
   receiverLinks: number;
   /** Messages or events stored (a topic's copies count once each). */
   stored: number;
+  /**
+   * Messages that Service Bus duplicate detection accepted but did not store
+   * again (always 0 on Event Hubs).
+   */
+  duplicatesDropped: number;
 }

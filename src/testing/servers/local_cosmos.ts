@@ -8,7 +8,8 @@
 
 import https from "node:https";
 import type { CosmosTestServer } from "./cosmos_server.ts";
-import { checkOptions, describe } from "./_options.ts";
+import { checkLatencySeconds, checkOptions, describe } from "./_options.ts";
+import { type LatencyProxy, startLatencyProxy } from "./_latency_proxy.ts";
 import { TEST_CERT_PEM, TEST_KEY_PEM } from "./_amqp_test_cert.ts";
 
 const OWNER = "startLocalCosmos";
@@ -46,6 +47,15 @@ export interface LocalCosmosOptions {
    * @default {[]}
    */
   containers?: readonly LocalCosmosContainer[];
+  /**
+   * A one-way network latency, in seconds, added to every chunk in each
+   * direction by a loopback TCP proxy in front of the server (TLS passes
+   * through it untouched; a request and its response cost at least twice
+   * this). Given (even 0), `endpoint` points at the proxy and `setLatency()`
+   * can change it later; not given, clients connect to the server directly.
+   * @default {0}
+   */
+  latencySeconds?: number;
 }
 
 /**
@@ -94,7 +104,7 @@ export interface LocalCosmos extends AsyncDisposable {
   readonly endpoint: string;
   /** An account key (the server does not check it). */
   readonly key: string;
-  /** The port on 127.0.0.1. */
+  /** The port on 127.0.0.1 (the latency proxy's, with `latencySeconds`). */
   readonly port: number;
   /** Whether the server accepts connections now (false between `stop()` and `restart()`). */
   readonly listening: boolean;
@@ -141,6 +151,17 @@ export interface LocalCosmos extends AsyncDisposable {
    * @returns A fresh snapshot.
    */
   stats(): LocalCosmosStats;
+  /**
+   * Changes the one-way latency that the proxy adds to every chunk in each
+   * direction (a round trip costs twice this); chunks already on their way
+   * keep their delay and their order. Only for a server started with
+   * `latencySeconds` (0 is fine).
+   *
+   * @param seconds The one-way delay; 0 forwards at once.
+   * @throws {RangeError} When `seconds` is not a finite number >= 0.
+   * @throws {Error} When the server was started without `latencySeconds`.
+   */
+  setLatency(seconds: number): void;
   /**
    * Stops listening and resets every open connection, as an outage would:
    * requests fail with connection errors until `restart()`.
@@ -255,8 +276,16 @@ export async function startLocalCosmos(
 ): Promise<LocalCosmos> {
   const given = checkOptions<LocalCosmosOptions>(OWNER, options, [
     "containers",
+    "latencySeconds",
   ]);
   const containers = checkContainers(given.containers);
+  const latency = given.latencySeconds === undefined
+    ? undefined
+    : checkLatencySeconds(
+      `start ${OWNER}`,
+      "latencySeconds",
+      given.latencySeconds,
+    );
   let startCosmosServer: typeof import("./cosmos_server.ts").startCosmosServer;
   let key: string;
   try {
@@ -274,6 +303,7 @@ export async function startLocalCosmos(
   const server: CosmosTestServer = await startCosmosServer({
     certificate: { cert: TEST_CERT_PEM, key: TEST_KEY_PEM },
   });
+  let proxy: LatencyProxy | undefined;
   const agents = new Set<https.Agent>();
   const createAgent = (agentOptions?: https.AgentOptions): https.Agent => {
     const agent = new https.Agent({
@@ -289,7 +319,7 @@ export async function startLocalCosmos(
     closed ??= (async () => {
       for (const agent of agents) agent.destroy();
       agents.clear();
-      await server.close();
+      await Promise.all([proxy?.close(), server.close()]);
     })();
     return closed;
   };
@@ -301,27 +331,36 @@ export async function startLocalCosmos(
         spec.partitionKeyPath,
       );
     }
+    if (latency !== undefined) {
+      proxy = await startLatencyProxy({
+        targetPort: server.port,
+        latencyMs: latency * 1000,
+      });
+    }
   } catch (error) {
     await close();
     throw error;
   }
+  // Clients connect to the proxy when there is one.
+  const port = proxy?.port ?? server.port;
+  const endpoint = `https://127.0.0.1:${port}`;
   const connectionPolicy = () => ({ enableEndpointDiscovery: false });
   const self: LocalCosmos = {
-    endpoint: server.endpoint,
+    endpoint,
     key,
-    port: server.port,
+    port,
     get listening(): boolean {
       return server.listening;
     },
     createAgent,
     clientOptions: () => ({
-      endpoint: server.endpoint,
+      endpoint,
       key,
       agent: createAgent(),
       connectionPolicy: connectionPolicy(),
     }),
     connectionOptions: () => ({
-      endpoint: server.endpoint,
+      endpoint,
       key,
       agentFactory: () => createAgent(),
       clientOptions: { connectionPolicy: connectionPolicy() },
@@ -333,8 +372,26 @@ export async function startLocalCosmos(
       tlsConnections: server.tlsConnections,
       openConnections: server.openSockets,
     }),
-    stop: () => server.stop(),
-    restart: () => server.restart(),
+    setLatency(seconds: number): void {
+      const checked = checkLatencySeconds(
+        "set the latency",
+        "seconds",
+        seconds,
+      );
+      if (proxy === undefined) {
+        throw new Error(
+          `Cannot set the latency: start ${OWNER} with 'latencySeconds' (0 is fine) to put a delaying proxy in front of it`,
+        );
+      }
+      proxy.latencyMs = checked * 1000;
+    },
+    stop: async () => {
+      await Promise.all([proxy?.stop(), server.stop()]);
+    },
+    restart: async () => {
+      await server.restart();
+      await proxy?.restart();
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -8,7 +8,12 @@
 import type { AmqpBroker, BrokerEvent } from "./amqp_broker.ts";
 import type { LocalAmqpFaults, LocalAmqpStats } from "./local_amqp.ts";
 import { faultsOf, loadBroker, statsOf } from "./_local_amqp.ts";
-import { checkNames, checkOptions, describe } from "./_options.ts";
+import {
+  checkLatencySeconds,
+  checkNames,
+  checkOptions,
+  describe,
+} from "./_options.ts";
 
 const OWNER = "startLocalEventHubs";
 
@@ -35,6 +40,16 @@ export interface LocalEventHubsOptions {
    * @default {4}
    */
   partitionCount?: number;
+  /**
+   * A one-way network latency, in seconds, added to every chunk in each
+   * direction by a loopback TCP proxy in front of the server (a round trip
+   * costs twice this), so that round trips, and the Nagle's algorithm of a
+   * client's socket, show as on a network. Given (even 0), `connectionString`
+   * points at the proxy and `setLatency()` can change it later; not given,
+   * clients connect to the server directly.
+   * @default {0}
+   */
+  latencySeconds?: number;
 }
 
 /** An event a local event hub holds. */
@@ -68,7 +83,7 @@ export interface LocalEventHubs extends LocalAmqpFaults, AsyncDisposable {
    * plain AMQP on 127.0.0.1.
    */
   readonly connectionString: string;
-  /** The port on 127.0.0.1. */
+  /** The port on 127.0.0.1 (the latency proxy's, with `latencySeconds`). */
   readonly port: number;
   /** The partition ids of every hub. */
   readonly partitionIds: readonly string[];
@@ -155,6 +170,7 @@ export async function startLocalEventHubs(
   const given = checkOptions<LocalEventHubsOptions>(OWNER, options, [
     "hubs",
     "partitionCount",
+    "latencySeconds",
   ]);
   const names = checkNames(OWNER, "hubs", given.hubs);
   const partitionCount = given.partitionCount ?? 4;
@@ -165,12 +181,20 @@ export async function startLocalEventHubs(
       }`,
     );
   }
+  const latency = given.latencySeconds === undefined
+    ? undefined
+    : checkLatencySeconds(
+      `start ${OWNER}`,
+      "latencySeconds",
+      given.latencySeconds,
+    );
   const startAmqpBroker = await loadBroker(OWNER);
   const broker: AmqpBroker = await startAmqpBroker({
     eventHubs: Object.fromEntries(names.map((name) => [name, partitionCount])),
+    latencyMs: latency === undefined ? undefined : latency * 1000,
   });
   const self: LocalEventHubs = {
-    ...faultsOf(broker),
+    ...faultsOf(broker, OWNER),
     connectionString: broker.connectionString(),
     port: broker.port,
     partitionIds: Object.freeze(

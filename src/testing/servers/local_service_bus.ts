@@ -8,7 +8,12 @@
 import type { AmqpBroker, BrokerMessage } from "./amqp_broker.ts";
 import type { LocalAmqpFaults, LocalAmqpStats } from "./local_amqp.ts";
 import { faultsOf, loadBroker, statsOf } from "./_local_amqp.ts";
-import { checkNames, checkOptions, describe } from "./_options.ts";
+import {
+  checkLatencySeconds,
+  checkNames,
+  checkOptions,
+  describe,
+} from "./_options.ts";
 
 const OWNER = "startLocalServiceBus";
 
@@ -48,6 +53,55 @@ export interface LocalServiceBusOptions {
    * @default {30}
    */
   lockDurationSeconds?: number;
+  /**
+   * A one-way network latency, in seconds, added to every chunk in each
+   * direction by a loopback TCP proxy in front of the server (a round trip
+   * costs twice this), so that round trips, and the Nagle's algorithm of a
+   * client's socket, show as on a network. Given (even 0), `connectionString`
+   * points at the proxy and `setLatency()` can change it later; not given,
+   * clients connect to the server directly.
+   * @default {0}
+   */
+  latencySeconds?: number;
+  /**
+   * Duplicate detection, as a queue or topic created with
+   * `requiresDuplicateDetection` has it: a message whose `messageId` was
+   * stored within the window is accepted (the sender gets its
+   * acknowledgement) but not stored again, and counted in
+   * `duplicatesDropped`. Sends are checked; `scheduleMessages` is not. Not
+   * given, every message is stored.
+   * @default {undefined}
+   */
+  duplicateDetection?: LocalDuplicateDetection;
+}
+
+/**
+ * Which entities of a local Service Bus detect duplicates, and for how long
+ * they remember a message id ({@linkcode LocalServiceBusOptions.duplicateDetection}).
+ *
+ * @example A five-minute window on one queue
+ * ```ts
+ * import type { LocalDuplicateDetection } from "@azure-clients/toolbox/testing/servers";
+ * import assert from "node:assert/strict";
+ *
+ * const detection: LocalDuplicateDetection = { windowSeconds: 300, entities: ["orders"] };
+ * assert.equal(detection.windowSeconds, 300);
+ * ```
+ */
+export interface LocalDuplicateDetection {
+  /**
+   * How long a stored message's id is remembered, from when it was stored
+   * (a duplicate does not extend it); the service's
+   * `duplicateDetectionHistoryTimeWindow`.
+   * @default {600}
+   */
+  windowSeconds?: number;
+  /**
+   * The queues and topics that detect duplicates (a topic detects them
+   * before copying to its subscriptions).
+   * @default {every queue and topic}
+   */
+  entities?: readonly string[];
 }
 
 /**
@@ -61,6 +115,7 @@ export interface LocalServiceBusOptions {
  *
  * const stats: LocalEntityStats = {
  *   senderLinks: 2, receiverLinks: 0, openSenderLinks: 1, openReceiverLinks: 0, connections: 2,
+ *   duplicatesDropped: 0,
  * };
  * assert.equal(stats.connections, 2);
  * ```
@@ -76,6 +131,11 @@ export interface LocalEntityStats {
   openReceiverLinks: number;
   /** Distinct connections that attached a link to it. */
   connections: number;
+  /**
+   * Messages sent to it (a queue or topic) that duplicate detection accepted
+   * but did not store again.
+   */
+  duplicatesDropped: number;
 }
 
 /**
@@ -150,7 +210,7 @@ export interface LocalServiceBus extends LocalAmqpFaults, AsyncDisposable {
    * makes the SDKs use plain AMQP on that port.
    */
   readonly connectionString: string;
-  /** The port on 127.0.0.1. */
+  /** The port on 127.0.0.1 (the latency proxy's, with `latencySeconds`). */
   readonly port: number;
   /**
    * The messages a queue, dead-letter queue or subscription holds now:
@@ -243,6 +303,58 @@ function checkTopics(value: unknown): Record<string, string[]> {
   return topics;
 }
 
+function checkDuplicateDetection(
+  value: unknown,
+  queues: readonly string[],
+  topics: Record<string, string[]>,
+): Record<string, number> {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot start ${OWNER} as 'duplicateDetection' must be an object: received ${
+        describe(value)
+      }`,
+    );
+  }
+  const known = ["windowSeconds", "entities"];
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new TypeError(
+        `Cannot start ${OWNER}: unknown option 'duplicateDetection.${key}' (known: ${
+          known.join(", ")
+        })`,
+      );
+    }
+  }
+  const given = value as LocalDuplicateDetection;
+  const windowSeconds = given.windowSeconds ?? 600;
+  if (
+    typeof windowSeconds !== "number" || !Number.isFinite(windowSeconds) ||
+    windowSeconds <= 0
+  ) {
+    throw new RangeError(
+      `Cannot start ${OWNER} as 'duplicateDetection.windowSeconds' must be a positive number: received ${
+        describe(windowSeconds)
+      }`,
+    );
+  }
+  const declared = [...queues, ...Object.keys(topics)];
+  const entities = given.entities === undefined
+    ? declared
+    : checkNames(OWNER, "duplicateDetection.entities", given.entities);
+  const unknown = entities.find((entity) => !declared.includes(entity));
+  if (unknown !== undefined) {
+    throw new RangeError(
+      `Cannot start ${OWNER} as 'duplicateDetection.entities' names ${
+        JSON.stringify(unknown)
+      }, which is not one of its queues or topics`,
+    );
+  }
+  return Object.fromEntries(
+    entities.map((entity) => [entity, windowSeconds * 1000]),
+  );
+}
+
 /**
  * Starts a Service Bus namespace on 127.0.0.1 and an ephemeral port, in this
  * process, on Deno, Node.js and Bun. The real `@azure/service-bus` SDK talks
@@ -252,8 +364,9 @@ function checkTopics(value: unknown): Record<string, string[]> {
  * `<entity>/$DeadLetterQueue`), renew locks, and sessions (a message with a
  * `sessionId` goes only to the receiver holding that session;
  * `acceptSession`, `acceptNextSession`, session state and session lock
- * renewal). It is a test server, not an emulator: no rules or filters, no
- * duplicate detection, no session-required entities (a message without a
+ * renewal), duplicate detection when asked for, and a network latency. It
+ * is a test server, not an emulator: no rules or filters, no
+ * session-required entities (a message without a
  * session id goes to plain receivers); SAS tokens are checked, token
  * credentials are not (they need TLS, which this server does not offer). It
  * loads the npm package `rhea` (a dev dependency of your tests) when called.
@@ -309,6 +422,50 @@ function checkTopics(value: unknown): Record<string, string[]> {
  * }
  * ```
  *
+ * @example Duplicate detection: a retry of a stored message is not stored again
+ * ```ts
+ * import { startLocalServiceBus } from "@azure-clients/toolbox/testing/servers";
+ * import { ServiceBusClient } from "@azure/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const bus = await startLocalServiceBus({
+ *   queues: ["orders"],
+ *   duplicateDetection: { windowSeconds: 600 },
+ * });
+ * const client = new ServiceBusClient(bus.connectionString);
+ * try {
+ *   const sender = client.createSender("orders");
+ *   await sender.sendMessages({ body: { id: 17 }, messageId: "order-17" });
+ *   await sender.sendMessages({ body: { id: 17 }, messageId: "order-17" }); // acknowledged too
+ *   assert.equal(bus.messages("orders").length, 1);
+ *   assert.equal(bus.entityStats("orders").duplicatesDropped, 1);
+ * } finally {
+ *   await client.close();
+ *   await bus.close();
+ * }
+ * ```
+ *
+ * @example A network latency in front of the namespace, changed at runtime
+ * ```ts
+ * import { startLocalServiceBus } from "@azure-clients/toolbox/testing/servers";
+ * import { ServiceBusClient } from "@azure/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * // 10 ms each way: every round trip costs at least 20 ms.
+ * const bus = await startLocalServiceBus({ queues: ["orders"], latencySeconds: 0.01 });
+ * const client = new ServiceBusClient(bus.connectionString);
+ * try {
+ *   const sender = client.createSender("orders");
+ *   await sender.sendMessages({ body: "through a 20 ms round trip" });
+ *   bus.setLatency(0);
+ *   await sender.sendMessages({ body: "at loopback speed" });
+ *   assert.equal(bus.messages("orders").length, 2);
+ * } finally {
+ *   await client.close();
+ *   await bus.close();
+ * }
+ * ```
+ *
  * @example Dropping connections: the managed sender recovers
  * ```ts
  * import { startLocalServiceBus } from "@azure-clients/toolbox/testing/servers";
@@ -339,6 +496,8 @@ export async function startLocalServiceBus(
     "queues",
     "topics",
     "lockDurationSeconds",
+    "latencySeconds",
+    "duplicateDetection",
   ]);
   const queues = checkNames(OWNER, "queues", given.queues);
   const topics = checkTopics(given.topics);
@@ -350,14 +509,28 @@ export async function startLocalServiceBus(
       }`,
     );
   }
+  const latency = given.latencySeconds === undefined
+    ? undefined
+    : checkLatencySeconds(
+      `start ${OWNER}`,
+      "latencySeconds",
+      given.latencySeconds,
+    );
+  const duplicateDetectionMs = checkDuplicateDetection(
+    given.duplicateDetection,
+    queues,
+    topics,
+  );
   const startAmqpBroker = await loadBroker(OWNER);
   const broker: AmqpBroker = await startAmqpBroker({
     queues,
     topics,
     lockDurationMs: lock * 1000,
+    latencyMs: latency === undefined ? undefined : latency * 1000,
+    duplicateDetectionMs,
   });
   const self: LocalServiceBus = {
-    ...faultsOf(broker),
+    ...faultsOf(broker, OWNER),
     connectionString: broker.connectionString(),
     port: broker.port,
     messages: (entity: string) => broker.messages(entity).map(toMessage),

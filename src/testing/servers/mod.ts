@@ -38,6 +38,7 @@
 // Service Bus
 export { startLocalServiceBus } from "./local_service_bus.ts";
 export type {
+  LocalDuplicateDetection,
   LocalEntityStats,
   LocalMessageState,
   LocalServiceBus,
