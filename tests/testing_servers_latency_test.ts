@@ -100,10 +100,10 @@ describe("startLocalServiceBus with latencySeconds", () => {
       clientOptions,
     });
     try {
-      await sender.sendMessage("before");
+      await sender.sendBody("before");
       assert.equal(await bus.dropConnections(), 1);
       assert.equal(bus.stats().openConnections, 0);
-      await sender.sendMessage("after");
+      await sender.sendBody("after");
       assert.equal(bus.stats().connections, 2);
       assert.equal(bus.stats().droppedConnections, 1);
       assert.deepEqual(

@@ -456,7 +456,7 @@ describe("The SDK's own message shapes", () => {
   });
 });
 
-describe("A missing Cosmos DB database or container, through every Cosmos class", () => {
+describe("A wrong key, or a missing Cosmos DB database or container, through every Cosmos class", () => {
   let server: LocalCosmos;
 
   before(async () => {
@@ -495,6 +495,34 @@ describe("A missing Cosmos DB database or container, through every Cosmos class"
       },
     ];
   }
+
+  it("fails with AuthenticationFailed (401, 403) for a refused key, naming the container and the host, in under 2 s", async () => {
+    const host = new RegExp(`127\\.0\\.0\\.1:${server.port}`);
+    for (const status of [401, 403] as const) {
+      server.refuseAuth(status);
+      try {
+        for (const attempt of attempts("shop", "orders")) {
+          try {
+            const failure = await failureOf(attempt.run);
+            assertNamed(`${attempt.label} ${status}`, failure, {
+              type: AuthenticationFailed,
+              code: "AUTHENTICATION_FAILED",
+              cause: Error,
+              names: [host, /container 'orders' in database 'shop'/],
+            });
+            assert.equal(
+              (failure.error as AuthenticationFailed).statusCode,
+              status,
+            );
+          } finally {
+            await attempt.close();
+          }
+        }
+      } finally {
+        server.acceptAuth();
+      }
+    }
+  });
 
   it("fails with EntityNotFound (404) naming the container, or the database when that is missing, and the host", async () => {
     const host = new RegExp(`127\\.0\\.0\\.1:${server.port}`);

@@ -2,16 +2,9 @@
  * The client shapes `deno task bench:vs-sdk` compares on Service Bus and
  * Event Hubs: this package's managed clients, one long-lived SDK client (the
  * singleton, the SDK's own advice and our baseline), and a new SDK client
- * per send. Every shape sends the SDK's own message shapes:
- * `sendMessages({ body, messageId })` on Service Bus and
- * `sendBatch([{ body, properties }])` on Event Hubs.
- *
- * Two feature detections keep the bench working across the managed clients'
- * change to the SDK's shapes (design.md, "Names"): a managed `sendMessages`
- * that refuses a `ServiceBusMessage` with a `TypeError` (raised before any
- * I/O: nothing was sent) falls back to `sendMessage(body, { messageId })`,
- * and a managed producer without `sendBatch` uses `sendEventData`. `api`
- * says which was used.
+ * per send. Every shape sends the SDK's own message shapes, through the
+ * methods of the SDK's names: `sendMessages({ body, messageId })` on
+ * Service Bus and `sendBatch([{ body, properties }])` on Event Hubs.
  *
  * @module
  */
@@ -83,41 +76,14 @@ export interface ClientShape<T> {
 export const WARM_PREFIX = "warm-";
 
 type SdkSender = { sendMessages(message: unknown): Promise<unknown> };
-type ManagedSbSender = {
-  sendMessages(messages: unknown): Promise<unknown>;
-  sendMessage(body: unknown, options: { messageId: string }): Promise<void>;
-};
 
-/**
- * A managed Service Bus sender driven with the SDK's shape, falling back to
- * `sendMessage(body, { messageId })` while the managed `sendMessages` takes
- * bodies only.
- */
-function managedSbSend(sender: ManagedSbSender): {
-  send(id: string): Promise<void>;
-  api(): string;
-} {
-  let legacy = false;
-  return {
-    async send(id: string): Promise<void> {
-      if (!legacy) {
-        try {
-          await sender.sendMessages({ body: { id }, messageId: id });
-          return;
-        } catch (error) {
-          // A TypeError is the managed client refusing the argument before
-          // any I/O: nothing was sent, so sending it the old way is safe.
-          if (!(error instanceof TypeError)) throw error;
-          legacy = true;
-        }
-      }
-      await sender.sendMessage({ id }, { messageId: id });
-    },
-    api: () =>
-      legacy
-        ? "sendMessage(body, { messageId }) (managed sendMessages took bodies only)"
-        : "sendMessages({ body, messageId })",
-  };
+/** Sends the SDK's message shape through a managed sender. */
+function managedSbSend(
+  sender: {
+    sendMessages(message: { body: unknown; messageId: string }): Promise<void>;
+  },
+): (id: string) => Promise<void> {
+  return (id) => sender.sendMessages({ body: { id }, messageId: id });
 }
 
 /**
@@ -155,13 +121,11 @@ function managedSb(maxSize: number): ClientShape<AmqpTarget> {
           ? { clientOptions: target.clientOptions }
           : {}),
       });
-      const driven = managedSbSend(sender as unknown as ManagedSbSender);
-      await warmUp(await sender.pool.warm(), driven.send);
+      const send = managedSbSend(sender);
+      await warmUp(await sender.pool.warm(), send);
       return {
-        send: driven.send,
-        get api() {
-          return driven.api();
-        },
+        send,
+        api: "sendMessages({ body, messageId })",
         close: () => sender.close(),
       };
     },
@@ -177,15 +141,11 @@ const managedBus: ClientShape<AmqpTarget> = {
       connectionString: target.connectionString,
       ...(target.clientOptions ? { clientOptions: target.clientOptions } : {}),
     });
-    const driven = managedSbSend(
-      bus.sender(target.entity) as unknown as ManagedSbSender,
-    );
-    await warmUp(await bus.pool.warm(), driven.send);
+    const send = managedSbSend(bus.sender(target.entity));
+    await warmUp(await bus.pool.warm(), send);
     return {
-      send: driven.send,
-      get api() {
-        return driven.api();
-      },
+      send,
+      api: "sendMessages({ body, messageId })",
       close: () => bus.close(),
     };
   },
@@ -239,12 +199,6 @@ const sbPerOp: ClientShape<AmqpTarget> = {
   },
 };
 
-type EventLike = { body: unknown; properties: { id: string } };
-type ManagedProducer = {
-  sendBatch?: (events: EventLike[]) => Promise<unknown>;
-  sendEventData(events: EventLike[]): Promise<unknown>;
-};
-
 function managedEh(maxSize: number): ClientShape<AmqpTarget> {
   return {
     id: `managed-${maxSize}`,
@@ -259,21 +213,12 @@ function managedEh(maxSize: number): ClientShape<AmqpTarget> {
           ? { clientOptions: target.clientOptions }
           : {}),
       });
-      const driven = producer as unknown as ManagedProducer;
-      // Until the managed producer has the SDK's sendBatch, sendEventData
-      // takes the same EventData list.
-      const batch = typeof driven.sendBatch === "function";
-      const send = async (id: string) => {
-        const events = [{ body: { id }, properties: { id } }];
-        if (batch) await driven.sendBatch!(events);
-        else await driven.sendEventData(events);
-      };
+      const send = (id: string) =>
+        producer.sendBatch([{ body: { id }, properties: { id } }]);
       await warmUp(await producer.pool.warm(), send);
       return {
         send,
-        api: batch
-          ? "sendBatch([{ body, properties }])"
-          : "sendEventData([{ body, properties }]) (no managed sendBatch)",
+        api: "sendBatch([{ body, properties }])",
         close: () => producer.close(),
       };
     },

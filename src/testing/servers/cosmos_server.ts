@@ -18,6 +18,7 @@
 import { CosmosClient } from "@azure/cosmos";
 import { createHttpsServer } from "@vercel/cosmosdb-server";
 import { once } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 
@@ -70,6 +71,14 @@ export interface CosmosTestServer extends AsyncDisposable {
   ): Promise<void>;
   /** Resolves once at most `count` TCP connections are open (event-driven). */
   waitForOpenSockets(count: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Answers every request with `status` (401 or 403) and the service's
+   * error body, as the service answers a wrong key or an identity without
+   * its data-plane role, until {@linkcode acceptAuth}.
+   */
+  refuseAuth(status?: 401 | 403): void;
+  /** Serves requests again after {@linkcode refuseAuth}. */
+  acceptAuth(): void;
   /** Stops listening and destroys every open connection (clients see resets). */
   stop(): Promise<void>;
   /** Listens again on the same port and re-creates the ensured containers. */
@@ -112,6 +121,36 @@ export async function startCosmosServer(
     });
   });
   server.on("secureConnection", () => void tlsConnections++);
+  // A refusal answers before the server's own handler sees the request.
+  let refusing: 401 | 403 | undefined;
+  const handlers = server.listeners("request") as Array<
+    (request: IncomingMessage, response: ServerResponse) => void
+  >;
+  server.removeAllListeners("request");
+  server.on(
+    "request",
+    (request: IncomingMessage, response: ServerResponse) => {
+      if (refusing === undefined) {
+        for (const handler of handlers) handler.call(server, request, response);
+        return;
+      }
+      request.resume();
+      response.writeHead(refusing, { "content-type": "application/json" });
+      response.end(JSON.stringify(
+        refusing === 401
+          ? {
+            code: "Unauthorized",
+            message:
+              "The input authorization token can't serve the request. The wrong key is being used or the expected payload is not built as per the protocol.",
+          }
+          : {
+            code: "Forbidden",
+            message:
+              "Request blocked by Auth: the principal does not have the required data-plane role.",
+          },
+      ));
+    },
+  );
   // A client that gives up mid-handshake makes the TLS layer emit this; it is
   // not a test failure.
   server.on("tlsClientError", () => {});
@@ -200,6 +239,19 @@ export async function startCosmosServer(
         };
         socketWaiters.add(check);
       });
+    },
+    refuseAuth(status = 401) {
+      if (status !== 401 && status !== 403) {
+        throw new RangeError(
+          `Cannot refuse auth as 'status' must be 401 or 403: received ${
+            String(status)
+          }`,
+        );
+      }
+      refusing = status;
+    },
+    acceptAuth() {
+      refusing = undefined;
     },
     stop,
     async restart() {

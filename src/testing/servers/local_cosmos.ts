@@ -102,7 +102,7 @@ export interface LocalCosmosStats {
 export interface LocalCosmos extends AsyncDisposable {
   /** `https://127.0.0.1:<port>`; the port stays the same across restarts. */
   readonly endpoint: string;
-  /** An account key (the server does not check it). */
+  /** An account key (the server does not check it; see `refuseAuth`). */
   readonly key: string;
   /** The port on 127.0.0.1 (the latency proxy's, with `latencySeconds`). */
   readonly port: number;
@@ -162,6 +162,18 @@ export interface LocalCosmos extends AsyncDisposable {
    * @throws {Error} When the server was started without `latencySeconds`.
    */
   setLatency(seconds: number): void;
+  /**
+   * Answers every request with 401 (or 403) and the service's error body,
+   * as the service answers a wrong key (or an identity without its
+   * data-plane role), until {@linkcode acceptAuth}. The server itself does
+   * not check keys: this is how a test sees what a refused credential does.
+   *
+   * @param status 401 (the default) or 403.
+   * @throws {RangeError} For another status.
+   */
+  refuseAuth(status?: 401 | 403): void;
+  /** Serves requests again after {@linkcode refuseAuth}. */
+  acceptAuth(): void;
   /**
    * Stops listening and resets every open connection, as an outage would:
    * requests fail with connection errors until `restart()`.
@@ -385,6 +397,8 @@ export async function startLocalCosmos(
       }
       proxy.latencyMs = checked * 1000;
     },
+    refuseAuth: (status?: 401 | 403) => server.refuseAuth(status),
+    acceptAuth: () => server.acceptAuth(),
     stop: async () => {
       await Promise.all([proxy?.stop(), server.stop()]);
     },
