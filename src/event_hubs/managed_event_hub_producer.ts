@@ -6,6 +6,7 @@
 
 import type { EventHubProducerClient } from "@azure/event-hubs";
 import {
+  AMQP_CLIENT_LIMIT,
   amqpConnectionKeys,
   FOLLOWED_OPERATION_KEYS,
   followedOperations,
@@ -105,6 +106,7 @@ export class ManagedEventHubProducer
       ),
       options,
       {
+        clientLimit: AMQP_CLIENT_LIMIT,
         maxIdleSeconds: 220,
         maxLifespanSeconds: Infinity,
         createTimeoutSeconds: 30,

@@ -430,6 +430,13 @@ export async function closeAmqpClient(
   }
 }
 
+/**
+ * The default `clientLimit` of the managed AMQP clients: one connection
+ * carries as many concurrent sends as one long-lived SDK client would (see
+ * `ManagedPoolOptions.clientLimit`).
+ */
+export const AMQP_CLIENT_LIMIT = 1000;
+
 /** The keys of the options that bound a managed AMQP client's operations. */
 export const FOLLOWED_OPERATION_KEYS: readonly string[] = [
   "operationTimeoutSeconds",

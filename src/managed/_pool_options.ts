@@ -66,6 +66,7 @@ export function poolOptionsOf(
   }
   const pool: ConnectionPoolOptions = {
     ...given,
+    clientLimit: orDefault(options.clientLimit, defaults.clientLimit),
     maxIdleSeconds: orDefault(options.maxIdleSeconds, defaults.maxIdleSeconds),
     // The pool spells "no limit" as undefined; the managed clients as Infinity.
     maxLifespanSeconds: lifespan === Infinity ? undefined : lifespan,

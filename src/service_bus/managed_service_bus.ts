@@ -12,6 +12,7 @@ import type {
 } from "@azure/service-bus";
 import { pick, requireName } from "../managed/_checks.ts";
 import {
+  AMQP_CLIENT_LIMIT,
   amqpConnectionKeys,
   FOLLOWED_OPERATION_KEYS,
   followedOperations,
@@ -157,6 +158,7 @@ export class ManagedServiceBus
       ),
       options,
       {
+        clientLimit: AMQP_CLIENT_LIMIT,
         maxIdleSeconds: 200,
         maxLifespanSeconds: Infinity,
         createTimeoutSeconds: 30,

@@ -7,6 +7,7 @@
 import type { ServiceBusSender } from "@azure/service-bus";
 import { pick } from "../managed/_checks.ts";
 import {
+  AMQP_CLIENT_LIMIT,
   FOLLOWED_OPERATION_KEYS,
   followedOperations,
 } from "../managed/_amqp.ts";
@@ -126,6 +127,7 @@ export class ManagedServiceBusSender
       ),
       options,
       {
+        clientLimit: AMQP_CLIENT_LIMIT,
         maxIdleSeconds: 200,
         maxLifespanSeconds: Infinity,
         createTimeoutSeconds: 30,
