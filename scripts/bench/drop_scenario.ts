@@ -36,12 +36,12 @@ import {
 } from "../../src/testing/servers/mod.ts";
 
 /** The client shapes the scenario compares. */
-export type DropShape = "singleton" | "managed-1" | "managed-4";
+export type DropShape = "singleton" | "managed" | "managed-4";
 
 /** The shapes, in report order. */
 export const DROP_SHAPES: readonly DropShape[] = [
   "singleton",
-  "managed-1",
+  "managed",
   "managed-4",
 ];
 

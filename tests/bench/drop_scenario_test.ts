@@ -87,7 +87,7 @@ describe("runDropScenario", () => {
   it("counts a managed sender's sends through two drops: every one settled, none lost", async () => {
     const result = await runDropScenario({
       service: "servicebus",
-      shape: "managed-1",
+      shape: "managed",
       sends: 60,
       concurrency: 20,
       capSeconds: 30,

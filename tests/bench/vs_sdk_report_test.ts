@@ -73,8 +73,8 @@ function dropResult(
 ): DropScenarioResult {
   return {
     service: "servicebus",
-    shape: "managed-1",
-    label: "ManagedServiceBusSender maxSize 1",
+    shape: "managed",
+    label: "ManagedServiceBusSender (defaults)",
     api: "sendMessages({ body, messageId })",
     duplicateDetection: false,
     sends: 3000,
