@@ -364,6 +364,26 @@ export function checkNames(
   return problems;
 }
 
+/**
+ * The exports that no document names: each public name of an entry point
+ * must be described somewhere in the README or a guide (named as a word in
+ * its text or code).
+ *
+ * @param exported Every name the entry points export.
+ * @param documents The documents' texts.
+ * @returns The names no document mentions, sorted.
+ */
+export function undescribedExports(
+  exported: Iterable<string>,
+  documents: readonly string[],
+): string[] {
+  const words = new Set<string>();
+  for (const text of documents) {
+    for (const word of text.match(/[A-Za-z_$][\w$]*/g) ?? []) words.add(word);
+  }
+  return [...exported].filter((name) => !words.has(name)).sort();
+}
+
 /** Whether `specifier` names the package (any subpath), going by the known entry points. */
 function isPackageSpecifier(specifier: string, index: ExportsIndex): boolean {
   for (const known of index.bySpecifier.keys()) {

@@ -36,6 +36,7 @@ import {
   packageSpecifiers,
   parseDenoCheck,
   type Problem,
+  undescribedExports,
 } from "./_docs_check.ts";
 
 /**
@@ -234,6 +235,14 @@ for (const entry of Object.values(exports)) {
   problems.push(...links.problems);
   notes.push(...links.notes);
 }
+for (const name of undescribedExports(index.all, docs.map((f) => read(f)!))) {
+  problems.push({
+    file: "docs/",
+    line: 1,
+    message:
+      `\`${name}\` is exported but no guide (or the README) describes it`,
+  });
+}
 problems.push(...await typeCheck(docs));
 
 problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
@@ -254,5 +263,5 @@ if (problems.length > 0) {
   Deno.exit(1);
 }
 console.log(
-  `check_docs: ${docs.length} documents: ${blocksChecked} TypeScript blocks type-check, cited names are exported, links lead somewhere`,
+  `check_docs: ${docs.length} documents: ${blocksChecked} TypeScript blocks type-check, cited names are exported, every export is described, links lead somewhere`,
 );

@@ -36,6 +36,7 @@ import {
   proseOf,
   resolvePath,
   slug,
+  undescribedExports,
 } from "../scripts/_docs_check.ts";
 
 const FENCE = "```";
@@ -594,5 +595,17 @@ describe("scripts/check_docs.ts, on a repository made for the test", () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("undescribedExports", () => {
+  it("names the exports that no document mentions as a word, and only those", () => {
+    assert.deepEqual(
+      undescribedExports(["Pool", "PoolStats", "flush", "Lease"], [
+        "The `Pool` shares connections.",
+        "```ts\nconst stats: PoolStatsView = pool.stats(); // Leases\n```",
+      ]),
+      ["Lease", "PoolStats", "flush"],
+    );
   });
 });
