@@ -1,8 +1,7 @@
 import { ManagedCosmos } from "../../src/cosmos/mod.ts";
 import { startLocalCosmos } from "../../src/testing/servers/mod.ts";
 
-// A Cosmos DB account on 127.0.0.1 for this example (partition key `/pk`).
-// Against Azure, pass `endpoint` and `key` (or `credential`) instead.
+// An account on 127.0.0.1; against Azure, your `endpoint` and `key` instead.
 await using local = await startLocalCosmos({
   containers: [{ database: "shop", container: "orders" }],
 });

@@ -1,8 +1,7 @@
 import { ManagedEventHubProducer } from "../../src/event_hubs/mod.ts";
 import { startLocalEventHubs } from "../../src/testing/servers/mod.ts";
 
-// An Event Hubs namespace on 127.0.0.1 for this example. Against Azure, pass
-// your namespace's connection string instead (or `namespace` and `credential`).
+// A namespace on 127.0.0.1; against Azure, your `connectionString` instead.
 await using local = await startLocalEventHubs({ hubs: ["telemetry"] });
 
 await using hub = new ManagedEventHubProducer({

@@ -1,8 +1,7 @@
 import { ManagedServiceBus } from "../../src/service_bus/mod.ts";
 import { startLocalServiceBus } from "../../src/testing/servers/mod.ts";
 
-// A namespace on 127.0.0.1 for this example. Against Azure, pass your
-// namespace's connection string instead (or `namespace` and `credential`).
+// A namespace on 127.0.0.1; against Azure, your `connectionString` instead.
 await using local = await startLocalServiceBus({ queues: ["orders"] });
 
 await using bus = new ManagedServiceBus({

@@ -30,6 +30,8 @@ const EXAMPLES: Record<string, () => Promise<unknown>> = {
   readme_cosmos: () => import("./readme_cosmos.ts"),
   readme_event_hubs: () => import("./readme_event_hubs.ts"),
   readme_pool: () => import("./readme_pool.ts"),
+  readme_blob: () => import("./readme_blob.ts"),
+  readme_event_grid: () => import("./readme_event_grid.ts"),
 };
 
 describe("the README's examples", () => {
@@ -62,5 +64,18 @@ describe("the README's examples", () => {
     assert.deepEqual(await printedBy(EXAMPLES.readme_pool), [
       [["200 /a", "200 /b", "200 /c"], 1],
     ]);
+  });
+
+  it("Blob Storage: the blob uploaded is listed and read back", async () => {
+    assert.deepEqual(await printedBy(EXAMPLES.readme_blob), [[
+      "2026/q4.csv",
+      18,
+    ]]);
+  });
+
+  it("Event Grid: the event emitted reaches its topic", async () => {
+    assert.deepEqual(await printedBy(EXAMPLES.readme_event_grid), [[[
+      "Order.Placed",
+    ]]]);
   });
 });
