@@ -67,6 +67,7 @@ export type {
 export {
   AuthenticationFailed,
   ConnectionFailed,
+  ConnectionLost,
   ConnectionsExhausted,
   EntityNotFound,
   OperationTimeout,

@@ -15,6 +15,20 @@ import type { ManagedOperationOptions } from "../managed/pool_options.ts";
  * request (in blocks above the SDK's 256 MiB single-shot limit); a `Blob`,
  * a web `ReadableStream` or a Node.js `Readable` is streamed in blocks of
  * `bufferSize`, never held whole in memory.
+ *
+ * @example Every shape `uploadBlob` takes
+ * ```ts
+ * import type { BlobUploadData } from "@azure-clients/toolbox/blob";
+ * import assert from "node:assert/strict";
+ *
+ * const bodies: BlobUploadData[] = [
+ *   "a,b\n1,2\n",
+ *   new TextEncoder().encode("bytes"),
+ *   new Blob(["a blob"], { type: "text/plain" }),
+ *   new Response("a stream").body!,
+ * ];
+ * assert.equal(bodies.length, 4);
+ * ```
  */
 export type BlobUploadData =
   | string
@@ -92,6 +106,15 @@ export interface DownloadBlobOptions extends ManagedOperationOptions {
  * A downloaded blob's properties: the SDK's download response without its
  * body and its raw HTTP response (whose request carries the credential's
  * signature).
+ *
+ * @example Reading a download's properties
+ * ```ts
+ * import type { BlobDownloadProperties } from "@azure-clients/toolbox/blob";
+ * import assert from "node:assert/strict";
+ *
+ * const properties: BlobDownloadProperties = { contentType: "text/csv", contentLength: 8, etag: '"0x1"' };
+ * assert.equal(properties.contentType, "text/csv");
+ * ```
  */
 export type BlobDownloadProperties = Omit<
   BlobDownloadResponseParsed,
@@ -178,7 +201,18 @@ export interface ListBlobsOptions extends ManagedOperationOptions {
   includeMetadata?: boolean;
 }
 
-/** One blob that `listBlobs` yields: the SDK's `BlobItem`. */
+/**
+ * One blob that `listBlobs` yields: the SDK's `BlobItem`.
+ *
+ * @example Picking the names out of a listing
+ * ```ts
+ * import type { ListedBlob } from "@azure-clients/toolbox/blob";
+ * import assert from "node:assert/strict";
+ *
+ * const names = (items: ListedBlob[]) => items.map((item) => item.name);
+ * assert.deepEqual(names([]), []);
+ * ```
+ */
 export type ListedBlob = BlobItem;
 
 /**

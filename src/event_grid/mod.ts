@@ -57,6 +57,7 @@ export type {
 export {
   AuthenticationFailed,
   ConnectionFailed,
+  ConnectionLost,
   ConnectionsExhausted,
   EntityNotFound,
   OperationTimeout,

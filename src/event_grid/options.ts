@@ -19,6 +19,15 @@ import type {
  * The input schema a topic accepts, with the SDK's names: `"EventGrid"` (the
  * Event Grid schema, `application/json`) or `"CloudEvent"` (CloudEvents 1.0,
  * `application/cloudevents-batch+json`).
+ *
+ * @example A topic in the CloudEvents schema
+ * ```ts
+ * import type { EventGridSchema } from "@azure-clients/toolbox/event-grid";
+ * import assert from "node:assert/strict";
+ *
+ * const schema: EventGridSchema = "CloudEvent";
+ * assert.equal(schema, "CloudEvent");
+ * ```
  */
 export type EventGridSchema = "EventGrid" | "CloudEvent";
 
@@ -154,6 +163,15 @@ export interface EventGridSendOptions {
  * `SendEventGridEventInput` whose `dataVersion` may be left out (`"v1"`,
  * the Python toolbox's default). `id` and `eventTime` are filled when left
  * out. `data` must be an object.
+ *
+ * @example An event with only what `emitEvent` needs
+ * ```ts
+ * import type { EmitEventGridEventInput } from "@azure-clients/toolbox/event-grid";
+ * import assert from "node:assert/strict";
+ *
+ * const event: EmitEventGridEventInput = { eventType: "Orders.Placed", subject: "orders/1", data: { id: 1 } };
+ * assert.equal(event.dataVersion, undefined);
+ * ```
  */
 export type EmitEventGridEventInput =
   & Omit<SendEventGridEventInput<unknown>, "dataVersion">
@@ -169,6 +187,18 @@ export type EmitEventGridEventInput =
  * What `emitEvent` takes: for an Event Grid topic an
  * {@linkcode EmitEventGridEventInput}, for a CloudEvent topic the SDK's
  * `SendCloudEventInput` (`id` and `time` are filled when left out).
+ *
+ * @example An Event Grid event and a CloudEvent
+ * ```ts
+ * import type { EmitEventInput } from "@azure-clients/toolbox/event-grid";
+ * import assert from "node:assert/strict";
+ *
+ * const events: EmitEventInput[] = [
+ *   { eventType: "Orders.Placed", subject: "orders/1", data: { id: 1 } },
+ *   { type: "Orders.Placed", source: "/orders", data: { id: 1 } },
+ * ];
+ * assert.equal(events.length, 2);
+ * ```
  */
 export type EmitEventInput =
   | EmitEventGridEventInput
@@ -177,6 +207,20 @@ export type EmitEventInput =
 /**
  * What `send` takes: the SDK's input shapes, `SendEventGridEventInput` for
  * an Event Grid topic and `SendCloudEventInput` for a CloudEvent topic.
+ *
+ * @example An event as the SDK's `send` takes it
+ * ```ts
+ * import type { SendEventInput } from "@azure-clients/toolbox/event-grid";
+ * import assert from "node:assert/strict";
+ *
+ * const event: SendEventInput = {
+ *   eventType: "Orders.Placed",
+ *   subject: "orders/1",
+ *   dataVersion: "1.0",
+ *   data: { id: 1 },
+ * };
+ * assert.equal(event.dataVersion, "1.0");
+ * ```
  */
 export type SendEventInput =
   | SendEventGridEventInput<unknown>

@@ -1,6 +1,6 @@
 /**
  * How long this process could not run: the evidence that tells a busy
- * process from a slow service when an open runs long (issue 20). While
+ * process from a slow service when an open runs long. While
  * opens are in flight, one unref'd timer through the pool's clock fires
  * every SAMPLE_MS; a firing more than LATE_MS past its due time shows that
  * the event loop was held (by other work in the process, or by the process

@@ -5,7 +5,7 @@
  * connections.
  *
  * An open is given up as overdue when the service is slow, not when this
- * process is busy (issue 20). A burst of callers doing CPU work makes every
+ * process is busy. A burst of callers doing CPU work makes every
  * open started meanwhile take many times longer on the clock than the first
  * one, on an idle loop, did; the service did nothing wrong. So an open is
  * judged by its own time: the time since it started, less the time the event

@@ -9,7 +9,8 @@ import type { PoolMeter } from "./meter.ts";
 
 /**
  * A structural logger with Azure's four levels. An `AzureLogger` from
- * `@azure/logger` satisfies it; so does `console` (its `warn` aside).
+ * `@azure/logger` satisfies it. `console` does not (it has `warn`, not
+ * `warning`): pass `{ ...console, warning: console.warn }`.
  *
  * @example A logger that collects lines
  * ```ts

@@ -14,6 +14,7 @@ import type {
   SendBodiesOptions,
   SendBodyOptions,
   SendMessagesOptions,
+  SequenceNumbers,
 } from "./options.ts";
 import {
   checkMessagesOptions,
@@ -23,11 +24,6 @@ import {
   sendAll,
   sendOrSchedule,
 } from "./_messages.ts";
-
-/** The sequence numbers `scheduleMessages` resolves to (the SDK's `Long`s). */
-export type SequenceNumbers = Awaited<
-  ReturnType<ServiceBusSender["scheduleMessages"]>
->;
 
 /**
  * Runs one operation on an SDK sender for the entity, giving it the signal

@@ -12,12 +12,26 @@ import type {
   SendMessagesOptions,
   ServiceBusMessageInput,
 } from "./options.ts";
-import { Sending, type SequenceNumbers } from "./_sending.ts";
+import { Sending } from "./_sending.ts";
+import type { SequenceNumbers } from "./options.ts";
 
 /**
  * What a handle needs from its bus: a pooled client and its link for one
  * entity, and how to follow the operation (`what` names it for messages;
  * `outcome` turns what the SDK threw into the caller's error).
+ *
+ * @example A runner that refuses every send (a test's stand-in for a bus)
+ * ```ts
+ * import type { EntitySendRunner } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const refuse: EntitySendRunner = (entityName, _fn, _options, what) =>
+ *   Promise.reject(new Error(`Cannot ${what}: no bus for '${entityName}'`));
+ * await assert.rejects(
+ *   refuse("orders", () => Promise.resolve(), undefined, "send", (e) => e),
+ *   /no bus for 'orders'/,
+ * );
+ * ```
  */
 export type EntitySendRunner = <T>(
   entityName: string,

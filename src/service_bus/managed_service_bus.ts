@@ -19,6 +19,7 @@ import {
   withoutRetries,
 } from "../managed/_amqp.ts";
 import { amqpOutcome } from "../managed/_amqp_errors.ts";
+import { PoolClosed } from "../pool/errors.ts";
 import { proveReceiver } from "./_receiver_proof.ts";
 import type { ManagedLease } from "../managed/lease.ts";
 import { ManagedClient } from "../managed/managed_client.ts";
@@ -251,17 +252,16 @@ export class ManagedServiceBus
     return this.lease(options);
   }
 
-  #checkOpen(what: string): void {
+  #checkOpen(): void {
     if (this.#closing || this.pool.closed) {
-      throw new Error(`Cannot ${what}: ${OWNER} for ${this.host} is closed`);
+      throw new PoolClosed(`${OWNER} for ${this.host}`);
     }
   }
 
   async #ownClient<T extends { close(): Promise<void> }>(
-    what: string,
     make: (owned: OwnedClient) => Promise<T>,
   ): Promise<T> {
-    this.#checkOpen(what);
+    this.#checkOpen();
     const owned = await openClient(OWNER, this.#settings);
     let receiver: T;
     try {
@@ -273,7 +273,7 @@ export class ManagedServiceBus
     this.#receivers.add(receiver);
     if (this.#closing) {
       await receiver.close();
-      this.#checkOpen(what);
+      this.#checkOpen();
     }
     return receiver;
   }
@@ -321,7 +321,7 @@ export class ManagedServiceBus
    * @returns The receiver; close it when done (or `await using`).
    * @throws {TypeError} For a bad source or an unknown option.
    * @throws {RangeError} When an option is out of range.
-   * @throws {Error} After `close()`.
+   * @throws {PoolClosed} After `close()`.
    */
   receiver(
     source: MessageSource,
@@ -336,7 +336,7 @@ export class ManagedServiceBus
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#ownClient(what, async (owned) => {
+    return this.#ownClient(async (owned) => {
       const receiver = createReceiverFor(owned.client, resolved, sdkOptions);
       await proveReceiver(
         owned,
@@ -363,7 +363,7 @@ export class ManagedServiceBus
    * @throws {TypeError} For a bad source, session id or option.
    * @throws {ServiceBusError} `SessionCannotBeLocked` when another receiver
    * holds the session.
-   * @throws {Error} After `close()`.
+   * @throws {PoolClosed} After `close()`.
    */
   acceptSession(
     source: MessageSource,
@@ -387,7 +387,7 @@ export class ManagedServiceBus
    * @returns The session receiver (`sessionId` names the session).
    * @throws {TypeError} For a bad source or option.
    * @throws {ServiceBusError} `ServiceTimeout` when no session is available.
-   * @throws {Error} After `close()`.
+   * @throws {PoolClosed} After `close()`.
    */
   acceptNextSession(
     source: MessageSource,
@@ -410,7 +410,7 @@ export class ManagedServiceBus
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#ownClient(what, async (owned) => {
+    return this.#ownClient(async (owned) => {
       let receiver;
       try {
         // Accepting proves the session link; the SDK's retries off, so a
@@ -456,7 +456,7 @@ export class ManagedServiceBus
    * @returns The running processor; `stop()` it (or `await using`).
    * @throws {TypeError} For a bad source, handler or option.
    * @throws {RangeError} When an option is out of range.
-   * @throws {Error} After `close()`.
+   * @throws {PoolClosed} After `close()`.
    */
   processMessages(
     source: MessageSource,
@@ -464,7 +464,7 @@ export class ManagedServiceBus
     options?: ProcessMessagesOptions,
   ): MessageProcessor {
     const what = "process messages";
-    this.#checkOpen(what);
+    this.#checkOpen();
     rejectUnknownKeys(what, options, PROCESS_OPTION_KEYS);
     const resolved = resolveSource(what, source);
     const connect = async (): Promise<ProcessorConnection> => {

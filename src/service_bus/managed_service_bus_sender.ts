@@ -30,7 +30,8 @@ import {
   resolveServiceBus,
   SERVICE_BUS_CONNECTION_KEYS,
 } from "./_client.ts";
-import { Sending, type SequenceNumbers } from "./_sending.ts";
+import { Sending } from "./_sending.ts";
+import type { SequenceNumbers } from "./options.ts";
 
 /**
  * A pool of Service Bus senders for one queue or topic (`queueName` or

@@ -66,7 +66,7 @@ export type {
   ServiceBusOptions,
   ServiceBusSendingOptions,
 } from "./options.ts";
-export type { SequenceNumbers } from "./_sending.ts";
+export type { SequenceNumbers } from "./options.ts";
 export type {
   DeadLetterOptions,
   MessageContext,

@@ -7,6 +7,7 @@
 import type {
   ServiceBusClientOptions,
   ServiceBusMessage,
+  ServiceBusSender,
 } from "@azure/service-bus";
 import type { AmqpConnectionOptions } from "../managed/amqp_options.ts";
 import type {
@@ -331,3 +332,21 @@ export interface ReceiverOptions {
 export type ServiceBusMessageInput =
   | ServiceBusMessage
   | readonly ServiceBusMessage[];
+
+/**
+ * What `scheduleMessages` resolves to: the SDK's sequence numbers (`Long`
+ * values), one per message. `cancelScheduledMessages` takes them, or one of
+ * them.
+ *
+ * @example Counting what was scheduled
+ * ```ts
+ * import type { SequenceNumbers } from "@azure-clients/toolbox/service-bus";
+ * import assert from "node:assert/strict";
+ *
+ * const scheduled = (numbers: SequenceNumbers) => numbers.length;
+ * assert.equal(scheduled([]), 0);
+ * ```
+ */
+export type SequenceNumbers = Awaited<
+  ReturnType<ServiceBusSender["scheduleMessages"]>
+>;

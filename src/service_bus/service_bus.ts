@@ -22,7 +22,8 @@ import {
   type ResolvedServiceBus,
   resolveServiceBus,
 } from "./_client.ts";
-import { Sending, type SequenceNumbers } from "./_sending.ts";
+import { Sending } from "./_sending.ts";
+import type { SequenceNumbers } from "./options.ts";
 import { amqpOutcome } from "../managed/_amqp_errors.ts";
 import { proveReceiver } from "./_receiver_proof.ts";
 import {
