@@ -1,5 +1,5 @@
 /**
- * `deno run -A scripts/bench/blob_bench.ts`: uploads and downloads of small
+ * `deno task bench:blob`: uploads and downloads of small
  * (1 KiB) and medium (1 MiB) blobs at concurrency 1 and 20, against Azurite
  * (started by `startLocalBlobStorage` in a child Deno process, so that the
  * server's work is not on the measured event loop), through:

@@ -1,5 +1,5 @@
 /**
- * `deno run -A scripts/bench/event_grid_bench.ts`: events per second sent to
+ * `deno task bench:event-grid`: events per second sent to
  * a local Event Grid topic (`startLocalEventGrid`, HTTPS, keep-alive, in this
  * process) by three shapes of client, side by side, at each concurrency:
  *

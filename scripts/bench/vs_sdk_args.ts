@@ -61,7 +61,7 @@ export interface VsSdkArgs {
    */
   runs: number;
   /**
-   * Length of one measured window, seconds.
+   * The shortest measured window, seconds (see `measureWindow`).
    * @default {0.3}
    */
   seconds: number;
@@ -178,7 +178,8 @@ const FLAGS: FlagTable<VsSdkArgs> = {
   "--seconds": {
     key: "seconds",
     kind: "num+",
-    help: "Length of one measured window, s",
+    help:
+      "Shortest measured window, s (stretched to 8x the slowest first operation, at most 5 s)",
   },
   "--warmup-seconds": {
     key: "warmupSeconds",

@@ -10,6 +10,9 @@
 
 import { SampleBuffer } from "./stats.ts";
 
+/** The longest a measured window is stretched to (see `measureWindow`), ms. */
+export const MAX_WINDOW_MS = 5000;
+
 /** What one measurement found. */
 export interface Figures {
   /** Operations that finished in the window (or in all, for a count). */
@@ -56,7 +59,11 @@ function message(error: unknown): string {
  * the end before resolving. The warm-up lasts `warmupMs` and until every
  * caller finished one operation (or `maxWarmupMs` passed), so that the window
  * starts in the steady state even where the first operations are slow (500
- * callers opening connections through an added latency).
+ * callers opening connections through an added latency). The window lasts at
+ * least eight times the slowest of those first operations (at most
+ * `MAX_WINDOW_MS`), so that every caller finishes several operations in it:
+ * a window as short as one operation's latency counts quantization, not
+ * throughput (500 Cosmos callers each take 0.3 s per operation).
  *
  * @param op The operation.
  * @param options Callers, warm-up and window.
@@ -92,11 +99,17 @@ export async function measureWindow(
   const warmUntil = begin + options.warmupMs;
   const giveUpWarming = begin + (options.maxWarmupMs ?? 30_000);
   let warmed = 0;
+  let slowestFirstMs = 0;
   let windowStart = Infinity;
   let windowEnd = Infinity;
+  let windowMs = options.windowMs;
   const startWindow = (now: number) => {
     windowStart = Math.max(now, warmUntil);
-    windowEnd = windowStart + options.windowMs;
+    windowMs = Math.max(
+      options.windowMs,
+      Math.min(MAX_WINDOW_MS, 8 * slowestFirstMs),
+    );
+    windowEnd = windowStart + windowMs;
   };
   const caller = async () => {
     let first = true;
@@ -113,6 +126,7 @@ export async function measureWindow(
       if (first) {
         first = false;
         warmed++;
+        slowestFirstMs = Math.max(slowestFirstMs, ended - started);
       }
       if (
         windowEnd === Infinity &&
@@ -126,7 +140,7 @@ export async function measureWindow(
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, caller));
-  return figures(latencies, errors, options.windowMs / 1000, firstError);
+  return figures(latencies, errors, windowMs / 1000, firstError);
 }
 
 /**

@@ -33,12 +33,14 @@ function statusOf(error: unknown): number | undefined {
  * @param error What the read threw.
  * @param container The container that was read.
  * @param host The account host, for the message.
+ * @param signal Aborts the database read (the open's signal).
  * @returns The package's error, or `undefined` when it is not a refusal.
  */
 export async function cosmosRefusal(
   error: unknown,
   container: Container,
   host: string,
+  signal?: AbortSignal,
 ): Promise<RequestFailed | undefined> {
   const status = statusOf(error);
   const database = container.database.id;
@@ -53,7 +55,7 @@ export async function cosmosRefusal(
   if (status !== 404) return undefined;
   let databaseExists = true;
   try {
-    await container.database.read();
+    await container.database.read({ abortSignal: signal });
   } catch (readError) {
     if (statusOf(readError) === 404) databaseExists = false;
   }

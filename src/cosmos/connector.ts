@@ -172,7 +172,9 @@ export class CosmosConnector implements Connector<Container> {
           error,
           container,
           this.#settings.host,
+          signal,
         );
+        if (signal.aborted) throw signal.reason;
         if (refusal !== undefined) throw refusal;
         failure = error;
         logger.info(
