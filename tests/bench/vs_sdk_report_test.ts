@@ -212,11 +212,11 @@ describe("dropTable", () => {
     );
     assert.equal(
       lines[6],
-      "| Deno 2.9.6 | Service Bus | ManagedServiceBusSender maxSize 1 | off | 2,990 | 10 | 0 | 0 | 4 | 2 | 12.5 ms, 1.5 s | 30 ms | 420 ms | 4.2 s |",
+      "| Deno 2.9.6 | Service Bus | ManagedServiceBusSender (defaults) | off | 2,990 | 10 | 0 | 0 | 4 | 2 | 12.5 ms, 1.5 s | 30 ms | 420 ms | 4.2 s |",
     );
     assert.deepEqual(lines.slice(7), [
       "",
-      "- Deno 2.9.6, Service Bus, ManagedServiceBusSender maxSize 1: errors ServiceTimeout x10",
+      "- Deno 2.9.6, Service Bus, ManagedServiceBusSender (defaults): errors ServiceTimeout x10",
     ]);
   });
 
