@@ -12,11 +12,11 @@
  * fires between `timeoutMs` and `timeoutMs + tickMs` after the operation
  * started.
  *
- * The SDK is given one abort signal per SDK client ({@linkcode signalOf}),
- * aborted when that client's connection dies or the client is closed: then
- * the SDK drops what it still holds of the operations given up (a send's
- * timer and its retries would otherwise outlive the caller, and keep a
- * process alive, for minutes).
+ * The SDK is given a signal of the SDK client ({@linkcode signalOf}; a few
+ * in turn), aborted when that client's connection dies or the client is
+ * closed: then the SDK drops what it still holds of the operations given up
+ * (a send's timer and its retries would otherwise outlive the caller, and
+ * keep a process alive, for minutes).
  *
  * @module
  */
@@ -57,11 +57,21 @@ interface Entry {
   expiresAt: number;
 }
 
+/**
+ * Signals handed out per SDK client, in turn. The SDK adds a listener per
+ * operation, and adding or removing one scans the signal's listeners
+ * (Deno's and Node's `EventTarget`): at 500 operations in flight on one
+ * signal that was a few µs per send.
+ */
+const SIGNALS_PER_CLIENT = 16;
+
 /** What is followed of one SDK client. */
 interface ClientState {
   entries: Set<Entry>;
-  /** Aborted when the client's connection dies or the client closes. */
-  controller: AbortController | undefined;
+  /** Aborted, all of them, when the client's connection dies or the client closes. */
+  controllers: AbortController[];
+  /** The next of `controllers` to hand out. */
+  turn: number;
 }
 
 /** The in-flight operations of one managed client, by SDK client. */
@@ -116,13 +126,17 @@ export class InFlight<C> {
    */
   signalOf(client: C): AbortSignal {
     const state = this.#state(client);
-    if (state.controller === undefined) {
-      state.controller = new AbortController();
-      // Every operation in flight on the client listens (at most clientLimit
-      // of them): not a leak, so no warning.
-      setMaxListeners(0, state.controller.signal);
+    const { controllers } = state;
+    const turn = state.turn;
+    state.turn = (turn + 1) % SIGNALS_PER_CLIENT;
+    let controller = controllers[turn];
+    if (controller === undefined) {
+      controller = controllers[turn] = new AbortController();
+      // Operations in flight on the client listen (up to clientLimit of
+      // them): not a leak, so no warning.
+      setMaxListeners(0, controller.signal);
     }
-    return state.controller.signal;
+    return controller.signal;
   }
 
   /**
@@ -172,6 +186,19 @@ export class InFlight<C> {
     this.#end(client, new GaveUp("lost", "closed"));
   }
 
+  /**
+   * Resolves after one turn of the event loop, on the tracker's clock: a
+   * resend waits for it, so that the close events of other connections
+   * the service ended at the same moment are seen first.
+   *
+   * @returns When a timer of 0 ms has fired.
+   */
+  nextTurn(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#clock.setTimeout(resolve, 0);
+    });
+  }
+
   /** Stops the timer; operations in flight keep their SDK outcome. */
   close(): void {
     this.#disarm();
@@ -180,7 +207,7 @@ export class InFlight<C> {
   #state(client: C): ClientState {
     let state = this.#clients.get(client);
     if (state === undefined) {
-      state = { entries: new Set(), controller: undefined };
+      state = { entries: new Set(), controllers: [], turn: 0 };
       this.#clients.set(client, state);
     }
     return state;
@@ -194,7 +221,7 @@ export class InFlight<C> {
     this.#count -= entries.size;
     for (const entry of entries) entry.reject(reason);
     entries.clear();
-    state.controller?.abort(reason);
+    for (const controller of state.controllers) controller.abort(reason);
     if (this.#count === 0) this.#disarm();
   }
 

@@ -276,6 +276,10 @@ export abstract class ManagedClient<C, K extends Connector<C> = Connector<C>>
       ) throw outcome;
       first = error;
     }
+    // One turn of the event loop first: when the service ends every
+    // connection at once, the others' close events are still queued, and a
+    // resend picked now would go out on one of them and be lost too.
+    await inFlight.nextTurn();
     try {
       return await this.pool.use(run, acquire);
     } catch (error) {
