@@ -30,6 +30,10 @@ import {
   EventHubProducerConnector,
   ManagedEventHubProducer,
 } from "../src/event_hubs/mod.ts";
+import { ManagedServiceBus } from "../src/service_bus/mod.ts";
+import { ManagedBlobStorage } from "../src/blob/mod.ts";
+import { EventGridPublisher } from "../src/event_grid/mod.ts";
+import { ConnectionPool } from "../src/pool/connection_pool.ts";
 
 const SECRET = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs=";
 
@@ -312,6 +316,100 @@ describe("managed clients' strictness", () => {
       assert.match(message, /\bcredentialFactory\b/);
     });
   }
+
+  it("suggests the option a typo of two swapped letters meant, in the pool and every class", () => {
+    const blob = {
+      connectionString:
+        `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${SECRET};EndpointSuffix=core.windows.net`,
+      containerName: "reports",
+    };
+    const grid = {
+      topics: {
+        orders: {
+          endpoint: "https://orders.westus2-1.eventgrid.azure.net/api/events",
+          key: SECRET,
+        },
+      },
+    };
+    const cases: Array<[string, () => unknown, string, string]> = [
+      [
+        "ConnectionPool",
+        () =>
+          new ConnectionPool({
+            create: () => Promise.resolve({}),
+            ready: () => Promise.resolve(),
+            close: () => Promise.resolve(),
+          }, { maxSzie: 2 } as never),
+        "maxSzie",
+        "maxSize",
+      ],
+      [
+        "ManagedCosmos",
+        () =>
+          new ManagedCosmos(
+            { ...COSMOS, databseName: "shop" } as never,
+          ),
+        "databseName",
+        "databaseName",
+      ],
+      [
+        "ManagedServiceBusSender",
+        () =>
+          new ManagedServiceBusSender(
+            { ...SERVICE_BUS, queueNmae: "q" } as never,
+          ),
+        "queueNmae",
+        "queueName",
+      ],
+      [
+        "ManagedServiceBus",
+        () =>
+          new ManagedServiceBus({
+            connectionString: SERVICE_BUS.connectionString,
+            operationTimeoutSecnods: 5,
+          } as never),
+        "operationTimeoutSecnods",
+        "operationTimeoutSeconds",
+      ],
+      [
+        "ManagedEventHubProducer",
+        () =>
+          new ManagedEventHubProducer(
+            { ...EVENT_HUBS, evnetHubName: "h" } as never,
+          ),
+        "evnetHubName",
+        "eventHubName",
+      ],
+      [
+        "ManagedBlobStorage",
+        () =>
+          new ManagedBlobStorage(
+            { ...blob, containerNmae: "reports" } as never,
+          ),
+        "containerNmae",
+        "containerName",
+      ],
+      [
+        "EventGridPublisher",
+        () =>
+          new EventGridPublisher(
+            { ...grid, operationTimoutSeconds: 5 } as never,
+          ),
+        "operationTimoutSeconds",
+        "operationTimeoutSeconds",
+      ],
+    ];
+    for (const [name, make, typo, meant] of cases) {
+      const message = typeErrorOf(make);
+      assert.ok(
+        message.includes(
+          `'${typo}' is not an option (did you mean '${meant}'?)`,
+        ),
+        `${name}: ${message}`,
+      );
+      assert.ok(!message.includes(SECRET), name);
+    }
+  });
 
   it("refuses 'maxsize' on ManagedCosmos and 'dbname' on every Cosmos client", () => {
     assert.match(

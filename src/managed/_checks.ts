@@ -11,6 +11,7 @@
  */
 
 import { isTokenCredential, type TokenCredential } from "@azure/core-auth";
+import { closest } from "../pool/_did_you_mean.ts";
 
 /**
  * Describes a value for an error message without echoing strings, which may
@@ -330,8 +331,9 @@ const RENAMED_OPTIONS: Readonly<Record<string, string>> = {
 /**
  * Checks that an options bag sets no key outside `known` (a misspelt option
  * is otherwise silently ignored). The message lists the known keys, names
- * the replacement of a 0.1 name, and suggests a known key that differs only
- * in case or extends the unknown one (`delay` → `delaySeconds`).
+ * the replacement of a 0.1 name, and suggests a close known key (differing
+ * in case, extending the unknown one, or a typo away: `delay` →
+ * `delaySeconds`, `containerNmae` → `containerName`).
  *
  * @param what The action that failed, for the message ("create ManagedCosmos",
  * "send a message").
@@ -357,11 +359,9 @@ export function rejectUnknownKeys(
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const renamed = RENAMED_OPTIONS[key];
-    const lower = key.toLowerCase();
     const suggestion = renamed !== undefined && known.includes(renamed)
       ? renamed
-      : known.find((name) => name.toLowerCase() === lower) ??
-        known.find((name) => name.toLowerCase().startsWith(lower));
+      : closest(key, known);
     const hint = suggestion === undefined
       ? ""
       : renamed === suggestion

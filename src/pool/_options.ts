@@ -8,6 +8,7 @@
  */
 
 import { type Clock, systemClock } from "./clock.ts";
+import { didYouMean } from "./_did_you_mean.ts";
 import type {
   ConnectionPoolOptions,
   GetOptions,
@@ -237,9 +238,9 @@ export function resolvePoolOptions(
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
       throw new TypeError(
-        `Cannot ${what} as '${key}' is not an option: known options are ${
-          [...KNOWN_OPTIONS].join(", ")
-        }`,
+        `Cannot ${what} as '${key}' is not an option${
+          didYouMean(key, [...KNOWN_OPTIONS])
+        }: known options are ${[...KNOWN_OPTIONS].join(", ")}`,
       );
     }
   }
@@ -440,7 +441,9 @@ export function resolveGetTimeout(
       const renamed = RENAMED_GET_OPTIONS[key];
       throw new TypeError(
         renamed === undefined
-          ? `Cannot acquire a connection as '${key}' is not an option: known options are abortSignal, acquireTimeoutSeconds`
+          ? `Cannot acquire a connection as '${key}' is not an option${
+            didYouMean(key, ["abortSignal", "acquireTimeoutSeconds"])
+          }: known options are abortSignal, acquireTimeoutSeconds`
           : `Cannot acquire a connection as '${key}' is not an option: it was renamed '${renamed}'`,
       );
     }

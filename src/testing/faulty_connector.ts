@@ -6,6 +6,7 @@
 
 import { type Clock, systemClock } from "../pool/clock.ts";
 import type { Connector } from "../pool/connector.ts";
+import { didYouMean } from "../pool/_did_you_mean.ts";
 
 /**
  * What one open does under {@linkcode FaultyConnector}'s script:
@@ -377,9 +378,9 @@ export class FaultyConnector<C> implements Connector<C> {
     for (const key of Object.keys(options)) {
       if (!OPTIONS.has(key)) {
         throw new TypeError(
-          `Cannot create FaultyConnector as '${key}' is not an option: known options are ${
-            [...OPTIONS].join(", ")
-          }`,
+          `Cannot create FaultyConnector as '${key}' is not an option${
+            didYouMean(key, [...OPTIONS])
+          }: known options are ${[...OPTIONS].join(", ")}`,
         );
       }
     }

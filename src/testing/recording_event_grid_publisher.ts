@@ -14,6 +14,7 @@ import type {
   SendEventInput,
 } from "../event_grid/mod.ts";
 import { CallScript } from "./_call_script.ts";
+import { didYouMean } from "../pool/_did_you_mean.ts";
 
 /**
  * The publishing surface of `EventGridPublisher`: write your code against
@@ -109,7 +110,9 @@ export class RecordingEventGridPublisher implements EventGridEventPublisher {
       for (const key of Object.keys(options)) {
         if (key !== "topics") {
           throw new TypeError(
-            `Cannot create RecordingEventGridPublisher as '${key}' is not an option: known options are topics`,
+            `Cannot create RecordingEventGridPublisher as '${key}' is not an option${
+              didYouMean(key, ["topics"])
+            }: known options are topics`,
           );
         }
       }
@@ -231,9 +234,9 @@ export class RecordingEventGridPublisher implements EventGridEventPublisher {
           `Cannot ${method === "send" ? "send events" : "emit an event"} as ${
             typeof topic !== "string"
               ? "the topic must be a string"
-              : `'${topic}' is not one of this publisher's topics: known topics are ${
-                this.#topics?.join(", ")
-              }`
+              : `'${topic}' is not one of this publisher's topics${
+                didYouMean(topic, this.#topics ?? [])
+              }: known topics are ${this.#topics?.join(", ")}`
           }`,
         ),
       );
