@@ -5,7 +5,6 @@
  * @module
  */
 
-import { didYouMean } from "../../pool/_did_you_mean.ts";
 /**
  * Describes a value for an error message.
  *
@@ -46,9 +45,9 @@ export function checkOptions<T extends object>(
   for (const key of Object.keys(given)) {
     if (!known.includes(key)) {
       throw new TypeError(
-        `Cannot start ${owner}: unknown option '${key}'${
-          didYouMean(key, known)
-        } (known: ${known.join(", ")})`,
+        `Cannot start ${owner}: unknown option '${key}' (known: ${
+          known.join(", ")
+        })`,
       );
     }
   }
