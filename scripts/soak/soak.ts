@@ -140,6 +140,8 @@ export interface SoakReport {
   outcomes: Record<string, number>;
   /** Phase 2 (close under load) outcomes by type. */
   closeOutcomes: Record<string, number>;
+  /** Whether phase 2 began with the breaker open or an outage still scripted. */
+  closeBurstMetOutage: boolean;
   faults: FaultCounts;
   connector: ConnectorCounts;
   /** Stats after phase 1 settled, and after close(). */
@@ -644,6 +646,11 @@ async function soak(
 
   // Phase 2: close while callers hold leases and others wait.
   const closeOutcomes: Record<string, number> = {};
+  // An outage injected late in phase 1 may still be scripted, or have left
+  // the breaker open (a loaded machine opens fewer connections in the time):
+  // then failing every caller fast with ConnectionFailed is the promise.
+  const closeBurstMetOutage = pool.stats().breakerState === "open" ||
+    faulty.scriptedSteps > 0;
   const leased = new Promise<void>((resolve) => (onFirstLease = resolve));
   const burst: Promise<void>[] = [];
   for (let i = 0; i < config.closeCallers; i++) {
@@ -661,7 +668,11 @@ async function soak(
       `the connector still had ${faulty.counts.inFlight} calls in flight`,
     );
   }
-  if ((closeOutcomes.PoolClosed ?? 0) + (closeOutcomes.ok ?? 0) === 0) {
+  const servedOrClosed = (closeOutcomes.PoolClosed ?? 0) +
+    (closeOutcomes.ok ?? 0);
+  const failedFast = closeBurstMetOutage &&
+    closeOutcomes.ConnectionFailed === config.closeCallers;
+  if (servedOrClosed === 0 && !failedFast) {
     violate("the close burst saw neither a served caller nor PoolClosed");
   }
   await pool.use(() => {}).then(
@@ -698,6 +709,7 @@ async function soak(
     settled,
     outcomes,
     closeOutcomes,
+    closeBurstMetOutage,
     faults: faulty.faults,
     connector,
     statsAfterRun,
@@ -747,6 +759,10 @@ export function formatSoakReport(report: SoakReport): string {
     }`,
     `  close under load (${c.closeCallers} callers): ${
       list(report.closeOutcomes)
+    }${
+      report.closeBurstMetOutage
+        ? " (began during an outage: breaker open or failures scripted)"
+        : ""
     }`,
     `  faults injected ${f.total}: create ${f.createFailures}, ready ${f.readyFailures}, hang ${f.hangs}, ` +
     `slow close ${f.slowCloses}, close throws ${f.closeThrows}, breaks ${f.breaks}`,
