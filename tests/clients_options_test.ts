@@ -21,6 +21,7 @@ import {
   SimpleCosmos,
 } from "../src/cosmos/mod.ts";
 import {
+  ManagedServiceBus,
   ManagedServiceBusSender,
   ServiceBus,
   ServiceBusSenderConnector,
@@ -30,7 +31,6 @@ import {
   EventHubProducerConnector,
   ManagedEventHubProducer,
 } from "../src/event_hubs/mod.ts";
-import { ManagedServiceBus } from "../src/service_bus/mod.ts";
 import { ManagedBlobStorage } from "../src/blob/mod.ts";
 import { EventGridPublisher } from "../src/event_grid/mod.ts";
 import { ConnectionPool } from "../src/pool/connection_pool.ts";
