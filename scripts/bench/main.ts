@@ -30,6 +30,7 @@ import type { ReportInput } from "./report.ts";
 import type { BenchBackend } from "./runner.ts";
 import { simulatedBackend } from "./simulated.ts";
 import { renderChart } from "./svg.ts";
+import { ProgressLine } from "./progress_line.ts";
 
 const encoder = new TextEncoder();
 
@@ -53,24 +54,6 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg)
     ? arg
     : `'${arg.replaceAll("'", `'\\''`)}'`;
-}
-
-class ProgressLine {
-  #enabled = Deno.stderr.isTerminal();
-  #width = 0;
-
-  show(text: string): void {
-    if (!this.#enabled) return;
-    const padded = text.padEnd(this.#width);
-    this.#width = text.length;
-    Deno.stderr.writeSync(encoder.encode(`\r${padded}`));
-  }
-
-  clear(): void {
-    if (!this.#enabled || this.#width === 0) return;
-    Deno.stderr.writeSync(encoder.encode(`\r${" ".repeat(this.#width)}\r`));
-    this.#width = 0;
-  }
 }
 
 async function main(argv: string[]): Promise<number> {

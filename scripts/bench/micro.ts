@@ -13,6 +13,7 @@
  */
 
 import { ROOT, tool } from "../_tools.ts";
+import { bundleChild } from "./bundle_child.ts";
 import {
   microCommand,
   type MicroRuntime,
@@ -28,22 +29,6 @@ import {
 const CHILD = `${ROOT}scripts/bench/micro_child.ts`;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Bundles the child (and the peers it imports) into one ES module for Node and Bun. */
-async function bundle(dir: string): Promise<string> {
-  const out = `${dir}/micro_child.mjs`;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform", "deno", "-o", out, CHILD],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(`deno bundle failed:\n${decoder.decode(stderr)}`);
-  }
-  return out;
-}
 
 async function command(
   runtime: MicroRuntime,
@@ -101,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   await write(`${microCommand(args)}\n(--help lists the flags)\n\n`);
   const dir = await Deno.makeTempDir({ prefix: "bench_micro_" });
   let bundlePath: Promise<string> | undefined;
-  const bundled = () => (bundlePath ??= bundle(dir));
+  const bundled = () => (bundlePath ??= bundleChild(CHILD, dir));
   const results: MicroResult[] = [];
   let failed = 0;
   try {

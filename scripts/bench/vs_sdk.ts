@@ -43,26 +43,11 @@ import {
   type VsSdkReportInput,
 } from "./vs_sdk_report.ts";
 import { runThroughput } from "./vs_sdk_throughput.ts";
+import { bundleChild } from "./bundle_child.ts";
+import { ProgressLine } from "./progress_line.ts";
 
 const CHILD = `${ROOT}scripts/bench/drop_child.ts`;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Bundles the drop child (and the SDKs it imports) into one ES module for Node and Bun. */
-async function bundle(dir: string): Promise<string> {
-  const out = `${dir}/drop_child.mjs`;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform", "deno", "-o", out, CHILD],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(`deno bundle failed:\n${decoder.decode(stderr)}`);
-  }
-  return out;
-}
 
 async function command(
   runtime: VsSdkRuntime,
@@ -143,24 +128,6 @@ function dropScenarios(
   return scenarios;
 }
 
-class ProgressLine {
-  #enabled = Deno.stderr.isTerminal();
-  #width = 0;
-
-  show(text: string): void {
-    if (!this.#enabled) return;
-    const padded = text.padEnd(this.#width);
-    this.#width = text.length;
-    Deno.stderr.writeSync(encoder.encode(`\r${padded}`));
-  }
-
-  clear(): void {
-    if (!this.#enabled || this.#width === 0) return;
-    Deno.stderr.writeSync(encoder.encode(`\r${" ".repeat(this.#width)}\r`));
-    this.#width = 0;
-  }
-}
-
 async function main(argv: string[]): Promise<number> {
   const parsed = parseVsSdkCommandLine(argv);
   if (parsed.kind === "exit") {
@@ -211,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.parts.includes("drop") && scenarios.length > 0) {
     const dir = await Deno.makeTempDir({ prefix: "bench_vs_sdk_" });
     let bundlePath: Promise<string> | undefined;
-    const bundled = () => (bundlePath ??= bundle(dir));
+    const bundled = () => (bundlePath ??= bundleChild(CHILD, dir));
     try {
       for (const runtime of args.runtimes) {
         const entry: DropRuntimeResult = { runtime, results: [] };

@@ -25,6 +25,7 @@ import type {
   VsSdkService,
 } from "./vs_sdk_report.ts";
 import { median } from "./vs_sdk_report.ts";
+import type { VsSdkArgs } from "./vs_sdk_args.ts";
 import {
   startLocalCosmos,
   startLocalEventHubs,
@@ -32,24 +33,17 @@ import {
 } from "../../src/testing/servers/mod.ts";
 
 /** What the throughput part is configured by (a subset of the flags). */
-export interface ThroughputSettings {
-  /** The services. */
-  services: VsSdkService[];
-  /** The concurrencies. */
-  concurrency: number[];
-  /** The added round trip of the second phase, ms; 0: loopback only. */
-  rttMs: number;
-  /** Interleaved rounds. */
-  rounds: number;
-  /** Measured windows per shape per round. */
-  runs: number;
-  /** Window length, seconds. */
-  seconds: number;
-  /** Warm-up before each window, seconds. */
-  warmupSeconds: number;
-  /** Operations per round of the new-client rows. */
-  perOpOps: number;
-}
+export type ThroughputSettings = Pick<
+  VsSdkArgs,
+  | "services"
+  | "concurrency"
+  | "rttMs"
+  | "rounds"
+  | "runs"
+  | "seconds"
+  | "warmupSeconds"
+  | "perOpOps"
+>;
 
 interface Bench<T> {
   shapes: ClientShape<T>[];

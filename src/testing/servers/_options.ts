@@ -106,3 +106,20 @@ export function checkLatencySeconds(
   }
   return value;
 }
+
+/**
+ * Checks a server's `latencySeconds` option, when given.
+ *
+ * @param owner The function called, for the message (`startLocalCosmos`).
+ * @param value The option's value, or `undefined`.
+ * @returns The latency, or `undefined` for none.
+ * @throws {RangeError} When it is not a finite number >= 0.
+ */
+export function checkLatencyOption(
+  owner: string,
+  value: unknown,
+): number | undefined {
+  return value === undefined
+    ? undefined
+    : checkLatencySeconds(`start ${owner}`, "latencySeconds", value);
+}

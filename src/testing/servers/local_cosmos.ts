@@ -8,7 +8,12 @@
 
 import https from "node:https";
 import type { CosmosTestServer } from "./cosmos_server.ts";
-import { checkLatencySeconds, checkOptions, describe } from "./_options.ts";
+import {
+  checkLatencyOption,
+  checkLatencySeconds,
+  checkOptions,
+  describe,
+} from "./_options.ts";
 import { type LatencyProxy, startLatencyProxy } from "./_latency_proxy.ts";
 import { TEST_CERT_PEM, TEST_KEY_PEM } from "./_amqp_test_cert.ts";
 
@@ -291,13 +296,7 @@ export async function startLocalCosmos(
     "latencySeconds",
   ]);
   const containers = checkContainers(given.containers);
-  const latency = given.latencySeconds === undefined
-    ? undefined
-    : checkLatencySeconds(
-      `start ${OWNER}`,
-      "latencySeconds",
-      given.latencySeconds,
-    );
+  const latency = checkLatencyOption(OWNER, given.latencySeconds);
   let startCosmosServer: typeof import("./cosmos_server.ts").startCosmosServer;
   let key: string;
   try {

@@ -9,7 +9,7 @@ import type { AmqpBroker, BrokerEvent } from "./amqp_broker.ts";
 import type { LocalAmqpFaults, LocalAmqpStats } from "./local_amqp.ts";
 import { faultsOf, loadBroker, statsOf } from "./_local_amqp.ts";
 import {
-  checkLatencySeconds,
+  checkLatencyOption,
   checkNames,
   checkOptions,
   describe,
@@ -181,13 +181,7 @@ export async function startLocalEventHubs(
       }`,
     );
   }
-  const latency = given.latencySeconds === undefined
-    ? undefined
-    : checkLatencySeconds(
-      `start ${OWNER}`,
-      "latencySeconds",
-      given.latencySeconds,
-    );
+  const latency = checkLatencyOption(OWNER, given.latencySeconds);
   const startAmqpBroker = await loadBroker(OWNER);
   const broker: AmqpBroker = await startAmqpBroker({
     eventHubs: Object.fromEntries(names.map((name) => [name, partitionCount])),

@@ -9,7 +9,7 @@ import type { AmqpBroker, BrokerMessage } from "./amqp_broker.ts";
 import type { LocalAmqpFaults, LocalAmqpStats } from "./local_amqp.ts";
 import { faultsOf, loadBroker, statsOf } from "./_local_amqp.ts";
 import {
-  checkLatencySeconds,
+  checkLatencyOption,
   checkNames,
   checkOptions,
   describe,
@@ -509,13 +509,7 @@ export async function startLocalServiceBus(
       }`,
     );
   }
-  const latency = given.latencySeconds === undefined
-    ? undefined
-    : checkLatencySeconds(
-      `start ${OWNER}`,
-      "latencySeconds",
-      given.latencySeconds,
-    );
+  const latency = checkLatencyOption(OWNER, given.latencySeconds);
   const duplicateDetectionMs = checkDuplicateDetection(
     given.duplicateDetection,
     queues,
